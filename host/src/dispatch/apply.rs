@@ -1,0 +1,108 @@
+//! Committing effects: each effect becomes rows, and what the chat platform
+//! must carry out becomes an outbox action for the adapter.
+
+use super::*;
+use crate::store::{Timer, Tx};
+use serde_json::json;
+
+impl Kith {
+    pub(super) async fn apply(&self, tx: &mut Tx<'_>, group: &str, plugin: Option<&str>, effect: &Effect, now: Millis) -> Result<()> {
+        let member_row = |m: Option<Member>, id: &str| m.ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("member {id:?} vanished during commit")));
+        match effect {
+            Effect::PutMember { member } => tx.upsert_member(member).await?,
+            Effect::PutJoinRequest { request } => tx.upsert_join_request(request).await?,
+            Effect::PutMessage { message } => tx.insert_message(message).await?,
+            Effect::Touch { member, at } => tx.touch_member(group, member, *at).await?,
+            Effect::SetRole { member, .. }
+            | Effect::SetInviter { member, .. }
+            | Effect::SetPaid { member, .. }
+            | Effect::Restrict { member, .. }
+            | Effect::Approve { member, .. }
+            | Effect::Decline { member, .. }
+            | Effect::Remove { member, .. }
+            | Effect::Leave { member }
+            | Effect::Redirect { member, .. } => {
+                let mut row = member_row(tx.get_member_row(group, member).await?, member)?;
+                apply_to_member(&mut row, effect, now);
+                tx.upsert_member(&row).await?;
+                self.after_member_change(tx, group, plugin, effect, now).await?;
+            }
+            Effect::AddTag { member, tag } => tx.set_tag(group, member, tag, true).await?,
+            Effect::RemoveTag { member, tag } => tx.set_tag(group, member, tag, false).await?,
+            Effect::Post { id, text, mentions, reply_to } => {
+                let sender = format!("plugin:{}", plugin.unwrap_or("kith"));
+                let message = Message {
+                    id: id.clone(),
+                    group: group.into(),
+                    sender: sender.clone(),
+                    kind: MessageKind::System,
+                    text: text.clone(),
+                    mentions: mentions.clone(),
+                    reply_to: reply_to.clone(),
+                    links: find_links(text),
+                    sent_at: now,
+                    deleted: false,
+                };
+                tx.insert_message(&message).await?;
+                let payload = json!({"message_id": id, "text": text, "mentions": mentions, "reply_to": reply_to});
+                tx.push_outbox(group, "post", &payload, plugin, now).await?;
+            }
+            Effect::Direct { member, text } => {
+                tx.push_outbox(group, "direct", &json!({"member": member, "text": text}), plugin, now).await?;
+            }
+            Effect::DeleteMessage { id, reason } => {
+                if tx.mark_message_deleted(group, id, reason).await? {
+                    tx.push_outbox(group, "delete", &json!({"message_id": id, "reason": reason}), plugin, now).await?;
+                }
+            }
+            Effect::StorageSet { key, value } => tx.storage_set(owner(plugin)?, group, key, value).await?,
+            Effect::StorageDelete { key } => tx.storage_delete(owner(plugin)?, group, key).await?,
+            Effect::Transfer { id, from, to, asset, amount, memo } => {
+                let parse = |a: &str| Account::parse(a).map_err(|m| ServiceError::Internal(anyhow::anyhow!(m)));
+                let (from, to) = (parse(from)?, parse(to)?);
+                tx.transfer(group, id, &from, &to, *asset, *amount, memo, plugin, now).await?;
+            }
+            Effect::SetTimer { name, at, period_ms, payload } => {
+                let timer = Timer {
+                    plugin: owner(plugin)?.to_string(),
+                    group: group.into(),
+                    name: name.clone(),
+                    due_at: *at,
+                    period_ms: period_ms.map(|p| p as i64),
+                    payload: payload.clone(),
+                };
+                tx.set_timer(&timer).await?;
+            }
+            Effect::CancelTimer { name } => tx.cancel_timer(owner(plugin)?, group, name).await?,
+        }
+        Ok(())
+    }
+
+    /// Join-request records and adapter actions that follow a member's change.
+    async fn after_member_change(&self, tx: &mut Tx<'_>, group: &str, plugin: Option<&str>, effect: &Effect, now: Millis) -> Result<()> {
+        let (action, payload) = match effect {
+            Effect::Approve { member, reason } => {
+                tx.decide_pending_request(group, member, JoinStatus::Admitted, reason, now).await?;
+                ("approve", json!({"member": member, "reason": reason}))
+            }
+            Effect::Decline { member, reason } => {
+                tx.decide_pending_request(group, member, JoinStatus::Rejected, reason, now).await?;
+                ("decline", json!({"member": member, "reason": reason}))
+            }
+            Effect::Redirect { member, group: to, reason } => {
+                tx.decide_pending_request(group, member, JoinStatus::Redirected, reason, now).await?;
+                ("redirect", json!({"member": member, "to_group": to, "reason": reason}))
+            }
+            Effect::Remove { member, reason } => ("remove", json!({"member": member, "reason": reason})),
+            Effect::Restrict { member, until, reason } => ("restrict", json!({"member": member, "until": until, "reason": reason})),
+            _ => return Ok(()),
+        };
+        tx.push_outbox(group, action, &payload, plugin, now).await?;
+        Ok(())
+    }
+}
+
+fn owner(plugin: Option<&str>) -> Result<&str> {
+    plugin.ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("a plugin-scoped effect without a plugin")))
+}
+

@@ -1,0 +1,210 @@
+//! Installing plugins and enabling them per group.
+
+use super::*;
+use crate::runtime::{InvocationContext, Loaded};
+use crate::store::{Enablement, InstalledPlugin};
+use serde::Deserialize;
+
+/// The largest plugin file accepted (a Python component is ~20 MB).
+pub const MAX_PLUGIN_BYTES: usize = 64 << 20;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnableInput {
+    /// The plugin's config; validated against its schema. Defaults to `{}`.
+    #[serde(default)]
+    pub config: Option<serde_json::Value>,
+    /// Where it runs among the group's plugins (lower first). Defaults to last.
+    #[serde(default)]
+    pub position: Option<i64>,
+    /// Capabilities granted; defaults to all the plugin declares.
+    #[serde(default)]
+    pub capabilities: Option<Vec<Capability>>,
+    #[serde(default)]
+    pub limits: Option<Limits>,
+}
+
+/// A group to run metadata calls against, which touch no group data.
+fn no_group() -> Group {
+    Group {
+        id: "kith-install".into(),
+        name: "install".into(),
+        positioning: String::new(),
+        category: String::new(),
+        region: None,
+        capacity: DEFAULT_CAPACITY,
+        parent: None,
+        timezone: "UTC".into(),
+        settings: serde_json::json!({}),
+        created_at: 0,
+    }
+}
+
+/// Checks a config schema against the JSON Schema meta-schema.
+pub fn check_schema(schema: &serde_json::Value) -> std::result::Result<(), String> {
+    if !schema.is_object() {
+        return Err("config-schema must be a JSON object".into());
+    }
+    jsonschema::meta::validate(schema).map_err(|e| format!("config-schema is not a valid JSON Schema: {e}"))?;
+    jsonschema::validator_for(schema).map(|_| ()).map_err(|e| format!("config-schema cannot be used: {e}"))
+}
+
+impl Kith {
+    /// Reads, compiles and checks a plugin file, then records it. Installing
+    /// a plugin of a name already present replaces it (an upgrade).
+    pub async fn install_plugin(&self, bytes: &[u8]) -> Result<InstalledPlugin> {
+        if bytes.len() > MAX_PLUGIN_BYTES {
+            return Err(ServiceError::Invalid(format!("plugin is {} bytes; the limit is {MAX_PLUGIN_BYTES}", bytes.len())));
+        }
+        let runtime = self.runtime.clone();
+        let owned = bytes.to_vec();
+        let (file, loaded) = tokio::task::spawn_blocking(move || {
+            let file = runtime.read_plugin_file(&owned)?;
+            let loaded = runtime.load(&file.sha256, &file.component)?;
+            anyhow::Ok((file, loaded))
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(e.into()))?
+        .map_err(|e| ServiceError::Unprocessable(format!("{e:#}")))?;
+        let metadata = self.plugin_metadata(&loaded).await.map_err(ServiceError::Unprocessable)?;
+        if metadata.kind != file.kind {
+            return Err(ServiceError::Unprocessable(format!(
+                "metadata says kind {} but the component implements the {} world",
+                metadata.kind, file.kind
+            )));
+        }
+        check_schema(&metadata.config_schema).map_err(ServiceError::Unprocessable)?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        tx.put_plugin(&metadata, &file.sha256, &file.component, now).await?;
+        tx.commit().await?;
+        Ok(InstalledPlugin { metadata, sha256: file.sha256, installed_at: now })
+    }
+
+    async fn plugin_metadata(&self, loaded: &Loaded) -> std::result::Result<PluginMetadata, String> {
+        let ctx = InvocationContext {
+            store: self.store.clone(),
+            group: no_group(),
+            plugin: "install".into(),
+            event_id: "install".into(),
+            now: self.clock.now(),
+            seed: 0,
+            config: "{}".into(),
+            granted: vec![],
+            limits: Limits::default(),
+        };
+        self.runtime.metadata(loaded, ctx).await
+    }
+
+    /// The compiled plugin, loading it from the store on first use.
+    pub(crate) async fn loaded(&self, name: &str) -> Result<(InstalledPlugin, Loaded)> {
+        let installed = self.store.get_plugin(name).await?;
+        if !self.runtime.is_loaded(&installed.sha256) {
+            let wasm = self.store.plugin_wasm(name).await?;
+            let runtime = self.runtime.clone();
+            let sha = installed.sha256.clone();
+            let loaded = tokio::task::spawn_blocking(move || runtime.load(&sha, &wasm))
+                .await
+                .map_err(|e| ServiceError::Internal(e.into()))??;
+            return Ok((installed, loaded));
+        }
+        let loaded = self.runtime.load(&installed.sha256, &[])?;
+        Ok((installed, loaded))
+    }
+
+    /// Compiles every installed plugin, so the first events do not wait.
+    pub async fn warm_up(&self) -> Result<usize> {
+        let plugins = self.store.list_plugins().await?;
+        for p in &plugins {
+            self.loaded(&p.metadata.name).await?;
+        }
+        Ok(plugins.len())
+    }
+
+    /// Enables (or reconfigures) a plugin on a group, then runs its
+    /// `on-enabled` handler. Takes effect for the next event; no restart.
+    pub async fn enable_plugin(&self, group: &str, name: &str, input: EnableInput) -> Result<(Enablement, EventOutcome)> {
+        self.store.get_group(group).await?;
+        let (installed, _) = self.loaded(name).await?;
+        let meta = &installed.metadata;
+        let config = input.config.unwrap_or_else(|| serde_json::json!({}));
+        let validator = jsonschema::validator_for(&meta.config_schema).map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))?;
+        let problems: Vec<String> = validator
+            .iter_errors(&config)
+            .map(|e| {
+                let at = e.instance_path().to_string();
+                format!("{}: {e}", if at.is_empty() { "config".to_string() } else { format!("config{at}") })
+            })
+            .collect();
+        if !problems.is_empty() {
+            return Err(ServiceError::Unprocessable(format!(
+                "config does not match the schema of plugin {name:?}: {}",
+                problems.join("; ")
+            )));
+        }
+        let capabilities = match input.capabilities {
+            None => meta.capabilities.clone(),
+            Some(granted) => {
+                if let Some(extra) = granted.iter().find(|c| !meta.capabilities.contains(c)) {
+                    return Err(ServiceError::Unprocessable(format!("plugin {name:?} does not declare capability {extra}")));
+                }
+                granted
+            }
+        };
+        let limits = input.limits.unwrap_or_default();
+        if limits.timeout_ms == 0 || limits.timeout_ms > 60_000 || limits.memory_bytes < (1 << 20) || limits.fuel == 0 {
+            return Err(ServiceError::Invalid(
+                "limits: timeout_ms must be 1-60000, memory_bytes at least 1048576, fuel above 0".into(),
+            ));
+        }
+        let _guard = self.group_lock(group).lock_owned().await;
+        let existing = self.store.enablements(group).await?;
+        let position = input.position.unwrap_or_else(|| {
+            existing.iter().find(|e| e.plugin == name).map(|e| e.position).unwrap_or_else(|| existing.iter().map(|e| e.position + 1).max().unwrap_or(0))
+        });
+        let enablement = Enablement {
+            group: group.to_string(),
+            plugin: name.to_string(),
+            position,
+            config,
+            capabilities,
+            limits,
+            enabled_at: self.clock.now(),
+            consecutive_failures: 0,
+            last_error: None,
+        };
+        let mut tx = self.store.begin().await?;
+        tx.put_enablement(&enablement).await?;
+        tx.commit().await?;
+        drop(_guard);
+        let outcome = self.notify_enabled(group, name).await?;
+        Ok((enablement, outcome))
+    }
+
+    pub async fn disable_plugin(&self, group: &str, name: &str) -> Result<()> {
+        let _guard = self.group_lock(group).lock_owned().await;
+        let mut tx = self.store.begin().await?;
+        tx.delete_enablement(group, name).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets the order of a group's plugins: the listed ones first, in order.
+    pub async fn order_plugins(&self, group: &str, names: &[String]) -> Result<Vec<Enablement>> {
+        let _guard = self.group_lock(group).lock_owned().await;
+        let mut current = self.store.enablements(group).await?;
+        for n in names {
+            if !current.iter().any(|e| &e.plugin == n) {
+                return Err(ServiceError::Unprocessable(format!("plugin {n:?} is not enabled on group {group:?}")));
+            }
+        }
+        current.sort_by_key(|e| (names.iter().position(|n| n == &e.plugin).unwrap_or(usize::MAX), e.position));
+        let mut tx = self.store.begin().await?;
+        for (i, e) in current.iter_mut().enumerate() {
+            e.position = i as i64;
+            tx.put_enablement(e).await?;
+        }
+        tx.commit().await?;
+        Ok(current)
+    }
+}

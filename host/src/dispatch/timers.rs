@@ -1,0 +1,70 @@
+//! Timers and lifecycle notifications, turned into ordinary events so they
+//! get the same idempotence and transactions.
+
+use super::events::Mode;
+use super::*;
+use std::time::Duration;
+
+impl Kith {
+    /// Fires every due timer once. Returns how many fired.
+    pub async fn fire_due_timers(&self) -> Result<usize> {
+        let now = self.clock.now();
+        let due = self.store.due_timers(now, 500).await?;
+        let mut fired = 0;
+        for timer in due {
+            let enabled = self.store.get_enablement(&timer.group, &timer.plugin).await.is_ok();
+            let event = IncomingEvent {
+                // Id by due time: a crash between firing and rescheduling
+                // cannot fire the same occurrence twice.
+                id: format!("timer:{}:{}:{}:{}", timer.group, timer.plugin, timer.name, timer.due_at),
+                group: timer.group.clone(),
+                at: Some(now),
+                body: EventBody::MemberLeft { member: String::new() },
+            };
+            if !enabled {
+                continue;
+            }
+            match self.process_with(event, Mode::Timer(timer.clone())).await {
+                Ok(_) => fired += 1,
+                Err(e) => tracing::error!(group = %timer.group, plugin = %timer.plugin, "timer {} failed: {e}", timer.name),
+            }
+        }
+        Ok(fired)
+    }
+
+    /// Polls for due timers until the process ends.
+    pub fn spawn_timer_loop(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
+        let kith = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = kith.fire_due_timers().await {
+                    tracing::error!("timer loop: {e}");
+                }
+            }
+        })
+    }
+
+    pub(super) async fn notify_enabled(&self, group: &str, plugin: &str) -> Result<EventOutcome> {
+        let event = IncomingEvent {
+            id: format!("enabled:{group}:{plugin}:{}", uuid::Uuid::now_v7().simple()),
+            group: group.to_string(),
+            at: None,
+            body: EventBody::MemberLeft { member: String::new() },
+        };
+        self.process_with(event, Mode::Enabled(plugin.to_string())).await
+    }
+
+    /// A reviewer (operator or admin) approves or declines a pending request.
+    pub async fn review(&self, group: &str, member: &str, approve: bool, reason: String) -> Result<EventOutcome> {
+        let event = IncomingEvent {
+            id: format!("review:{group}:{member}:{}", uuid::Uuid::now_v7().simple()),
+            group: group.to_string(),
+            at: None,
+            body: EventBody::MemberLeft { member: member.to_string() },
+        };
+        self.process_with(event, Mode::Review { member: member.to_string(), approve, reason }).await
+    }
+}

@@ -1,0 +1,156 @@
+//! What happens in a group: events from the chat adapter, and what plugins see.
+
+use super::*;
+
+/// An event as the chat-platform adapter sends it. `id` makes ingestion
+/// idempotent: the same id is processed once, however often it is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncomingEvent {
+    pub id: String,
+    pub group: GroupId,
+    /// When it happened on the platform; defaults to the time it is received.
+    #[serde(default)]
+    pub at: Option<Millis>,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum EventBody {
+    Message {
+        sender: MemberId,
+        text: String,
+        #[serde(default = "default_kind")]
+        kind: MessageKind,
+        #[serde(default)]
+        mentions: Vec<MemberId>,
+        #[serde(default)]
+        reply_to: Option<String>,
+        /// The platform's message id; generated when absent.
+        #[serde(default)]
+        message_id: Option<String>,
+    },
+    Reaction {
+        message_id: String,
+        member: MemberId,
+        emoji: String,
+    },
+    Payment {
+        payment_id: String,
+        member: MemberId,
+        amount: i64,
+        #[serde(default = "default_currency")]
+        currency: String,
+        status: PaymentStatus,
+        #[serde(default)]
+        purpose: String,
+    },
+    JoinRequested(JoinRequestInput),
+    ChallengeAnswer {
+        member: MemberId,
+        answer: String,
+    },
+    MemberLeft {
+        member: MemberId,
+    },
+}
+
+fn default_kind() -> MessageKind {
+    MessageKind::Text
+}
+
+fn default_currency() -> String {
+    "CNY".to_string()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinRequestInput {
+    pub member: MemberId,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub invite_code: Option<String>,
+    #[serde(default)]
+    pub referrer: Option<MemberId>,
+    #[serde(default)]
+    pub answer: Option<String>,
+    #[serde(default)]
+    pub payload: Option<serde_json::Value>,
+}
+
+text_enum!(PaymentStatus { Succeeded = "succeeded", Failed = "failed", Refunded = "refunded" });
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    pub id: String,
+    pub member: MemberId,
+    pub amount: i64,
+    pub currency: String,
+    pub status: PaymentStatus,
+    pub purpose: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub message_id: String,
+    pub member: MemberId,
+    pub author: MemberId,
+    pub emoji: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimerFired {
+    pub name: String,
+    pub payload: String,
+    pub due_at: Millis,
+}
+
+/// An event as a plugin handler receives it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PluginEvent {
+    Enabled,
+    JoinRequest(JoinRequest),
+    ChallengeAnswer(JoinRequest, String),
+    MemberJoined(Member),
+    MemberLeft(Member),
+    Message(Message),
+    Reaction(Reaction),
+    Payment(Payment),
+    Timer(TimerFired),
+}
+
+impl PluginEvent {
+    /// The handler's name as the WIT spells it (for logs and errors).
+    pub fn handler(&self) -> &'static str {
+        match self {
+            PluginEvent::Enabled => "on-enabled",
+            PluginEvent::JoinRequest(_) => "on-join-request",
+            PluginEvent::ChallengeAnswer(..) => "on-challenge-answer",
+            PluginEvent::MemberJoined(_) => "on-member-joined",
+            PluginEvent::MemberLeft(_) => "on-member-left",
+            PluginEvent::Message(_) => "on-message",
+            PluginEvent::Reaction(_) => "on-reaction",
+            PluginEvent::Payment(_) => "on-payment",
+            PluginEvent::Timer(_) => "on-timer",
+        }
+    }
+
+    /// Whether a plugin of this kind has a handler for the event.
+    pub fn handled_by(&self, kind: PluginKind) -> bool {
+        use PluginEvent::*;
+        match kind {
+            PluginKind::EntryGate => matches!(
+                self,
+                Enabled | JoinRequest(_) | ChallengeAnswer(..) | Message(_) | Payment(_) | Timer(_)
+            ),
+            PluginKind::ActivityGame => matches!(
+                self,
+                Enabled | MemberJoined(_) | MemberLeft(_) | Message(_) | Reaction(_) | Timer(_)
+            ),
+            PluginKind::ConversionFlow => !matches!(self, JoinRequest(_) | ChallengeAnswer(..)),
+        }
+    }
+}

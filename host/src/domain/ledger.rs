@@ -1,0 +1,87 @@
+//! Double-entry ledger accounts and assets.
+
+use super::*;
+
+text_enum!(Asset { Points = "points", Money = "money" });
+
+/// A ledger account of a group, parsed from its text form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Account {
+    Member(MemberId),
+    Group,
+    Escrow(String),
+    /// Where points come from.
+    Issuer,
+    /// Money from the outside world (payments); only the host moves it.
+    External,
+}
+
+impl Account {
+    pub fn parse(text: &str) -> Result<Account, String> {
+        let nonempty = |rest: &str, what: &str| {
+            if rest.is_empty() || rest.len() > 200 {
+                Err(format!("account {text:?}: {what} must be 1 to 200 characters"))
+            } else {
+                Ok(rest.to_string())
+            }
+        };
+        match text {
+            "group" => Ok(Account::Group),
+            "issuer" => Ok(Account::Issuer),
+            "external" => Ok(Account::External),
+            _ => {
+                if let Some(rest) = text.strip_prefix("member:") {
+                    nonempty(rest, "member id").map(Account::Member)
+                } else if let Some(rest) = text.strip_prefix("escrow:") {
+                    nonempty(rest, "escrow name").map(Account::Escrow)
+                } else {
+                    Err(format!(
+                        "unknown account {text:?}; expected member:<id>, group, escrow:<name>, issuer or external"
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Sources of value; every other account must stay at or above zero.
+    pub fn may_go_negative(&self) -> bool {
+        matches!(self, Account::Issuer | Account::External)
+    }
+}
+
+impl std::fmt::Display for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Account::Member(id) => write!(f, "member:{id}"),
+            Account::Group => f.write_str("group"),
+            Account::Escrow(name) => write!(f, "escrow:{name}"),
+            Account::Issuer => f.write_str("issuer"),
+            Account::External => f.write_str("external"),
+        }
+    }
+}
+
+/// One side of a transfer: a transfer writes two entries summing to zero.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub transfer_id: String,
+    pub account: String,
+    pub asset: Asset,
+    pub amount: i64,
+    pub memo: String,
+    pub at: Millis,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounts_parse_and_print_back() {
+        for text in ["member:alice", "group", "escrow:env-1", "issuer", "external"] {
+            assert_eq!(Account::parse(text).unwrap().to_string(), text);
+        }
+        assert!(Account::parse("member:").is_err());
+        assert!(Account::parse("bank").unwrap_err().contains("expected"));
+    }
+}

@@ -1,0 +1,238 @@
+//! The community domain in plain Rust: no axum, sqlx or wasmtime here.
+//!
+//! Times are Unix epoch milliseconds (`i64`), amounts integer minor units.
+
+mod effects;
+mod events;
+mod ledger;
+mod plugin;
+
+pub use effects::*;
+pub use events::*;
+pub use ledger::*;
+pub use plugin::*;
+
+use serde::{Deserialize, Serialize};
+
+pub type GroupId = String;
+pub type MemberId = String;
+/// Unix epoch milliseconds.
+pub type Millis = i64;
+
+/// Declares a fieldless enum with its one text spelling, used alike in JSON,
+/// in the database and in error messages.
+macro_rules! text_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(format!(
+                        "unknown {} {other:?}; expected one of: {}",
+                        stringify!($name).to_lowercase(),
+                        [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
+text_enum!(
+    /// Roles in a group, most privileged first.
+    Role { Owner = "owner", Admin = "admin", Core = "core", Partner = "partner", Vip = "vip", Member = "member" }
+);
+
+impl Role {
+    /// Owners and admins run the group: moderation exempts them, reviews need them.
+    pub fn is_privileged(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+text_enum!(MemberStatus { Pending = "pending", Active = "active", Left = "left", Removed = "removed" });
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: MemberId,
+    pub group: GroupId,
+    pub display_name: String,
+    pub role: Role,
+    pub status: MemberStatus,
+    pub tags: Vec<String>,
+    pub inviter: Option<MemberId>,
+    pub joined_at: Option<Millis>,
+    pub last_active_at: Option<Millis>,
+    /// Balance of the member's points account; filled in by the store.
+    pub points: i64,
+    pub paid_tier: Option<String>,
+    pub paid_until: Option<Millis>,
+    pub restricted_until: Option<Millis>,
+}
+
+impl Member {
+    pub fn new(group: &str, id: &str, display_name: &str) -> Self {
+        Member {
+            id: id.to_string(),
+            group: group.to_string(),
+            display_name: display_name.to_string(),
+            role: Role::Member,
+            status: MemberStatus::Pending,
+            tags: vec![],
+            inviter: None,
+            joined_at: None,
+            last_active_at: None,
+            points: 0,
+            paid_tier: None,
+            paid_until: None,
+            restricted_until: None,
+        }
+    }
+}
+
+/// The default and the advised ceiling of a group's size.
+pub const DEFAULT_CAPACITY: u32 = 350;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub id: GroupId,
+    pub name: String,
+    pub positioning: String,
+    pub category: String,
+    pub region: Option<String>,
+    pub capacity: u32,
+    /// The alliance this group belongs to.
+    pub parent: Option<GroupId>,
+    pub timezone: String,
+    /// Operator-defined settings, a JSON object.
+    pub settings: serde_json::Value,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupCounts {
+    pub active: u32,
+    pub pending: u32,
+    pub left: u32,
+    pub removed: u32,
+}
+
+text_enum!(MessageKind { Text = "text", Image = "image", Link = "link", RedEnvelope = "red-envelope", System = "system" });
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: String,
+    pub group: GroupId,
+    pub sender: MemberId,
+    pub kind: MessageKind,
+    pub text: String,
+    pub mentions: Vec<MemberId>,
+    pub reply_to: Option<String>,
+    pub links: Vec<String>,
+    pub sent_at: Millis,
+    pub deleted: bool,
+}
+
+/// URLs in a text: `http(s)://…` and bare `www.…`, up to the next blank.
+pub fn find_links(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace())
+        .filter(|w| {
+            let lower = w.to_ascii_lowercase();
+            lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("www.")
+        })
+        .map(|w| w.trim_end_matches(|c: char| ",.;:!?)]}\"'，。！？）".contains(c)).to_string())
+        .collect()
+}
+
+text_enum!(JoinStatus { Pending = "pending", Admitted = "admitted", Rejected = "rejected", Redirected = "redirected" });
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinRequest {
+    pub id: String,
+    pub group: GroupId,
+    pub member: MemberId,
+    pub display_name: String,
+    pub invite_code: Option<String>,
+    pub referrer: Option<MemberId>,
+    pub answer: Option<String>,
+    pub payload: serde_json::Value,
+    pub status: JoinStatus,
+    pub reason: Option<String>,
+    /// For a redirect: the group the applicant was sent to.
+    pub redirect_to: Option<GroupId>,
+    /// The plugin that left the request pending, which gets the challenge answer.
+    pub pending_plugin: Option<String>,
+    pub requested_at: Millis,
+    pub decided_at: Option<Millis>,
+}
+
+/// A gate's answer, and the outcome of a whole join request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    Admit { reason: String },
+    Reject { reason: String },
+    Pending { reason: String },
+    Redirect { group: GroupId, reason: String },
+}
+
+impl Decision {
+    pub fn status(&self) -> JoinStatus {
+        match self {
+            Decision::Admit { .. } => JoinStatus::Admitted,
+            Decision::Reject { .. } => JoinStatus::Rejected,
+            Decision::Pending { .. } => JoinStatus::Pending,
+            Decision::Redirect { .. } => JoinStatus::Redirected,
+        }
+    }
+    pub fn reason(&self) -> &str {
+        match self {
+            Decision::Admit { reason }
+            | Decision::Reject { reason }
+            | Decision::Pending { reason }
+            | Decision::Redirect { reason, .. } => reason,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_found_and_trimmed() {
+        assert_eq!(
+            find_links("see https://a.example/x, and www.b.example. not ftp://c"),
+            vec!["https://a.example/x", "www.b.example"]
+        );
+        assert!(find_links("no links here").is_empty());
+    }
+
+    #[test]
+    fn text_enums_round_trip_and_explain_errors() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().unwrap(), *r);
+        }
+        let err = "boss".parse::<Role>().unwrap_err();
+        assert!(err.contains("owner, admin"), "{err}");
+    }
+}

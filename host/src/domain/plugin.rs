@@ -1,0 +1,64 @@
+//! What a plugin is to the host: its metadata, capabilities and limits.
+
+use super::*;
+
+text_enum!(PluginKind { EntryGate = "entry-gate", ActivityGame = "activity-game", ConversionFlow = "conversion-flow" });
+
+text_enum!(
+    Capability {
+        ReadMembers = "read-members",
+        ManageMembers = "manage-members",
+        PostMessages = "post-messages",
+        DirectMessages = "direct-messages",
+        DeleteMessages = "delete-messages",
+        AwardPoints = "award-points",
+        Ledger = "ledger",
+        Timers = "timers",
+        Storage = "storage",
+    }
+);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginMetadata {
+    pub name: String,
+    pub version: String,
+    pub kind: PluginKind,
+    pub description: String,
+    /// JSON Schema of the plugin's config object.
+    pub config_schema: serde_json::Value,
+    pub capabilities: Vec<Capability>,
+}
+
+/// What one invocation may use. Defaults suit a strategy plugin; operators
+/// raise them per enablement for heavy plugins (Python, JavaScript).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Linear memory cap per instance.
+    pub memory_bytes: u64,
+    /// Wall-clock budget per invocation, enforced by epoch interruption.
+    pub timeout_ms: u64,
+    /// Instruction budget per invocation (wasmtime fuel).
+    pub fuel: u64,
+    /// Host-call effects (writes, messages, transfers) per invocation.
+    pub max_effects: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { memory_bytes: 64 << 20, timeout_ms: 1_000, fuel: 2_000_000_000, max_effects: 1_000 }
+    }
+}
+
+/// Checks a plugin name: lower-case letters, digits and dashes.
+pub fn validate_plugin_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("plugin name {name:?} must be 1-64 lower-case letters, digits or dashes"))
+    }
+}

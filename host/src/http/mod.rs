@@ -1,0 +1,55 @@
+//! The HTTP API: `router(state)` and one file per resource. Handlers extract,
+//! call one service function and map the result; errors are one `ApiError`.
+
+mod error;
+mod events;
+mod groups;
+mod members;
+mod openapi;
+mod plugins;
+
+pub use error::ApiError;
+
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::routing::get;
+use axum::Router;
+use std::sync::Arc;
+
+use crate::dispatch::Kith;
+
+/// The largest JSON body accepted; plugin uploads have their own limit.
+pub const MAX_JSON_BODY: usize = 1 << 20;
+
+pub type AppState = Arc<Kith>;
+
+/// `axum::Json`, with rejections turned into our JSON errors.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
+    fn into_response(self) -> axum::response::Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
+
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
+        .route("/openapi.json", get(openapi::document))
+        .merge(groups::routes())
+        .merge(members::routes())
+        .merge(plugins::routes())
+        .merge(events::routes())
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY))
+        .with_state(state)
+}

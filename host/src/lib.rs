@@ -1,0 +1,14 @@
+//! kith: a WebAssembly plugin host for online community operations.
+//!
+//! The host keeps groups, members, messages and a ledger; every community
+//! strategy is a wasm component (see `wit/`) that an operator enables per
+//! group. Layout: `domain` (plain types), `store` (SQLite/Postgres),
+//! `runtime` (wasmtime), `dispatch` (events → plugins → one transaction),
+//! `http` (the API), `app` (wiring).
+
+pub mod app;
+pub mod dispatch;
+pub mod domain;
+pub mod http;
+pub mod runtime;
+pub mod store;

@@ -1,0 +1,182 @@
+use anyhow::{anyhow, bail, Context as _};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine};
+
+use super::bindings::{flow::ConversionFlowPre, game::ActivityGamePre, EntryGate, EntryGatePre};
+use super::host::HostState;
+use crate::domain::PluginKind;
+
+/// The contract version this host speaks; a plugin's exports name it.
+pub const WIT_VERSION: &str = "0.1.0";
+
+/// How often the epoch ticks: the granularity of invocation deadlines.
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// A component ready to instantiate, for the world it targets.
+#[derive(Clone)]
+pub enum Pre {
+    Gate(EntryGatePre<HostState>),
+    Game(ActivityGamePre<HostState>),
+    Flow(ConversionFlowPre<HostState>),
+}
+
+#[derive(Clone)]
+pub struct Loaded {
+    pub sha256: String,
+    pub kind: PluginKind,
+    pub pre: Pre,
+}
+
+/// A plugin file as uploaded, turned into a component.
+pub struct PluginFile {
+    /// The component's bytes (a core module is componentized first).
+    pub component: Vec<u8>,
+    pub sha256: String,
+    pub kind: PluginKind,
+}
+
+pub struct Runtime {
+    pub(super) engine: Engine,
+    linker: Linker<HostState>,
+    cache_dir: Option<PathBuf>,
+    loaded: RwLock<HashMap<String, Loaded>>,
+}
+
+impl Runtime {
+    /// Builds the engine and starts the epoch ticker. `cache_dir` keeps
+    /// compiled code across restarts.
+    ///
+    /// # Errors
+    /// If wasmtime rejects the configuration or the cache dir cannot be made.
+    pub fn new(cache_dir: Option<PathBuf>) -> anyhow::Result<Arc<Runtime>> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        config.consume_fuel(true);
+        config.wasm_component_model(true);
+        // Plugins are small and short-lived: bound their stacks so deep
+        // recursion traps quickly instead of eating the host's memory.
+        config.max_wasm_stack(1 << 20);
+        let engine = Engine::new(&config)?;
+        let mut linker = Linker::new(&engine);
+        EntryGate::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)?;
+        if let Some(dir) = &cache_dir {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let weak = engine.weak();
+        std::thread::Builder::new().name("kith-epoch".into()).spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })?;
+        Ok(Arc::new(Runtime { engine, linker, cache_dir, loaded: RwLock::new(HashMap::new()) }))
+    }
+
+    /// Accepts a component, or a core module carrying wit-bindgen's
+    /// component-type section (componentized here), and finds its world.
+    ///
+    /// # Errors
+    /// Not wasm, not componentizable, or not a known kith world and version.
+    pub fn read_plugin_file(&self, bytes: &[u8]) -> anyhow::Result<PluginFile> {
+        if !bytes.starts_with(b"\0asm") {
+            bail!("not a WebAssembly file (no \\0asm header)");
+        }
+        let component = if wasmparser::Parser::is_core_wasm(bytes) {
+            wit_component::ComponentEncoder::default()
+                .module(bytes)
+                .context("core module has no usable component-type section (build it with wit-bindgen)")?
+                .validate(true)
+                .encode()
+                .context("componentizing the core module")?
+        } else {
+            bytes.to_vec()
+        };
+        let sha256 = hex::encode(Sha256::digest(&component));
+        let compiled = self.compile(&sha256, &component)?;
+        let kind = world_of(&self.engine, &compiled)?;
+        Ok(PluginFile { component, sha256, kind })
+    }
+
+    /// The ready-to-instantiate plugin for a component, compiled at most once
+    /// per process and, with a cache dir, once per machine.
+    ///
+    /// # Errors
+    /// If the component does not compile or does not match its world.
+    pub fn load(&self, sha256: &str, component: &[u8]) -> anyhow::Result<Loaded> {
+        if let Some(found) = self.loaded.read().expect("lock").get(sha256) {
+            return Ok(found.clone());
+        }
+        let compiled = self.compile(sha256, component)?;
+        let kind = world_of(&self.engine, &compiled)?;
+        let instance_pre = self.linker.instantiate_pre(&compiled).map_err(anyhow::Error::from).context("linking the plugin's imports")?;
+        let pre = match kind {
+            PluginKind::EntryGate => Pre::Gate(EntryGatePre::new(instance_pre)?),
+            PluginKind::ActivityGame => Pre::Game(ActivityGamePre::new(instance_pre)?),
+            PluginKind::ConversionFlow => Pre::Flow(ConversionFlowPre::new(instance_pre)?),
+        };
+        let loaded = Loaded { sha256: sha256.to_string(), kind, pre };
+        self.loaded.write().expect("lock").insert(sha256.to_string(), loaded.clone());
+        Ok(loaded)
+    }
+
+    pub fn is_loaded(&self, sha256: &str) -> bool {
+        self.loaded.read().expect("lock").contains_key(sha256)
+    }
+
+    fn compile(&self, sha256: &str, component: &[u8]) -> anyhow::Result<Component> {
+        let Some(dir) = &self.cache_dir else {
+            return Ok(Component::new(&self.engine, component)?);
+        };
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.engine.precompile_compatibility_hash().hash(&mut h);
+        let path = dir.join(format!("{sha256}-{:016x}.cwasm", h.finish()));
+        if path.exists() {
+            // SAFETY: the file was written by `precompile_component` of an
+            // engine with the same compatibility hash, into the host's own
+            // data dir; a damaged file fails to deserialize and is rebuilt.
+            match unsafe { Component::deserialize_file(&self.engine, &path) } {
+                Ok(c) => return Ok(c),
+                Err(e) => tracing::warn!("recompiling {}: cached code unusable: {e:#}", path.display()),
+            }
+        }
+        let bytes = self.engine.precompile_component(component)?;
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, &path)).with_context(|| format!("writing {}", path.display()))?;
+        // SAFETY: just produced by this engine.
+        Ok(unsafe { Component::deserialize(&self.engine, &bytes) }?)
+    }
+}
+
+/// The kith world a component exports, from its export names.
+fn world_of(engine: &Engine, component: &Component) -> anyhow::Result<PluginKind> {
+    let ty = component.component_type();
+    let names: Vec<String> = ty.exports(engine).map(|(name, _)| name.to_string()).collect();
+    let has = |iface: &str| names.iter().any(|n| n == &format!("kith:plugin/{iface}@{WIT_VERSION}"));
+    let kinds: Vec<PluginKind> = [("gate", PluginKind::EntryGate), ("game", PluginKind::ActivityGame), ("flow", PluginKind::ConversionFlow)]
+        .into_iter()
+        .filter(|(iface, _)| has(iface))
+        .map(|(_, k)| k)
+        .collect();
+    match kinds.as_slice() {
+        [kind] if names.iter().any(|n| n == "metadata") => Ok(*kind),
+        [_] => Err(anyhow!("the component exports no `metadata` function")),
+        [] => {
+            let other = names.iter().find(|n| n.starts_with("kith:plugin/"));
+            match other {
+                Some(n) => Err(anyhow!("the component targets {n}, but this host speaks kith:plugin@{WIT_VERSION}")),
+                None => Err(anyhow!(
+                    "the component exports none of kith:plugin/gate, game or flow (exports: {})",
+                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                )),
+            }
+        }
+        _ => Err(anyhow!("the component exports more than one kith world")),
+    }
+}

@@ -1,0 +1,61 @@
+use super::*;
+use crate::runtime::bindings::kith::plugin::messages::{Host, Outgoing};
+use crate::runtime::bindings::wit;
+
+impl Host for HostState {
+    async fn post(&mut self, message: Outgoing) -> HostResult<Result<String, WitError>> {
+        if let Err(e) = self.require(Capability::PostMessages) {
+            return Ok(Err(e));
+        }
+        if message.text.trim().is_empty() {
+            return Ok(Err(err(ErrorCode::Invalid, "a message needs text")));
+        }
+        if let Err(e) = check_len("message text", message.text.len(), MAX_TEXT) {
+            return Ok(Err(e));
+        }
+        let id = self.new_id("msg");
+        let effect = Effect::Post { id: id.clone(), text: message.text, mentions: message.mentions, reply_to: message.reply_to };
+        Ok(self.push(effect).map(|()| id))
+    }
+
+    async fn direct(&mut self, member: String, text: String) -> HostResult<Result<(), WitError>> {
+        if let Err(e) = self.require(Capability::DirectMessages) {
+            return Ok(Err(e));
+        }
+        if let Err(e) = check_len("message text", text.len(), MAX_TEXT) {
+            return Ok(Err(e));
+        }
+        if let Err(e) = self.member_in(&member, &[MemberStatus::Active, MemberStatus::Pending]).await? {
+            return Ok(Err(e));
+        }
+        Ok(self.push(Effect::Direct { member, text }))
+    }
+
+    async fn delete(&mut self, id: String, reason: String) -> HostResult<Result<(), WitError>> {
+        if let Err(e) = self.require(Capability::DeleteMessages) {
+            return Ok(Err(e));
+        }
+        if self.ctx.store.get_message(&self.ctx.group.id, &id).await?.is_none() {
+            return Ok(Err(err(ErrorCode::NotFound, format!("no message {id:?} in this group"))));
+        }
+        Ok(self.push(Effect::DeleteMessage { id, reason }))
+    }
+
+    async fn recent(&mut self, limit: u32, since: Option<i64>) -> HostResult<Vec<wit::Message>> {
+        self.require_or_trap(Capability::ReadMembers)?;
+        let deleted: Vec<&str> = self
+            .effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::DeleteMessage { id, .. } => Some(id.as_str()),
+                _ => None,
+            })
+            .collect();
+        let messages = self.ctx.store.recent_messages(&self.ctx.group.id, limit.min(200), since).await?;
+        Ok(messages
+            .into_iter()
+            .filter(|m| !m.deleted && !deleted.contains(&m.id.as_str()))
+            .map(Into::into)
+            .collect())
+    }
+}

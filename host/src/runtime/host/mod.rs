@@ -1,0 +1,168 @@
+//! The host side of the WIT imports: one file per interface. Every write is
+//! buffered as an [`Effect`]; reads go to the store and then through the
+//! buffer, so an invocation sees its own writes before they are committed.
+
+mod groups;
+mod ledger;
+mod members;
+mod messages;
+mod misc;
+mod storage;
+mod timers;
+
+use wasmtime::StoreLimits;
+
+use super::bindings::wit::{Error as WitError, ErrorCode};
+use crate::domain::*;
+use crate::store::Store;
+
+/// What one invocation runs against.
+pub struct InvocationContext {
+    pub store: Store,
+    pub group: Group,
+    pub plugin: String,
+    pub event_id: String,
+    pub now: Millis,
+    pub seed: u64,
+    /// The enablement's config, as JSON text.
+    pub config: String,
+    /// Capabilities granted by the operator and declared by the plugin.
+    pub granted: Vec<Capability>,
+    pub limits: Limits,
+}
+
+/// The wasmtime `Store` data of one invocation.
+pub struct HostState {
+    pub ctx: InvocationContext,
+    /// Effects of the plugins that ran before on the same event, then this
+    /// invocation's own, from `own_from` on.
+    pub effects: Vec<Effect>,
+    pub own_from: usize,
+    pub logs: Vec<LogLine>,
+    pub limits: StoreLimits,
+    /// Deterministic ids for what the plugin creates (messages, transfers).
+    next_id: u32,
+}
+
+pub type HostResult<T> = wasmtime::Result<T>;
+
+impl HostState {
+    pub fn new(ctx: InvocationContext, earlier: Vec<Effect>) -> Self {
+        let limits = wasmtime::StoreLimitsBuilder::new()
+            .memory_size(ctx.limits.memory_bytes as usize)
+            .instances(16)
+            .tables(64)
+            .memories(16)
+            .trap_on_grow_failure(true)
+            .build();
+        HostState { own_from: earlier.len(), effects: earlier, ctx, logs: vec![], limits, next_id: 0 }
+    }
+
+    pub fn own_effects(&self) -> &[Effect] {
+        &self.effects[self.own_from..]
+    }
+
+    pub fn into_parts(mut self) -> (Vec<Effect>, Vec<LogLine>) {
+        let own = self.effects.split_off(self.own_from);
+        (own, self.logs)
+    }
+
+    fn new_id(&mut self, what: &str) -> String {
+        self.next_id += 1;
+        format!("{}:{}:{what}{}", self.ctx.event_id, self.ctx.plugin, self.next_id)
+    }
+
+    /// Checks a capability; the denial is also logged for the operator.
+    fn require(&mut self, cap: Capability) -> Result<(), WitError> {
+        if self.ctx.granted.contains(&cap) {
+            return Ok(());
+        }
+        let message = format!("capability {cap} is not granted to plugin {}", self.ctx.plugin);
+        self.logs.push(LogLine { level: LogLevel::Warn, message: format!("denied: {message}") });
+        Err(err(ErrorCode::Denied, message))
+    }
+
+    /// For reads that return no `result`: a denied read traps the invocation.
+    fn require_or_trap(&mut self, cap: Capability) -> HostResult<()> {
+        self.require(cap).map_err(|e| wasmtime::Error::msg(e.message))
+    }
+
+    fn push(&mut self, effect: Effect) -> Result<(), WitError> {
+        if self.own_effects().len() >= self.ctx.limits.max_effects as usize {
+            return Err(err(
+                ErrorCode::QuotaExceeded,
+                format!("more than {} effects in one invocation", self.ctx.limits.max_effects),
+            ));
+        }
+        self.effects.push(effect);
+        Ok(())
+    }
+
+    /// A member of the current group as this invocation sees it.
+    async fn member(&self, id: &str) -> HostResult<Option<Member>> {
+        let stored = self.ctx.store.get_member(&self.ctx.group.id, id).await?;
+        Ok(resolve_member(stored, id, &self.effects, self.ctx.now))
+    }
+
+    async fn member_in(&self, id: &str, allowed: &[MemberStatus]) -> HostResult<Result<Member, WitError>> {
+        Ok(match self.member(id).await? {
+            None => Err(err(ErrorCode::NotFound, format!("no member {id:?} in group {:?}", self.ctx.group.id))),
+            Some(m) if !allowed.contains(&m.status) => {
+                Err(err(ErrorCode::Conflict, format!("member {id:?} is {}", m.status)))
+            }
+            Some(m) => Ok(m),
+        })
+    }
+
+    async fn balance(&self, account: &str, asset: Asset) -> HostResult<i64> {
+        let stored = self.ctx.store.balance(&self.ctx.group.id, account, asset).await?;
+        Ok(stored + balance_delta(account, asset, &self.effects))
+    }
+
+    /// Buffers a transfer after checking it as the commit will.
+    async fn transfer(&mut self, from: &str, to: &str, asset: Asset, amount: i64, memo: String) -> HostResult<Result<String, WitError>> {
+        let parsed = Account::parse(from).and_then(|f| Ok((f, Account::parse(to)?)));
+        let (from_account, to_account) = match parsed {
+            Ok(pair) => pair,
+            Err(message) => return Ok(Err(err(ErrorCode::Invalid, message))),
+        };
+        if from_account == Account::External || to_account == Account::External {
+            return Ok(Err(err(ErrorCode::Denied, "only the host moves money from or to `external`")));
+        }
+        if amount <= 0 {
+            return Ok(Err(err(ErrorCode::Invalid, format!("amount must be positive, got {amount}"))));
+        }
+        if from_account == to_account {
+            return Ok(Err(err(ErrorCode::Invalid, format!("transfer from {from} to itself"))));
+        }
+        if !from_account.may_go_negative() {
+            let balance = self.balance(from, asset).await?;
+            if balance < amount {
+                return Ok(Err(err(
+                    ErrorCode::InsufficientFunds,
+                    format!("{from} holds {balance} {asset}, cannot pay {amount}"),
+                )));
+            }
+        }
+        let id = self.new_id("transfer");
+        let effect = Effect::Transfer { id: id.clone(), from: from.into(), to: to.into(), asset, amount, memo };
+        Ok(self.push(effect).map(|()| id))
+    }
+}
+
+fn err(code: ErrorCode, message: impl Into<String>) -> WitError {
+    WitError { code, message: message.into() }
+}
+
+/// Bytes a plugin may hand the host in one string or value.
+const MAX_TEXT: usize = 4_000;
+const MAX_KEY: usize = 256;
+const MAX_VALUE: usize = 64 * 1024;
+
+fn check_len(what: &str, len: usize, max: usize) -> Result<(), WitError> {
+    if len > max {
+        Err(err(ErrorCode::Invalid, format!("{what} is {len} bytes; the limit is {max}")))
+    } else {
+        Ok(())
+    }
+}

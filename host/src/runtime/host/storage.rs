@@ -1,0 +1,47 @@
+use super::*;
+use crate::runtime::bindings::kith::plugin::storage::Host;
+
+impl Host for HostState {
+    async fn get(&mut self, key: String) -> HostResult<Option<Vec<u8>>> {
+        self.require_or_trap(Capability::Storage)?;
+        if let Some(buffered) = overlay_storage(&key, self.own_effects()) {
+            return Ok(buffered.map(<[u8]>::to_vec));
+        }
+        Ok(self.ctx.store.storage_get(&self.ctx.plugin, &self.ctx.group.id, &key).await?)
+    }
+
+    async fn set(&mut self, key: String, value: Vec<u8>) -> HostResult<Result<(), WitError>> {
+        if let Err(e) = self
+            .require(Capability::Storage)
+            .and_then(|()| check_len("storage key", key.len(), MAX_KEY))
+            .and_then(|()| check_len("storage value", value.len(), MAX_VALUE))
+        {
+            return Ok(Err(e));
+        }
+        Ok(self.push(Effect::StorageSet { key, value }))
+    }
+
+    async fn delete(&mut self, key: String) -> HostResult<Result<(), WitError>> {
+        if let Err(e) = self.require(Capability::Storage) {
+            return Ok(Err(e));
+        }
+        Ok(self.push(Effect::StorageDelete { key }))
+    }
+
+    async fn list_keys(&mut self, prefix: String, limit: u32) -> HostResult<Vec<String>> {
+        self.require_or_trap(Capability::Storage)?;
+        let limit = if limit == 0 { crate::store::MAX_LIST } else { limit.min(crate::store::MAX_LIST) } as usize;
+        let mut keys = self.ctx.store.storage_keys(&self.ctx.plugin, &self.ctx.group.id, &prefix, crate::store::MAX_LIST).await?;
+        for effect in self.own_effects() {
+            match effect {
+                Effect::StorageSet { key, .. } if key.starts_with(&prefix) => keys.push(key.clone()),
+                Effect::StorageDelete { key } => keys.retain(|k| k != key),
+                _ => {}
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        keys.truncate(limit);
+        Ok(keys)
+    }
+}

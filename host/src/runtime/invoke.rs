@@ -1,0 +1,174 @@
+//! Running one handler of one plugin: a fresh `Store`, its limits, and a
+//! report of what happened. Effects are returned only when the handler
+//! succeeded; a trap, a timeout or an `Err` discards them.
+
+use std::time::{Duration, Instant};
+use wasmtime::Store as WasmStore;
+
+use super::bindings::wit;
+use super::convert::metadata_from_wit;
+use super::engine::{Loaded, Pre, Runtime, EPOCH_TICK};
+use super::host::{HostState, InvocationContext};
+use crate::domain::*;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HandlerOutput {
+    Done,
+    Decision(Decision),
+    Metadata(PluginMetadata),
+}
+
+#[derive(Debug)]
+pub struct InvocationReport {
+    pub handler: &'static str,
+    /// `Err` for a trap, a timeout, exhausted fuel or memory, or the handler's own error.
+    pub result: Result<HandlerOutput, String>,
+    /// The invocation's effects; empty unless `result` is `Ok`.
+    pub effects: Vec<Effect>,
+    pub logs: Vec<LogLine>,
+    pub fuel_used: u64,
+    pub duration: Duration,
+}
+
+/// What a plugin is asked to do.
+enum Call<'a> {
+    Metadata,
+    Event(&'a PluginEvent),
+}
+
+impl Runtime {
+    /// Runs the handler for `event`, seeing `earlier` effects as already made.
+    pub async fn invoke(&self, loaded: &Loaded, ctx: InvocationContext, earlier: Vec<Effect>, event: &PluginEvent) -> InvocationReport {
+        self.run(loaded, ctx, earlier, Call::Event(event)).await
+    }
+
+    /// Calls the plugin's `metadata` export and checks what it returns.
+    pub async fn metadata(&self, loaded: &Loaded, ctx: InvocationContext) -> Result<PluginMetadata, String> {
+        match self.run(loaded, ctx, vec![], Call::Metadata).await.result? {
+            HandlerOutput::Metadata(m) => Ok(m),
+            _ => unreachable!("metadata call returns metadata"),
+        }
+    }
+
+    async fn run(&self, loaded: &Loaded, ctx: InvocationContext, earlier: Vec<Effect>, call: Call<'_>) -> InvocationReport {
+        let limits = ctx.limits;
+        let handler = match call {
+            Call::Metadata => "metadata",
+            Call::Event(e) => e.handler(),
+        };
+        let mut store = WasmStore::new(&self.engine, HostState::new(ctx, earlier));
+        store.limiter(|s| &mut s.limits);
+        store.set_fuel(limits.fuel).expect("fuel is enabled on the engine");
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline((limits.timeout_ms / EPOCH_TICK.as_millis() as u64).max(1));
+        let started = Instant::now();
+        let outcome = match &call {
+            Call::Metadata => metadata(&loaded.pre, &mut store).await,
+            Call::Event(event) => dispatch(&loaded.pre, &mut store, event).await,
+        };
+        let duration = started.elapsed();
+        let fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+        let (effects, logs) = store.into_data().into_parts();
+        let result = match outcome {
+            Ok(Ok(output)) => Ok(output),
+            Ok(Err(handler_error)) => Err(format!("{handler} returned an error: {handler_error}")),
+            Err(trap) => Err(describe_trap(&trap, handler, &limits)),
+        };
+        let effects = if result.is_ok() { effects } else { vec![] };
+        InvocationReport { handler, result, effects, logs, fuel_used, duration }
+    }
+}
+
+type Outcome = wasmtime::Result<Result<HandlerOutput, String>>;
+
+async fn metadata(pre: &Pre, store: &mut WasmStore<HostState>) -> Outcome {
+    let m = match pre {
+        Pre::Gate(p) => p.instantiate_async(&mut *store).await?.call_metadata(&mut *store).await?,
+        Pre::Game(p) => p.instantiate_async(&mut *store).await?.call_metadata(&mut *store).await?,
+        Pre::Flow(p) => p.instantiate_async(&mut *store).await?.call_metadata(&mut *store).await?,
+    };
+    Ok(metadata_from_wit(m).map(HandlerOutput::Metadata))
+}
+
+fn done(r: Result<(), String>) -> Result<HandlerOutput, String> {
+    r.map(|()| HandlerOutput::Done)
+}
+
+fn decided(r: Result<wit::Decision, String>) -> Result<HandlerOutput, String> {
+    r.map(|d| HandlerOutput::Decision(d.into()))
+}
+
+async fn dispatch(pre: &Pre, store: &mut WasmStore<HostState>, event: &PluginEvent) -> Outcome {
+    let ctx = {
+        let c = &store.data().ctx;
+        wit::Context {
+            group: c.group.id.clone(),
+            plugin: c.plugin.clone(),
+            event_id: c.event_id.clone(),
+            now: c.now,
+            seed: c.seed,
+        }
+    };
+    use PluginEvent as E;
+    let unhandled = || wasmtime::Error::msg(format!("this plugin's world has no {} handler", event.handler()));
+    match pre {
+        Pre::Gate(p) => {
+            let instance = p.instantiate_async(&mut *store).await?;
+            let h = instance.kith_plugin_gate();
+            Ok(match event {
+                E::Enabled => done(h.call_on_enabled(&mut *store, &ctx).await?),
+                E::JoinRequest(r) => decided(h.call_on_join_request(&mut *store, &ctx, &r.clone().into()).await?),
+                E::ChallengeAnswer(r, a) => decided(h.call_on_challenge_answer(&mut *store, &ctx, &r.clone().into(), a).await?),
+                E::Message(m) => done(h.call_on_message(&mut *store, &ctx, &m.clone().into()).await?),
+                E::Payment(p) => done(h.call_on_payment(&mut *store, &ctx, &p.clone().into()).await?),
+                E::Timer(t) => done(h.call_on_timer(&mut *store, &ctx, &t.clone().into()).await?),
+                _ => return Err(unhandled()),
+            })
+        }
+        Pre::Game(p) => {
+            let instance = p.instantiate_async(&mut *store).await?;
+            let h = instance.kith_plugin_game();
+            Ok(match event {
+                E::Enabled => done(h.call_on_enabled(&mut *store, &ctx).await?),
+                E::MemberJoined(m) => done(h.call_on_member_joined(&mut *store, &ctx, &m.clone().into()).await?),
+                E::MemberLeft(m) => done(h.call_on_member_left(&mut *store, &ctx, &m.clone().into()).await?),
+                E::Message(m) => done(h.call_on_message(&mut *store, &ctx, &m.clone().into()).await?),
+                E::Reaction(r) => done(h.call_on_reaction(&mut *store, &ctx, &r.clone().into()).await?),
+                E::Timer(t) => done(h.call_on_timer(&mut *store, &ctx, &t.clone().into()).await?),
+                _ => return Err(unhandled()),
+            })
+        }
+        Pre::Flow(p) => {
+            let instance = p.instantiate_async(&mut *store).await?;
+            let h = instance.kith_plugin_flow();
+            Ok(match event {
+                E::Enabled => done(h.call_on_enabled(&mut *store, &ctx).await?),
+                E::MemberJoined(m) => done(h.call_on_member_joined(&mut *store, &ctx, &m.clone().into()).await?),
+                E::MemberLeft(m) => done(h.call_on_member_left(&mut *store, &ctx, &m.clone().into()).await?),
+                E::Message(m) => done(h.call_on_message(&mut *store, &ctx, &m.clone().into()).await?),
+                E::Reaction(r) => done(h.call_on_reaction(&mut *store, &ctx, &r.clone().into()).await?),
+                E::Payment(p) => done(h.call_on_payment(&mut *store, &ctx, &p.clone().into()).await?),
+                E::Timer(t) => done(h.call_on_timer(&mut *store, &ctx, &t.clone().into()).await?),
+                _ => return Err(unhandled()),
+            })
+        }
+    }
+}
+
+/// Says in plain words why an invocation was stopped.
+fn describe_trap(error: &wasmtime::Error, handler: &str, limits: &Limits) -> String {
+    match error.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::Interrupt) => format!("{handler} timed out after {} ms", limits.timeout_ms),
+        Some(wasmtime::Trap::OutOfFuel) => format!("{handler} ran out of fuel ({} units)", limits.fuel),
+        Some(wasmtime::Trap::StackOverflow) => format!("{handler} overflowed its stack (too deep recursion)"),
+        Some(trap) => format!("{handler} trapped: {trap} ({error:#})"),
+        None => {
+            let text = format!("{error:#}");
+            if text.contains("memory") && text.contains("limit") || text.contains("grow") {
+                format!("{handler} exceeded its memory limit of {} bytes: {text}", limits.memory_bytes)
+            } else {
+                format!("{handler} failed: {text}")
+            }
+        }
+    }
+}
