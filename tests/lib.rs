@@ -1,1 +1,178 @@
+//! Shared helpers of kith's integration tests: databases (SQLite files and
+//! fresh Postgres databases), the bundled plugin files, and a real server on
+//! a loopback port.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use kith::dispatch::{Clock, Kith};
+use serde_json::Value;
+
+/// The database kinds every store and end-to-end test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Where the admin connection for Postgres tests goes; each test makes its
+/// own database there.
+pub fn postgres_admin_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database for one test, dropped with it (SQLite: the temp dir goes).
+pub struct TestDb {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+}
+
+/// A fresh database of the given kind, or `None` (with a message) when
+/// Postgres is unreachable and `KITH_REQUIRE_POSTGRES` is not set. CI sets it,
+/// so there a missing Postgres fails the run instead of skipping.
+pub async fn test_db(kind: Db) -> Option<TestDb> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    match kind {
+        Db::Sqlite => Some(TestDb { url: format!("sqlite://{}", dir.path().join("kith.db").display()), dir }),
+        Db::Postgres => {
+            use sqlx::Connection;
+            let admin = postgres_admin_url();
+            let mut conn = match sqlx::PgConnection::connect(&admin).await {
+                Ok(c) => c,
+                Err(e) if std::env::var_os("KITH_REQUIRE_POSTGRES").is_none() => {
+                    eprintln!("SKIPPED: Postgres unreachable at {admin}: {e} (set DATABASE_URL, or KITH_REQUIRE_POSTGRES=1 to fail)");
+                    return None;
+                }
+                Err(e) => panic!("Postgres required but unreachable at {admin}: {e}"),
+            };
+            let name = format!("kith_test_{}", uuid::Uuid::new_v4().simple());
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+            let base = admin.rsplit_once('/').map(|(b, _)| b).expect("URL with a database name");
+            Some(TestDb { url: format!("{base}/{name}"), dir })
+        }
+    }
+}
+
+/// A bundled plugin file, built by `scripts/build-plugins.sh`.
+pub fn plugin_file(name: &str) -> Vec<u8> {
+    let path = workspace_root().join("target/plugins").join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; build the plugins first: bash scripts/build-plugins.sh", path.display()))
+}
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf()
+}
+
+/// A kith server on a loopback port, with its own database and data dir.
+pub struct TestServer {
+    pub kith: Arc<Kith>,
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub db: TestDb,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestServer {
+    pub async fn start(kind: Db) -> Option<TestServer> {
+        let db = test_db(kind).await?;
+        Some(Self::start_on(db, Clock::system()).await)
+    }
+
+    /// Starts (or restarts) a server on an existing database and data dir.
+    pub async fn start_on(db: TestDb, clock: Clock) -> TestServer {
+        let kith = kith::app::open(db.dir.path(), Some(&db.url), clock).await.expect("open kith");
+        kith.warm_up().await.expect("warm up");
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let served = kith.clone();
+        let task = tokio::spawn(async move {
+            kith::app::serve(served, "127.0.0.1:0".parse().unwrap(), std::time::Duration::from_millis(50), |addr| {
+                let _ = tx.send(addr);
+            })
+            .await
+            .expect("serve");
+        });
+        let addr = rx.await.expect("server started");
+        TestServer { kith, addr, http: reqwest::Client::new(), db, task }
+    }
+
+    /// Stops the server and hands back its database, for a restart.
+    pub async fn stop(self) -> TestDb {
+        self.task.abort();
+        let _ = self.task.await;
+        self.kith.store.close().await;
+        self.db
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Sends a request and returns (status, JSON body).
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        (status, json)
+    }
+
+    /// Like `call`, but panics unless the status is 2xx.
+    pub async fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (status, json) = self.call(method, path, body).await;
+        assert!((200..300).contains(&status), "{method} {path} -> {status}: {json}");
+        json
+    }
+
+    pub async fn install(&self, plugin: &str) -> Value {
+        let resp = self
+            .http
+            .post(self.url("/v1/plugins"))
+            .header("content-type", "application/wasm")
+            .body(plugin_file(plugin))
+            .send()
+            .await
+            .expect("upload");
+        let status = resp.status().as_u16();
+        let json: Value = resp.json().await.expect("json");
+        assert_eq!(status, 201, "install {plugin}: {json}");
+        json
+    }
+
+    /// Outbox actions of a group, oldest first.
+    pub async fn outbox(&self, group: &str) -> Vec<Value> {
+        let v = self.ok("GET", &format!("/v1/outbox?group={group}&limit=1000"), None).await;
+        v["actions"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Asserts that no asset's ledger sum in the group is off zero.
+    pub async fn assert_ledger_balances(&self, group: &str) {
+        let v = self.ok("GET", &format!("/v1/groups/{group}/ledger"), None).await;
+        for (asset, sum) in v["sums"].as_object().expect("sums") {
+            assert_eq!(sum.as_i64(), Some(0), "{asset} in {group} does not balance: {v}");
+        }
+    }
+}
+
+/// Runs a test body against both databases.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                ($body)($crate::Db::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                ($body)($crate::Db::Postgres).await
+            }
+        }
+    };
+}

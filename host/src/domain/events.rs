@@ -4,8 +4,9 @@ use super::*;
 
 /// An event as the chat-platform adapter sends it. `id` makes ingestion
 /// idempotent: the same id is processed once, however often it is sent.
+// No `deny_unknown_fields` here: serde does not support it beside
+// `flatten`; the flattened `EventBody` rejects unknown fields instead.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct IncomingEvent {
     pub id: String,
     pub group: GroupId,

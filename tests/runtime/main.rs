@@ -1,0 +1,50 @@
+//! The runtime on its own: reading plugin files, worlds, caching.
+
+use kith::domain::PluginKind;
+use kith::runtime::Runtime;
+use kith_tests::plugin_file;
+
+#[test]
+fn core_modules_are_componentized_and_worlds_found() {
+    let rt = Runtime::new(None).unwrap();
+    for (name, kind) in [
+        ("invite-only", PluginKind::EntryGate),
+        ("daily-checkin", PluginKind::ActivityGame),
+        ("referral-fission", PluginKind::ConversionFlow),
+    ] {
+        let core = plugin_file(name);
+        let file = rt.read_plugin_file(&core).unwrap();
+        assert_eq!(file.kind, kind, "{name}");
+        // The component itself is accepted as it is, with the same hash.
+        let again = rt.read_plugin_file(&file.component).unwrap();
+        assert_eq!(again.sha256, file.sha256);
+    }
+}
+
+#[test]
+fn files_that_are_not_kith_plugins_are_refused_with_a_reason() {
+    let rt = Runtime::new(None).unwrap();
+    let err = |bytes: &[u8]| format!("{:#}", rt.read_plugin_file(bytes).err().expect("refused"));
+    assert!(err(b"PK\x03\x04zip").contains("not a WebAssembly file"));
+    assert!(err(b"\0asm\x01\0\0\0").contains("component-type"), "{}", err(b"\0asm\x01\0\0\0"));
+    // An empty component exports no kith world.
+    let empty_component = b"\0asm\x0d\0\x01\0";
+    assert!(err(empty_component).contains("exports none of kith:plugin"), "{}", err(empty_component));
+}
+
+#[test]
+fn compiled_code_is_cached_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = plugin_file("daily-checkin");
+    let first = Runtime::new(Some(dir.path().to_path_buf())).unwrap();
+    let file = first.read_plugin_file(&core).unwrap();
+    first.load(&file.sha256, &file.component).unwrap();
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1);
+    assert!(files[0].extension().unwrap() == "cwasm");
+    // A new engine (a restart) loads the cached code instead of compiling.
+    let modified = std::fs::metadata(&files[0]).unwrap().modified().unwrap();
+    let second = Runtime::new(Some(dir.path().to_path_buf())).unwrap();
+    second.load(&file.sha256, &file.component).unwrap();
+    assert_eq!(std::fs::metadata(&files[0]).unwrap().modified().unwrap(), modified);
+}
