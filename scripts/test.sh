@@ -16,4 +16,4 @@ export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres
 export KITH_REQUIRE_POSTGRES=1
 
 echo "== host tests (SQLite and Postgres: $DATABASE_URL)"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast

@@ -19,7 +19,8 @@ pub enum Db {
 /// Where the admin connection for Postgres tests goes; each test makes its
 /// own database there.
 pub fn postgres_admin_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// A database for one test, dropped with it (SQLite: the temp dir goes).
@@ -34,7 +35,10 @@ pub struct TestDb {
 pub async fn test_db(kind: Db) -> Option<TestDb> {
     let dir = tempfile::tempdir().expect("temp dir");
     match kind {
-        Db::Sqlite => Some(TestDb { url: format!("sqlite://{}", dir.path().join("kith.db").display()), dir }),
+        Db::Sqlite => Some(TestDb {
+            url: format!("sqlite://{}", dir.path().join("kith.db").display()),
+            dir,
+        }),
         Db::Postgres => {
             use sqlx::Connection;
             let admin = postgres_admin_url();
@@ -47,21 +51,40 @@ pub async fn test_db(kind: Db) -> Option<TestDb> {
                 Err(e) => panic!("Postgres required but unreachable at {admin}: {e}"),
             };
             let name = format!("kith_test_{}", uuid::Uuid::new_v4().simple());
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
-            let base = admin.rsplit_once('/').map(|(b, _)| b).expect("URL with a database name");
-            Some(TestDb { url: format!("{base}/{name}"), dir })
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create database");
+            let base = admin
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .expect("URL with a database name");
+            Some(TestDb {
+                url: format!("{base}/{name}"),
+                dir,
+            })
         }
     }
 }
 
 /// A bundled plugin file, built by `scripts/build-plugins.sh`.
 pub fn plugin_file(name: &str) -> Vec<u8> {
-    let path = workspace_root().join("target/plugins").join(format!("{name}.wasm"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; build the plugins first: bash scripts/build-plugins.sh", path.display()))
+    let path = workspace_root()
+        .join("target/plugins")
+        .join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; build the plugins first: bash scripts/build-plugins.sh",
+            path.display()
+        )
+    })
 }
 
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf()
 }
 
 /// A kith server on a loopback port, with its own database and data dir.
@@ -81,19 +104,32 @@ impl TestServer {
 
     /// Starts (or restarts) a server on an existing database and data dir.
     pub async fn start_on(db: TestDb, clock: Clock) -> TestServer {
-        let kith = kith::app::open(db.dir.path(), Some(&db.url), clock).await.expect("open kith");
+        let kith = kith::app::open(db.dir.path(), Some(&db.url), clock)
+            .await
+            .expect("open kith");
         kith.warm_up().await.expect("warm up");
         let (tx, rx) = tokio::sync::oneshot::channel();
         let served = kith.clone();
         let task = tokio::spawn(async move {
-            kith::app::serve(served, "127.0.0.1:0".parse().unwrap(), std::time::Duration::from_millis(50), |addr| {
-                let _ = tx.send(addr);
-            })
+            kith::app::serve(
+                served,
+                "127.0.0.1:0".parse().unwrap(),
+                std::time::Duration::from_millis(50),
+                |addr| {
+                    let _ = tx.send(addr);
+                },
+            )
             .await
             .expect("serve");
         });
         let addr = rx.await.expect("server started");
-        TestServer { kith, addr, http: reqwest::Client::new(), db, task }
+        TestServer {
+            kith,
+            addr,
+            http: reqwest::Client::new(),
+            db,
+            task,
+        }
     }
 
     /// Stops the server and hands back its database, for a restart.
@@ -118,14 +154,21 @@ impl TestServer {
         let resp = req.send().await.expect("request");
         let status = resp.status().as_u16();
         let text = resp.text().await.expect("body");
-        let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, json)
     }
 
     /// Like `call`, but panics unless the status is 2xx.
     pub async fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let (status, json) = self.call(method, path, body).await;
-        assert!((200..300).contains(&status), "{method} {path} -> {status}: {json}");
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path} -> {status}: {json}"
+        );
         json
     }
 
@@ -146,15 +189,23 @@ impl TestServer {
 
     /// Outbox actions of a group, oldest first.
     pub async fn outbox(&self, group: &str) -> Vec<Value> {
-        let v = self.ok("GET", &format!("/v1/outbox?group={group}&limit=1000"), None).await;
+        let v = self
+            .ok("GET", &format!("/v1/outbox?group={group}&limit=1000"), None)
+            .await;
         v["actions"].as_array().cloned().unwrap_or_default()
     }
 
     /// Asserts that no asset's ledger sum in the group is off zero.
     pub async fn assert_ledger_balances(&self, group: &str) {
-        let v = self.ok("GET", &format!("/v1/groups/{group}/ledger"), None).await;
+        let v = self
+            .ok("GET", &format!("/v1/groups/{group}/ledger"), None)
+            .await;
         for (asset, sum) in v["sums"].as_object().expect("sums") {
-            assert_eq!(sum.as_i64(), Some(0), "{asset} in {group} does not balance: {v}");
+            assert_eq!(
+                sum.as_i64(),
+                Some(0),
+                "{asset} in {group} does not balance: {v}"
+            );
         }
     }
 }

@@ -15,8 +15,13 @@ use crate::store::Store;
 ///
 /// # Errors
 /// If the data dir cannot be created or the database cannot be opened.
-pub async fn open(data_dir: &Path, database: Option<&str>, clock: Clock) -> anyhow::Result<Arc<Kith>> {
-    std::fs::create_dir_all(data_dir).with_context(|| format!("creating data dir {}", data_dir.display()))?;
+pub async fn open(
+    data_dir: &Path,
+    database: Option<&str>,
+    clock: Clock,
+) -> anyhow::Result<Arc<Kith>> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating data dir {}", data_dir.display()))?;
     let url = match database {
         Some(url) => url.to_string(),
         None => format!("sqlite://{}", data_dir.join("kith.db").display()),
@@ -40,7 +45,10 @@ pub async fn install_dir(kith: &Kith, dir: &Path) -> anyhow::Result<Vec<String>>
     let mut names = vec![];
     for file in files {
         let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-        let installed = kith.install_plugin(&bytes).await.map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        let installed = kith
+            .install_plugin(&bytes)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
         names.push(installed.metadata.name);
     }
     Ok(names)
@@ -51,20 +59,30 @@ pub async fn install_dir(kith: &Kith, dir: &Path) -> anyhow::Result<Vec<String>>
 ///
 /// # Errors
 /// If the address cannot be bound.
-pub async fn serve(kith: Arc<Kith>, listen: SocketAddr, timer_every: Duration, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
+pub async fn serve(
+    kith: Arc<Kith>,
+    listen: SocketAddr,
+    timer_every: Duration,
+    ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     let timers = kith.spawn_timer_loop(timer_every);
     ready(addr);
     let app = crate::http::router(kith).layer(tower_http::trace::TraceLayer::new_for_http());
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
     timers.abort();
     Ok(result?)
 }
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("signal handler");
     tokio::select! {
         _ = ctrl_c => {},
         _ = term.recv() => {},

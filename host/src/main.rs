@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "kith", version, about = "A WebAssembly plugin host for online community operations")]
+#[command(
+    name = "kith",
+    version,
+    about = "A WebAssembly plugin host for online community operations"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -35,14 +39,24 @@ enum Command {
     Plugin {
         #[command(subcommand)]
         command: PluginCommand,
-        #[arg(long, env = "KITH_URL", default_value = "http://127.0.0.1:8080", global = true)]
+        #[arg(
+            long,
+            env = "KITH_URL",
+            default_value = "http://127.0.0.1:8080",
+            global = true
+        )]
         server: String,
     },
     /// Manage groups on a running host.
     Group {
         #[command(subcommand)]
         command: GroupCommand,
-        #[arg(long, env = "KITH_URL", default_value = "http://127.0.0.1:8080", global = true)]
+        #[arg(
+            long,
+            env = "KITH_URL",
+            default_value = "http://127.0.0.1:8080",
+            global = true
+        )]
         server: String,
     },
 }
@@ -90,47 +104,122 @@ enum GroupCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "kith=info,warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "kith=info,warn".into()),
+        )
         .init();
     match Cli::parse().command {
-        Command::Serve { listen, database, data_dir, install, timer_every_ms } => {
-            let kith = kith::app::open(&data_dir, database.as_deref(), kith::dispatch::Clock::system()).await?;
+        Command::Serve {
+            listen,
+            database,
+            data_dir,
+            install,
+            timer_every_ms,
+        } => {
+            let kith = kith::app::open(
+                &data_dir,
+                database.as_deref(),
+                kith::dispatch::Clock::system(),
+            )
+            .await?;
             if let Some(dir) = install {
                 let names = kith::app::install_dir(&kith, &dir).await?;
-                println!("installed {} plugin(s) from {}: {}", names.len(), dir.display(), names.join(", "));
+                println!(
+                    "installed {} plugin(s) from {}: {}",
+                    names.len(),
+                    dir.display(),
+                    names.join(", ")
+                );
             }
             let warmed = kith.warm_up().await?;
-            kith::app::serve(kith, listen, Duration::from_millis(timer_every_ms.max(10)), |addr| {
-                println!("kith listening on http://{addr} ({warmed} plugin(s) ready, data in {})", data_dir.display());
-                println!("try: curl http://{addr}/v1/plugins");
-            })
+            kith::app::serve(
+                kith,
+                listen,
+                Duration::from_millis(timer_every_ms.max(10)),
+                |addr| {
+                    println!(
+                        "kith listening on http://{addr} ({warmed} plugin(s) ready, data in {})",
+                        data_dir.display()
+                    );
+                    println!("try: curl http://{addr}/v1/plugins");
+                },
+            )
             .await
         }
         Command::Plugin { command, server } => {
             let client = Client::new(server);
             match command {
                 PluginCommand::Install { file } => {
-                    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-                    client.send(client.http.post(client.url("/v1/plugins")).header("content-type", "application/wasm").body(bytes)).await
+                    let bytes = std::fs::read(&file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    client
+                        .send(
+                            client
+                                .http
+                                .post(client.url("/v1/plugins"))
+                                .header("content-type", "application/wasm")
+                                .body(bytes),
+                        )
+                        .await
                 }
-                PluginCommand::List => client.send(client.http.get(client.url("/v1/plugins"))).await,
-                PluginCommand::Enable { group, plugin, config, position } => {
-                    let config: serde_json::Value = serde_json::from_str(&config).context("--config is not JSON")?;
+                PluginCommand::List => {
+                    client
+                        .send(client.http.get(client.url("/v1/plugins")))
+                        .await
+                }
+                PluginCommand::Enable {
+                    group,
+                    plugin,
+                    config,
+                    position,
+                } => {
+                    let config: serde_json::Value =
+                        serde_json::from_str(&config).context("--config is not JSON")?;
                     let body = serde_json::json!({"config": config, "position": position});
-                    client.send(client.http.put(client.url(&format!("/v1/groups/{group}/plugins/{plugin}"))).json(&body)).await
+                    client
+                        .send(
+                            client
+                                .http
+                                .put(client.url(&format!("/v1/groups/{group}/plugins/{plugin}")))
+                                .json(&body),
+                        )
+                        .await
                 }
                 PluginCommand::Disable { group, plugin } => {
-                    client.send(client.http.delete(client.url(&format!("/v1/groups/{group}/plugins/{plugin}")))).await
+                    client
+                        .send(
+                            client.http.delete(
+                                client.url(&format!("/v1/groups/{group}/plugins/{plugin}")),
+                            ),
+                        )
+                        .await
                 }
-                PluginCommand::Enabled { group } => client.send(client.http.get(client.url(&format!("/v1/groups/{group}/plugins")))).await,
+                PluginCommand::Enabled { group } => {
+                    client
+                        .send(
+                            client
+                                .http
+                                .get(client.url(&format!("/v1/groups/{group}/plugins"))),
+                        )
+                        .await
+                }
             }
         }
         Command::Group { command, server } => {
             let client = Client::new(server);
             match command {
-                GroupCommand::Create { id, name, timezone, capacity, parent } => {
+                GroupCommand::Create {
+                    id,
+                    name,
+                    timezone,
+                    capacity,
+                    parent,
+                } => {
                     let body = serde_json::json!({"id": id, "name": name, "timezone": timezone, "capacity": capacity, "parent": parent});
-                    client.send(client.http.post(client.url("/v1/groups")).json(&body)).await
+                    client
+                        .send(client.http.post(client.url("/v1/groups")).json(&body))
+                        .await
                 }
                 GroupCommand::List => client.send(client.http.get(client.url("/v1/groups"))).await,
             }
@@ -145,17 +234,25 @@ struct Client {
 
 impl Client {
     fn new(base: String) -> Self {
-        Client { http: reqwest::Client::new(), base: base.trim_end_matches('/').to_string() }
+        Client {
+            http: reqwest::Client::new(),
+            base: base.trim_end_matches('/').to_string(),
+        }
     }
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
     /// Prints the JSON answer; a 4xx/5xx answer is an error exit.
     async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<()> {
-        let response = request.send().await.with_context(|| format!("cannot reach kith at {}", self.base))?;
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("cannot reach kith at {}", self.base))?;
         let status = response.status();
         let text = response.text().await?;
-        let pretty = serde_json::from_str::<serde_json::Value>(&text).map(|v| serde_json::to_string_pretty(&v).expect("json")).unwrap_or(text);
+        let pretty = serde_json::from_str::<serde_json::Value>(&text)
+            .map(|v| serde_json::to_string_pretty(&v).expect("json"))
+            .unwrap_or(text);
         if status.is_success() {
             println!("{pretty}");
             Ok(())

@@ -3,13 +3,39 @@
 use super::*;
 
 on_both_databases!(reward_at_threshold, |db| async move {
-    let Some(s) = TestServer::start(db).await else { return };
-    group_with(&s, "shop", &[("referral-fission", json!({"reward_threshold": 2, "reward_points": 50, "reward_tag": "champion"}))]).await;
-    s.ok("POST", "/v1/groups/shop/members", Some(json!({"member": "ann"}))).await;
+    let Some(s) = TestServer::start(db).await else {
+        return;
+    };
+    group_with(
+        &s,
+        "shop",
+        &[(
+            "referral-fission",
+            json!({"reward_threshold": 2, "reward_points": 50, "reward_tag": "champion"}),
+        )],
+    )
+    .await;
+    s.ok(
+        "POST",
+        "/v1/groups/shop/members",
+        Some(json!({"member": "ann"})),
+    )
+    .await;
 
     say(&s, "shop", "m1", "ann", "/mylink", 1_790_000_000_000).await;
-    let link = s.outbox("shop").await.into_iter().find(|a| a["action"] == "direct").expect("link sent");
-    assert!(link["payload"]["text"].as_str().unwrap().contains("referrer=ann"), "{link}");
+    let link = s
+        .outbox("shop")
+        .await
+        .into_iter()
+        .find(|a| a["action"] == "direct")
+        .expect("link sent");
+    assert!(
+        link["payload"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("referrer=ann"),
+        "{link}"
+    );
 
     // An unknown referrer is not attributed; a self-referral neither.
     join(&s, "shop", json!({"member": "x1", "referrer": "nobody"})).await;

@@ -26,37 +26,80 @@ fn group(id: &str, parent: Option<&str>) -> Group {
 }
 
 fn active(group: &str, id: &str, role: Role, last_active: Option<i64>) -> Member {
-    Member { role, status: MemberStatus::Active, joined_at: Some(10), last_active_at: last_active, ..Member::new(group, id, id) }
+    Member {
+        role,
+        status: MemberStatus::Active,
+        joined_at: Some(10),
+        last_active_at: last_active,
+        ..Member::new(group, id, id)
+    }
 }
 
 on_both_databases!(groups_and_members, |db| async move {
-    let Some((s, _t)) = store(db).await else { return };
+    let Some((s, _t)) = store(db).await else {
+        return;
+    };
     let mut tx = s.begin().await.unwrap();
     tx.insert_group(&group("club", None)).await.unwrap();
     tx.insert_group(&group("gz", Some("club"))).await.unwrap();
     tx.insert_group(&group("sz", Some("club"))).await.unwrap();
     tx.commit().await.unwrap();
     let mut tx = s.begin().await.unwrap();
-    assert!(matches!(tx.insert_group(&group("gz", None)).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        tx.insert_group(&group("gz", None)).await,
+        Err(StoreError::Conflict(_))
+    ));
     drop(tx);
 
     assert_eq!(s.get_group("gz").await.unwrap(), group("gz", Some("club")));
-    assert!(matches!(s.get_group("nope").await, Err(StoreError::NotFound(_))));
-    let siblings: Vec<String> = s.siblings(&group("gz", Some("club"))).await.unwrap().into_iter().map(|g| g.id).collect();
+    assert!(matches!(
+        s.get_group("nope").await,
+        Err(StoreError::NotFound(_))
+    ));
+    let siblings: Vec<String> = s
+        .siblings(&group("gz", Some("club")))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| g.id)
+        .collect();
     assert_eq!(siblings, ["sz"]);
 
     let mut tx = s.begin().await.unwrap();
-    tx.upsert_member(&active("gz", "ann", Role::Owner, Some(1_000))).await.unwrap();
-    tx.upsert_member(&active("gz", "bob", Role::Member, Some(5_000))).await.unwrap();
-    tx.upsert_member(&active("gz", "cat", Role::Member, None)).await.unwrap();
-    tx.upsert_member(&Member::new("gz", "dan", "Dan")).await.unwrap();
+    tx.upsert_member(&active("gz", "ann", Role::Owner, Some(1_000)))
+        .await
+        .unwrap();
+    tx.upsert_member(&active("gz", "bob", Role::Member, Some(5_000)))
+        .await
+        .unwrap();
+    tx.upsert_member(&active("gz", "cat", Role::Member, None))
+        .await
+        .unwrap();
+    tx.upsert_member(&Member::new("gz", "dan", "Dan"))
+        .await
+        .unwrap();
     tx.set_tag("gz", "bob", "bought", true).await.unwrap();
     tx.set_tag("gz", "bob", "bought", true).await.unwrap();
-    tx.transfer("gz", "t1", &Account::Issuer, &Account::Member("bob".into()), Asset::Points, 30, "hi", None, 5).await.unwrap();
+    tx.transfer(
+        "gz",
+        "t1",
+        &Account::Issuer,
+        &Account::Member("bob".into()),
+        Asset::Points,
+        30,
+        "hi",
+        None,
+        5,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 
     let bob = s.get_member("gz", "bob").await.unwrap().unwrap();
-    assert_eq!((bob.points, bob.tags.clone()), (30, vec!["bought".to_string()]));
+    assert_eq!(
+        (bob.points, bob.tags.clone()),
+        (30, vec!["bought".to_string()])
+    );
     let counts = s.counts("gz").await.unwrap();
     assert_eq!((counts.active, counts.pending), (3, 1));
     let ids = |v: Vec<Member>| v.into_iter().map(|m| m.id).collect::<Vec<_>>();
@@ -64,65 +107,186 @@ on_both_databases!(groups_and_members, |db| async move {
         let s = s.clone();
         async move { ids(s.list_members("gz", &f).await.unwrap()) }
     };
-    assert_eq!(by(MemberFilter { tag: Some("bought".into()), ..Default::default() }).await, ["bob"]);
-    assert_eq!(by(MemberFilter { role: Some(Role::Owner), ..Default::default() }).await, ["ann"]);
-    assert_eq!(by(MemberFilter { status: Some(MemberStatus::Pending), ..Default::default() }).await, ["dan"]);
+    assert_eq!(
+        by(MemberFilter {
+            tag: Some("bought".into()),
+            ..Default::default()
+        })
+        .await,
+        ["bob"]
+    );
+    assert_eq!(
+        by(MemberFilter {
+            role: Some(Role::Owner),
+            ..Default::default()
+        })
+        .await,
+        ["ann"]
+    );
+    assert_eq!(
+        by(MemberFilter {
+            status: Some(MemberStatus::Pending),
+            ..Default::default()
+        })
+        .await,
+        ["dan"]
+    );
     // Silent since 2 000: ann (1 000) and cat (never spoke; joined at 10).
-    let mut silent = by(MemberFilter { inactive_since: Some(2_000), status: Some(MemberStatus::Active), ..Default::default() }).await;
+    let mut silent = by(MemberFilter {
+        inactive_since: Some(2_000),
+        status: Some(MemberStatus::Active),
+        ..Default::default()
+    })
+    .await;
     silent.sort();
     assert_eq!(silent, ["ann", "cat"]);
-    assert_eq!(by(MemberFilter { limit: 2, ..Default::default() }).await.len(), 2);
+    assert_eq!(
+        by(MemberFilter {
+            limit: 2,
+            ..Default::default()
+        })
+        .await
+        .len(),
+        2
+    );
 });
 
 on_both_databases!(ledger_never_creates_or_loses_value, |db| async move {
-    let Some((s, _t)) = store(db).await else { return };
+    let Some((s, _t)) = store(db).await else {
+        return;
+    };
     let mut tx = s.begin().await.unwrap();
     tx.insert_group(&group("g", None)).await.unwrap();
     let (a, b) = (Account::Member("a".into()), Account::Member("b".into()));
-    tx.transfer("g", "t1", &Account::External, &a, Asset::Money, 500, "pay", None, 1).await.unwrap();
-    tx.transfer("g", "t2", &a, &b, Asset::Money, 200, "gift", None, 2).await.unwrap();
-    let over = tx.transfer("g", "t3", &b, &a, Asset::Money, 201, "too much", None, 3).await;
-    assert!(matches!(over, Err(StoreError::InsufficientFunds(_))), "{over:?}");
-    assert!(matches!(tx.transfer("g", "t4", &a, &b, Asset::Money, 0, "", None, 3).await, Err(StoreError::Invalid(_))));
+    tx.transfer(
+        "g",
+        "t1",
+        &Account::External,
+        &a,
+        Asset::Money,
+        500,
+        "pay",
+        None,
+        1,
+    )
+    .await
+    .unwrap();
+    tx.transfer("g", "t2", &a, &b, Asset::Money, 200, "gift", None, 2)
+        .await
+        .unwrap();
+    let over = tx
+        .transfer("g", "t3", &b, &a, Asset::Money, 201, "too much", None, 3)
+        .await;
+    assert!(
+        matches!(over, Err(StoreError::InsufficientFunds(_))),
+        "{over:?}"
+    );
+    assert!(matches!(
+        tx.transfer("g", "t4", &a, &b, Asset::Money, 0, "", None, 3)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
     tx.commit().await.unwrap();
     assert_eq!(s.balance("g", "member:a", Asset::Money).await.unwrap(), 300);
     assert_eq!(s.balance("g", "member:b", Asset::Money).await.unwrap(), 200);
     assert_eq!(s.balance("g", "member:b", Asset::Points).await.unwrap(), 0);
     assert_eq!(s.ledger_sum("g", Asset::Money).await.unwrap(), 0);
-    let history = s.ledger_history("g", "member:a", Asset::Money, 10).await.unwrap();
-    assert_eq!(history.iter().map(|e| e.amount).collect::<Vec<_>>(), [-200, 500]);
+    let history = s
+        .ledger_history("g", "member:a", Asset::Money, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        history.iter().map(|e| e.amount).collect::<Vec<_>>(),
+        [-200, 500]
+    );
 });
 
 on_both_databases!(events_storage_timers_outbox, |db| async move {
-    let Some((s, _t)) = store(db).await else { return };
+    let Some((s, _t)) = store(db).await else {
+        return;
+    };
     let mut tx = s.begin().await.unwrap();
     tx.insert_group(&group("g", None)).await.unwrap();
     let outcome = serde_json::json!({"ok": true});
-    assert!(tx.insert_event("e1", "g", "message", "{}", &outcome, 1).await.unwrap());
-    assert!(!tx.insert_event("e1", "g", "message", "{}", &outcome, 1).await.unwrap(), "an event id is claimed once");
+    assert!(tx
+        .insert_event("e1", "g", "message", "{}", &outcome, 1)
+        .await
+        .unwrap());
+    assert!(
+        !tx.insert_event("e1", "g", "message", "{}", &outcome, 1)
+            .await
+            .unwrap(),
+        "an event id is claimed once"
+    );
     for key in ["user:b", "user:a", "other", "user:c"] {
         tx.storage_set("p", "g", key, key.as_bytes()).await.unwrap();
     }
-    tx.storage_set("p2", "g", "user:z", b"elsewhere").await.unwrap();
+    tx.storage_set("p2", "g", "user:z", b"elsewhere")
+        .await
+        .unwrap();
     tx.storage_delete("p", "g", "user:c").await.unwrap();
-    let timer = Timer { plugin: "p".into(), group: "g".into(), name: "daily".into(), due_at: 100, period_ms: Some(50), payload: "x".into() };
+    let timer = Timer {
+        plugin: "p".into(),
+        group: "g".into(),
+        name: "daily".into(),
+        due_at: 100,
+        period_ms: Some(50),
+        payload: "x".into(),
+    };
     tx.set_timer(&timer).await.unwrap();
-    tx.set_timer(&Timer { name: "later".into(), due_at: 1_000, period_ms: None, ..timer.clone() }).await.unwrap();
-    tx.push_outbox("g", "post", &serde_json::json!({"text": "hi"}), Some("p"), 5).await.unwrap();
-    tx.push_outbox("g", "direct", &serde_json::json!({"text": "psst"}), None, 6).await.unwrap();
+    tx.set_timer(&Timer {
+        name: "later".into(),
+        due_at: 1_000,
+        period_ms: None,
+        ..timer.clone()
+    })
+    .await
+    .unwrap();
+    tx.push_outbox(
+        "g",
+        "post",
+        &serde_json::json!({"text": "hi"}),
+        Some("p"),
+        5,
+    )
+    .await
+    .unwrap();
+    tx.push_outbox("g", "direct", &serde_json::json!({"text": "psst"}), None, 6)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     assert_eq!(s.event_outcome("e1").await.unwrap(), Some(outcome));
     assert_eq!(s.event_outcome("e2").await.unwrap(), None);
-    assert_eq!(s.storage_keys("p", "g", "user:", 0).await.unwrap().len(), 0, "limit 0 means none here");
-    assert_eq!(s.storage_keys("p", "g", "user:", 10).await.unwrap(), ["user:a", "user:b"]);
-    assert_eq!(s.storage_get("p", "g", "other").await.unwrap().as_deref(), Some(&b"other"[..]));
-    assert_eq!(s.storage_get("p", "g", "user:z").await.unwrap(), None, "storage is per plugin");
+    assert_eq!(
+        s.storage_keys("p", "g", "user:", 0).await.unwrap().len(),
+        0,
+        "limit 0 means none here"
+    );
+    assert_eq!(
+        s.storage_keys("p", "g", "user:", 10).await.unwrap(),
+        ["user:a", "user:b"]
+    );
+    assert_eq!(
+        s.storage_get("p", "g", "other").await.unwrap().as_deref(),
+        Some(&b"other"[..])
+    );
+    assert_eq!(
+        s.storage_get("p", "g", "user:z").await.unwrap(),
+        None,
+        "storage is per plugin"
+    );
     assert_eq!(s.due_timers(100, 10).await.unwrap(), vec![timer]);
     assert_eq!(s.due_timers(99, 10).await.unwrap(), vec![]);
 
     let actions = s.outbox(Some("g"), 0, 10).await.unwrap();
-    assert_eq!(actions.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(), ["post", "direct"]);
+    assert_eq!(
+        actions
+            .iter()
+            .map(|a| a.action.as_str())
+            .collect::<Vec<_>>(),
+        ["post", "direct"]
+    );
     assert_eq!(s.ack_outbox(&[actions[0].id], 9).await.unwrap(), 1);
     assert_eq!(s.ack_outbox(&[actions[0].id], 9).await.unwrap(), 0);
     assert_eq!(s.outbox(None, 0, 10).await.unwrap().len(), 1);

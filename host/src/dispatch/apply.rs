@@ -6,8 +6,19 @@ use crate::store::{Timer, Tx};
 use serde_json::json;
 
 impl Kith {
-    pub(super) async fn apply(&self, tx: &mut Tx<'_>, group: &str, plugin: Option<&str>, effect: &Effect, now: Millis) -> Result<()> {
-        let member_row = |m: Option<Member>, id: &str| m.ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("member {id:?} vanished during commit")));
+    pub(super) async fn apply(
+        &self,
+        tx: &mut Tx<'_>,
+        group: &str,
+        plugin: Option<&str>,
+        effect: &Effect,
+        now: Millis,
+    ) -> Result<()> {
+        let member_row = |m: Option<Member>, id: &str| {
+            m.ok_or_else(|| {
+                ServiceError::Internal(anyhow::anyhow!("member {id:?} vanished during commit"))
+            })
+        };
         match effect {
             Effect::PutMember { member } => tx.upsert_member(member).await?,
             Effect::PutJoinRequest { request } => tx.upsert_join_request(request).await?,
@@ -25,11 +36,17 @@ impl Kith {
                 let mut row = member_row(tx.get_member_row(group, member).await?, member)?;
                 apply_to_member(&mut row, effect, now);
                 tx.upsert_member(&row).await?;
-                self.after_member_change(tx, group, plugin, effect, now).await?;
+                self.after_member_change(tx, group, plugin, effect, now)
+                    .await?;
             }
             Effect::AddTag { member, tag } => tx.set_tag(group, member, tag, true).await?,
             Effect::RemoveTag { member, tag } => tx.set_tag(group, member, tag, false).await?,
-            Effect::Post { id, text, mentions, reply_to } => {
+            Effect::Post {
+                id,
+                text,
+                mentions,
+                reply_to,
+            } => {
                 let sender = format!("plugin:{}", plugin.unwrap_or("kith"));
                 let message = Message {
                     id: id.clone(),
@@ -48,21 +65,52 @@ impl Kith {
                 tx.push_outbox(group, "post", &payload, plugin, now).await?;
             }
             Effect::Direct { member, text } => {
-                tx.push_outbox(group, "direct", &json!({"member": member, "text": text}), plugin, now).await?;
+                tx.push_outbox(
+                    group,
+                    "direct",
+                    &json!({"member": member, "text": text}),
+                    plugin,
+                    now,
+                )
+                .await?;
             }
             Effect::DeleteMessage { id, reason } => {
                 if tx.mark_message_deleted(group, id, reason).await? {
-                    tx.push_outbox(group, "delete", &json!({"message_id": id, "reason": reason}), plugin, now).await?;
+                    tx.push_outbox(
+                        group,
+                        "delete",
+                        &json!({"message_id": id, "reason": reason}),
+                        plugin,
+                        now,
+                    )
+                    .await?;
                 }
             }
-            Effect::StorageSet { key, value } => tx.storage_set(owner(plugin)?, group, key, value).await?,
-            Effect::StorageDelete { key } => tx.storage_delete(owner(plugin)?, group, key).await?,
-            Effect::Transfer { id, from, to, asset, amount, memo } => {
-                let parse = |a: &str| Account::parse(a).map_err(|m| ServiceError::Internal(anyhow::anyhow!(m)));
-                let (from, to) = (parse(from)?, parse(to)?);
-                tx.transfer(group, id, &from, &to, *asset, *amount, memo, plugin, now).await?;
+            Effect::StorageSet { key, value } => {
+                tx.storage_set(owner(plugin)?, group, key, value).await?
             }
-            Effect::SetTimer { name, at, period_ms, payload } => {
+            Effect::StorageDelete { key } => tx.storage_delete(owner(plugin)?, group, key).await?,
+            Effect::Transfer {
+                id,
+                from,
+                to,
+                asset,
+                amount,
+                memo,
+            } => {
+                let parse = |a: &str| {
+                    Account::parse(a).map_err(|m| ServiceError::Internal(anyhow::anyhow!(m)))
+                };
+                let (from, to) = (parse(from)?, parse(to)?);
+                tx.transfer(group, id, &from, &to, *asset, *amount, memo, plugin, now)
+                    .await?;
+            }
+            Effect::SetTimer {
+                name,
+                at,
+                period_ms,
+                payload,
+            } => {
                 let timer = Timer {
                     plugin: owner(plugin)?.to_string(),
                     group: group.into(),
@@ -79,22 +127,48 @@ impl Kith {
     }
 
     /// Join-request records and adapter actions that follow a member's change.
-    async fn after_member_change(&self, tx: &mut Tx<'_>, group: &str, plugin: Option<&str>, effect: &Effect, now: Millis) -> Result<()> {
+    async fn after_member_change(
+        &self,
+        tx: &mut Tx<'_>,
+        group: &str,
+        plugin: Option<&str>,
+        effect: &Effect,
+        now: Millis,
+    ) -> Result<()> {
         let (action, payload) = match effect {
             Effect::Approve { member, reason } => {
-                tx.decide_pending_request(group, member, JoinStatus::Admitted, reason, now).await?;
+                tx.decide_pending_request(group, member, JoinStatus::Admitted, reason, now)
+                    .await?;
                 ("approve", json!({"member": member, "reason": reason}))
             }
             Effect::Decline { member, reason } => {
-                tx.decide_pending_request(group, member, JoinStatus::Rejected, reason, now).await?;
+                tx.decide_pending_request(group, member, JoinStatus::Rejected, reason, now)
+                    .await?;
                 ("decline", json!({"member": member, "reason": reason}))
             }
-            Effect::Redirect { member, group: to, reason } => {
-                tx.decide_pending_request(group, member, JoinStatus::Redirected, reason, now).await?;
-                ("redirect", json!({"member": member, "to_group": to, "reason": reason}))
+            Effect::Redirect {
+                member,
+                group: to,
+                reason,
+            } => {
+                tx.decide_pending_request(group, member, JoinStatus::Redirected, reason, now)
+                    .await?;
+                (
+                    "redirect",
+                    json!({"member": member, "to_group": to, "reason": reason}),
+                )
             }
-            Effect::Remove { member, reason } => ("remove", json!({"member": member, "reason": reason})),
-            Effect::Restrict { member, until, reason } => ("restrict", json!({"member": member, "until": until, "reason": reason})),
+            Effect::Remove { member, reason } => {
+                ("remove", json!({"member": member, "reason": reason}))
+            }
+            Effect::Restrict {
+                member,
+                until,
+                reason,
+            } => (
+                "restrict",
+                json!({"member": member, "until": until, "reason": reason}),
+            ),
             _ => return Ok(()),
         };
         tx.push_outbox(group, action, &payload, plugin, now).await?;
@@ -103,6 +177,7 @@ impl Kith {
 }
 
 fn owner(plugin: Option<&str>) -> Result<&str> {
-    plugin.ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("a plugin-scoped effect without a plugin")))
+    plugin.ok_or_else(|| {
+        ServiceError::Internal(anyhow::anyhow!("a plugin-scoped effect without a plugin"))
+    })
 }
-

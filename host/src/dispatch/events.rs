@@ -14,7 +14,11 @@ pub(crate) enum Mode {
     /// The operator adds a member with a role: no gate runs.
     OperatorAdd(Role),
     /// A reviewer decides a pending request.
-    Review { member: MemberId, approve: bool, reason: String },
+    Review {
+        member: MemberId,
+        approve: bool,
+        reason: String,
+    },
     /// A timer fired: only its plugin runs.
     Timer(Timer),
     /// A plugin was enabled: only it runs `on-enabled`.
@@ -98,7 +102,11 @@ impl Kith {
         self.process_with(event, Mode::Normal).await
     }
 
-    pub(crate) async fn process_with(&self, event: IncomingEvent, mode: Mode) -> Result<EventOutcome> {
+    pub(crate) async fn process_with(
+        &self,
+        event: IncomingEvent,
+        mode: Mode,
+    ) -> Result<EventOutcome> {
         if event.id.trim().is_empty() || event.id.len() > 200 {
             return Err(ServiceError::Invalid("event id must be 1-200 bytes".into()));
         }
@@ -136,12 +144,19 @@ impl Kith {
             Mode::Enabled(_) => "enabled",
         };
         let enablements = self.store.enablements(&batch.group.id).await?;
-        self.run_event(&mut batch, &enablements, &event, mode).await?;
-        self.dispatch_membership_changes(&mut batch, &enablements).await?;
+        self.run_event(&mut batch, &enablements, &event, mode)
+            .await?;
+        self.dispatch_membership_changes(&mut batch, &enablements)
+            .await?;
         batch.outcome.invocations = batch
             .invocations
             .iter()
-            .map(|i| InvocationSummary { plugin: i.plugin.clone(), handler: i.handler.clone(), ok: i.ok, error: i.error.clone() })
+            .map(|i| InvocationSummary {
+                plugin: i.plugin.clone(),
+                handler: i.handler.clone(),
+                ok: i.ok,
+                error: i.error.clone(),
+            })
             .collect();
         let body = serde_json::to_string(&event.body).expect("serializable");
         self.commit(batch, kind, &body).await
@@ -150,7 +165,8 @@ impl Kith {
     async fn duplicate(&self, id: &str) -> Result<Option<EventOutcome>> {
         Ok(match self.store.event_outcome(id).await? {
             Some(v) => {
-                let mut o: EventOutcome = serde_json::from_value(v).map_err(|e| ServiceError::Internal(e.into()))?;
+                let mut o: EventOutcome =
+                    serde_json::from_value(v).map_err(|e| ServiceError::Internal(e.into()))?;
                 o.duplicate = true;
                 Some(o)
             }
@@ -158,7 +174,13 @@ impl Kith {
         })
     }
 
-    async fn run_event(&self, b: &mut Batch, enablements: &[Enablement], event: &IncomingEvent, mode: Mode) -> Result<()> {
+    async fn run_event(
+        &self,
+        b: &mut Batch,
+        enablements: &[Enablement],
+        event: &IncomingEvent,
+        mode: Mode,
+    ) -> Result<()> {
         let gid = b.group.id.clone();
         match (&event.body, mode) {
             (_, Mode::Timer(timer)) => {
@@ -167,45 +189,91 @@ impl Kith {
                     Some(p) if p > 0 => {
                         let p = p as i64;
                         let missed = (b.now - timer.due_at).max(0) / p;
-                        Effect::SetTimer { name: timer.name.clone(), at: timer.due_at + (missed + 1) * p, period_ms: Some(p as u64), payload: timer.payload.clone() }
+                        Effect::SetTimer {
+                            name: timer.name.clone(),
+                            at: timer.due_at + (missed + 1) * p,
+                            period_ms: Some(p as u64),
+                            payload: timer.payload.clone(),
+                        }
                     }
-                    _ => Effect::CancelTimer { name: timer.name.clone() },
+                    _ => Effect::CancelTimer {
+                        name: timer.name.clone(),
+                    },
                 };
                 b.effects.push((Some(timer.plugin.clone()), next));
-                let fired = PluginEvent::Timer(TimerFired { name: timer.name.clone(), payload: timer.payload.clone(), due_at: timer.due_at });
-                self.run_plugins(b, enablements, &fired, Some(&timer.plugin)).await?;
+                let fired = PluginEvent::Timer(TimerFired {
+                    name: timer.name.clone(),
+                    payload: timer.payload.clone(),
+                    due_at: timer.due_at,
+                });
+                self.run_plugins(b, enablements, &fired, Some(&timer.plugin))
+                    .await?;
             }
             (_, Mode::Enabled(plugin)) => {
-                self.run_plugins(b, enablements, &PluginEvent::Enabled, Some(&plugin)).await?;
+                self.run_plugins(b, enablements, &PluginEvent::Enabled, Some(&plugin))
+                    .await?;
             }
-            (_, Mode::Review { member, approve, reason }) => {
+            (
+                _,
+                Mode::Review {
+                    member,
+                    approve,
+                    reason,
+                },
+            ) => {
                 let stored = self.store.get_member(&gid, &member).await?;
                 match b.member(stored, &member) {
                     Some(m) if m.status == MemberStatus::Pending => {}
-                    _ => return Err(ServiceError::Conflict(format!("member {member:?} has no pending join request"))),
+                    _ => {
+                        return Err(ServiceError::Conflict(format!(
+                            "member {member:?} has no pending join request"
+                        )))
+                    }
                 }
                 let request = self.store.pending_join_request(&gid, &member).await?;
                 b.host(if approve {
-                    Effect::Approve { member: member.clone(), reason: reason.clone() }
+                    Effect::Approve {
+                        member: member.clone(),
+                        reason: reason.clone(),
+                    }
                 } else {
-                    Effect::Decline { member: member.clone(), reason: reason.clone() }
+                    Effect::Decline {
+                        member: member.clone(),
+                        reason: reason.clone(),
+                    }
                 });
                 b.outcome.join = request.map(|r| JoinOutcome {
                     request_id: r.id,
                     member,
-                    status: if approve { JoinStatus::Admitted } else { JoinStatus::Rejected },
+                    status: if approve {
+                        JoinStatus::Admitted
+                    } else {
+                        JoinStatus::Rejected
+                    },
                     reason,
                     redirect_to: None,
                 });
             }
-            (EventBody::Message { sender, text, kind, mentions, reply_to, message_id }, _) => {
+            (
+                EventBody::Message {
+                    sender,
+                    text,
+                    kind,
+                    mentions,
+                    reply_to,
+                    message_id,
+                },
+                _,
+            ) => {
                 super::groups::validate_member_id(sender)?;
                 if text.len() > 64 * 1024 {
                     return Err(ServiceError::Invalid("message text is over 64 KiB".into()));
                 }
                 let member = self.present_member(b, sender).await?;
                 let message = Message {
-                    id: message_id.clone().unwrap_or_else(|| format!("m-{}", uuid::Uuid::now_v7().simple())),
+                    id: message_id
+                        .clone()
+                        .unwrap_or_else(|| format!("m-{}", uuid::Uuid::now_v7().simple())),
                     group: gid.clone(),
                     sender: sender.clone(),
                     kind: *kind,
@@ -217,63 +285,139 @@ impl Kith {
                     deleted: false,
                 };
                 if self.store.get_message(&gid, &message.id).await?.is_some() {
-                    return Err(ServiceError::Conflict(format!("message {:?} already exists in group {gid:?}", message.id)));
+                    return Err(ServiceError::Conflict(format!(
+                        "message {:?} already exists in group {gid:?}",
+                        message.id
+                    )));
                 }
                 b.outcome.message_id = Some(message.id.clone());
-                b.host(Effect::PutMessage { message: message.clone() });
-                b.host(Effect::Touch { member: sender.clone(), at: b.now });
+                b.host(Effect::PutMessage {
+                    message: message.clone(),
+                });
+                b.host(Effect::Touch {
+                    member: sender.clone(),
+                    at: b.now,
+                });
                 if member.status == MemberStatus::Active {
-                    self.run_plugins(b, enablements, &PluginEvent::Message(message), None).await?;
+                    self.run_plugins(b, enablements, &PluginEvent::Message(message), None)
+                        .await?;
                 } else {
-                    b.outcome.note = Some(format!("sender is {}: message kept, no plugin ran", member.status));
+                    b.outcome.note = Some(format!(
+                        "sender is {}: message kept, no plugin ran",
+                        member.status
+                    ));
                 }
             }
-            (EventBody::Reaction { message_id, member, emoji }, _) => {
+            (
+                EventBody::Reaction {
+                    message_id,
+                    member,
+                    emoji,
+                },
+                _,
+            ) => {
                 super::groups::validate_member_id(member)?;
                 let message = self
                     .store
                     .get_message(&gid, message_id)
                     .await?
-                    .ok_or_else(|| ServiceError::Unprocessable(format!("no message {message_id:?} in group {gid:?}")))?;
+                    .ok_or_else(|| {
+                        ServiceError::Unprocessable(format!(
+                            "no message {message_id:?} in group {gid:?}"
+                        ))
+                    })?;
                 let reactor = self.present_member(b, member).await?;
-                b.host(Effect::Touch { member: member.clone(), at: b.now });
+                b.host(Effect::Touch {
+                    member: member.clone(),
+                    at: b.now,
+                });
                 if reactor.status == MemberStatus::Active {
-                    let reaction = Reaction { message_id: message_id.clone(), member: member.clone(), author: message.sender, emoji: emoji.clone() };
-                    self.run_plugins(b, enablements, &PluginEvent::Reaction(reaction), None).await?;
+                    let reaction = Reaction {
+                        message_id: message_id.clone(),
+                        member: member.clone(),
+                        author: message.sender,
+                        emoji: emoji.clone(),
+                    };
+                    self.run_plugins(b, enablements, &PluginEvent::Reaction(reaction), None)
+                        .await?;
                 }
             }
-            (EventBody::Payment { payment_id, member, amount, currency, status, purpose }, _) => {
+            (
+                EventBody::Payment {
+                    payment_id,
+                    member,
+                    amount,
+                    currency,
+                    status,
+                    purpose,
+                },
+                _,
+            ) => {
                 if *amount <= 0 {
-                    return Err(ServiceError::Invalid(format!("payment amount must be positive, got {amount}")));
+                    return Err(ServiceError::Invalid(format!(
+                        "payment amount must be positive, got {amount}"
+                    )));
                 }
                 if self.store.get_member(&gid, member).await?.is_none() {
-                    return Err(ServiceError::Unprocessable(format!("no member {member:?} in group {gid:?}; send a join request first")));
+                    return Err(ServiceError::Unprocessable(format!(
+                        "no member {member:?} in group {gid:?}; send a join request first"
+                    )));
                 }
-                let payment = Payment { id: payment_id.clone(), member: member.clone(), amount: *amount, currency: currency.clone(), status: *status, purpose: purpose.clone() };
+                let payment = Payment {
+                    id: payment_id.clone(),
+                    member: member.clone(),
+                    amount: *amount,
+                    currency: currency.clone(),
+                    status: *status,
+                    purpose: purpose.clone(),
+                };
                 let wallet = format!("member:{member}");
                 if *status == PaymentStatus::Succeeded {
-                    b.host(Effect::Transfer { id: format!("{payment_id}:in"), from: "external".into(), to: wallet.clone(), asset: Asset::Money, amount: *amount, memo: format!("payment {payment_id} {purpose}") });
+                    b.host(Effect::Transfer {
+                        id: format!("{payment_id}:in"),
+                        from: "external".into(),
+                        to: wallet.clone(),
+                        asset: Asset::Money,
+                        amount: *amount,
+                        memo: format!("payment {payment_id} {purpose}"),
+                    });
                 }
-                self.run_plugins(b, enablements, &PluginEvent::Payment(payment), None).await?;
+                self.run_plugins(b, enablements, &PluginEvent::Payment(payment), None)
+                    .await?;
                 if *status == PaymentStatus::Refunded {
                     self.refund(b, payment_id, &wallet, *amount).await?;
                 }
             }
-            (EventBody::JoinRequested(input), mode) => self.join_request(b, enablements, input, mode).await?,
+            (EventBody::JoinRequested(input), mode) => {
+                self.join_request(b, enablements, input, mode).await?
+            }
             (EventBody::ChallengeAnswer { member, answer }, _) => {
                 let request = self
                     .store
                     .pending_join_request(&gid, member)
                     .await?
-                    .ok_or_else(|| ServiceError::Unprocessable(format!("member {member:?} has no pending join request in {gid:?}")))?;
+                    .ok_or_else(|| {
+                        ServiceError::Unprocessable(format!(
+                            "member {member:?} has no pending join request in {gid:?}"
+                        ))
+                    })?;
                 let Some(plugin) = request.pending_plugin.clone() else {
-                    return Err(ServiceError::Conflict("this request awaits a reviewer, not an answer".into()));
+                    return Err(ServiceError::Conflict(
+                        "this request awaits a reviewer, not an answer".into(),
+                    ));
                 };
                 let event = PluginEvent::ChallengeAnswer(request.clone(), answer.clone());
-                let decision = match self.run_plugins(b, enablements, &event, Some(&plugin)).await? {
+                let decision = match self
+                    .run_plugins(b, enablements, &event, Some(&plugin))
+                    .await?
+                {
                     Some(Ok(d)) => d,
-                    Some(Err(e)) => Decision::Reject { reason: format!("gate {plugin} failed: {e}") },
-                    None => Decision::Reject { reason: format!("gate {plugin} is no longer enabled") },
+                    Some(Err(e)) => Decision::Reject {
+                        reason: format!("gate {plugin} failed: {e}"),
+                    },
+                    None => Decision::Reject {
+                        reason: format!("gate {plugin} is no longer enabled"),
+                    },
                 };
                 let mut request = request;
                 request.answer = Some(answer.clone());
@@ -282,8 +426,14 @@ impl Kith {
             (EventBody::MemberLeft { member }, _) => {
                 let stored = self.store.get_member(&gid, member).await?;
                 match b.member(stored, member) {
-                    Some(m) if m.status == MemberStatus::Active => b.host(Effect::Leave { member: member.clone() }),
-                    _ => return Err(ServiceError::Unprocessable(format!("{member:?} is not an active member of {gid:?}"))),
+                    Some(m) if m.status == MemberStatus::Active => b.host(Effect::Leave {
+                        member: member.clone(),
+                    }),
+                    _ => {
+                        return Err(ServiceError::Unprocessable(format!(
+                            "{member:?} is not an active member of {gid:?}"
+                        )))
+                    }
                 }
             }
         }
@@ -306,25 +456,49 @@ impl Kith {
 
     /// Returns refunded money: from the member's wallet, and what the wallet
     /// lacks from the group's treasury (where an entry fee went).
-    async fn refund(&self, b: &mut Batch, payment_id: &str, wallet: &str, amount: i64) -> Result<()> {
+    async fn refund(
+        &self,
+        b: &mut Batch,
+        payment_id: &str,
+        wallet: &str,
+        amount: i64,
+    ) -> Result<()> {
         let effects = b.plain_effects();
         let gid = &b.group.id;
-        let in_wallet = self.store.balance(gid, wallet, Asset::Money).await? + balance_delta(wallet, Asset::Money, &effects);
-        let in_group = self.store.balance(gid, "group", Asset::Money).await? + balance_delta("group", Asset::Money, &effects);
+        let in_wallet = self.store.balance(gid, wallet, Asset::Money).await?
+            + balance_delta(wallet, Asset::Money, &effects);
+        let in_group = self.store.balance(gid, "group", Asset::Money).await?
+            + balance_delta("group", Asset::Money, &effects);
         let from_wallet = amount.min(in_wallet.max(0));
         let from_group = (amount - from_wallet).min(in_group.max(0));
         for (from, part, tag) in [(wallet, from_wallet, "w"), ("group", from_group, "g")] {
             if part > 0 {
-                b.host(Effect::Transfer { id: format!("{payment_id}:refund-{tag}"), from: from.into(), to: "external".into(), asset: Asset::Money, amount: part, memo: format!("refund of payment {payment_id}") });
+                b.host(Effect::Transfer {
+                    id: format!("{payment_id}:refund-{tag}"),
+                    from: from.into(),
+                    to: "external".into(),
+                    asset: Asset::Money,
+                    amount: part,
+                    memo: format!("refund of payment {payment_id}"),
+                });
             }
         }
         if from_wallet + from_group < amount {
-            b.outcome.note = Some(format!("refund of {amount}: only {} could be returned from the ledger", from_wallet + from_group));
+            b.outcome.note = Some(format!(
+                "refund of {amount}: only {} could be returned from the ledger",
+                from_wallet + from_group
+            ));
         }
         Ok(())
     }
 
-    async fn join_request(&self, b: &mut Batch, enablements: &[Enablement], input: &JoinRequestInput, mode: Mode) -> Result<()> {
+    async fn join_request(
+        &self,
+        b: &mut Batch,
+        enablements: &[Enablement],
+        input: &JoinRequestInput,
+        mode: Mode,
+    ) -> Result<()> {
         let gid = b.group.id.clone();
         super::groups::validate_member_id(&input.member)?;
         let stored = self.store.get_member(&gid, &input.member).await?;
@@ -333,25 +507,48 @@ impl Kith {
                 let role_change = matches!(mode, Mode::OperatorAdd(r) if r != m.role);
                 if let Mode::OperatorAdd(role) = mode {
                     if role_change {
-                        b.host(Effect::PutMember { member: Member { role, ..m.clone() } });
+                        b.host(Effect::PutMember {
+                            member: Member { role, ..m.clone() },
+                        });
                     }
                 }
-                b.outcome.join = Some(JoinOutcome { request_id: String::new(), member: m.id.clone(), status: JoinStatus::Admitted, reason: "already a member".into(), redirect_to: None });
+                b.outcome.join = Some(JoinOutcome {
+                    request_id: String::new(),
+                    member: m.id.clone(),
+                    status: JoinStatus::Admitted,
+                    reason: "already a member".into(),
+                    redirect_to: None,
+                });
                 return Ok(());
             }
             if m.status == MemberStatus::Pending {
                 if let Some(r) = self.store.pending_join_request(&gid, &m.id).await? {
-                    b.outcome.join = Some(JoinOutcome { request_id: r.id, member: m.id.clone(), status: JoinStatus::Pending, reason: r.reason.unwrap_or_default(), redirect_to: None });
+                    b.outcome.join = Some(JoinOutcome {
+                        request_id: r.id,
+                        member: m.id.clone(),
+                        status: JoinStatus::Pending,
+                        reason: r.reason.unwrap_or_default(),
+                        redirect_to: None,
+                    });
                     return Ok(());
                 }
             }
         }
         // Attribution is recorded at join: a referrer must be an active member.
         let referrer = match &input.referrer {
-            Some(r) if r != &input.member => self.store.get_member(&gid, r).await?.filter(|m| m.status == MemberStatus::Active).map(|m| m.id),
+            Some(r) if r != &input.member => self
+                .store
+                .get_member(&gid, r)
+                .await?
+                .filter(|m| m.status == MemberStatus::Active)
+                .map(|m| m.id),
             _ => None,
         };
-        let display_name = input.display_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| input.member.clone());
+        let display_name = input
+            .display_name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| input.member.clone());
         let mut member = stored.unwrap_or_else(|| Member::new(&gid, &input.member, &display_name));
         member.display_name = display_name.clone();
         member.status = MemberStatus::Pending;
@@ -376,15 +573,36 @@ impl Kith {
             decided_at: None,
         };
         b.host(Effect::PutMember { member });
-        b.host(Effect::PutJoinRequest { request: request.clone() });
+        b.host(Effect::PutJoinRequest {
+            request: request.clone(),
+        });
         if let Mode::OperatorAdd(_) = mode {
-            return self.decide(b, request, Decision::Admit { reason: "added by the operator".into() }, None).await;
+            return self
+                .decide(
+                    b,
+                    request,
+                    Decision::Admit {
+                        reason: "added by the operator".into(),
+                    },
+                    None,
+                )
+                .await;
         }
         // Gates in order; the first answer that is not `admit` decides.
-        let mut decision = Decision::Admit { reason: "no gate objected".into() };
+        let mut decision = Decision::Admit {
+            reason: "no gate objected".into(),
+        };
         let mut decider = None;
         for e in enablements {
-            let Some(result) = self.run_plugins(b, std::slice::from_ref(e), &PluginEvent::JoinRequest(request.clone()), None).await? else {
+            let Some(result) = self
+                .run_plugins(
+                    b,
+                    std::slice::from_ref(e),
+                    &PluginEvent::JoinRequest(request.clone()),
+                    None,
+                )
+                .await?
+            else {
                 continue;
             };
             match result {
@@ -396,7 +614,9 @@ impl Kith {
                 }
                 // Fail closed: a broken gate must not let people in.
                 Err(error) => {
-                    decision = Decision::Reject { reason: format!("gate {} failed, try again later: {error}", e.plugin) };
+                    decision = Decision::Reject {
+                        reason: format!("gate {} failed, try again later: {error}", e.plugin),
+                    };
                     decider = Some(e.plugin.clone());
                     break;
                 }
@@ -406,30 +626,52 @@ impl Kith {
     }
 
     /// Applies a decision on a join request, enforcing the group's capacity.
-    async fn decide(&self, b: &mut Batch, mut request: JoinRequest, decision: Decision, decider: Option<String>) -> Result<()> {
+    async fn decide(
+        &self,
+        b: &mut Batch,
+        mut request: JoinRequest,
+        decision: Decision,
+        decider: Option<String>,
+    ) -> Result<()> {
         let mut decision = decision;
         if let Decision::Admit { .. } = decision {
             let counts = self.store.counts(&b.group.id).await?;
             if counts.active >= b.group.capacity {
-                decision = Decision::Reject { reason: format!("the group is full ({} members)", b.group.capacity) };
+                decision = Decision::Reject {
+                    reason: format!("the group is full ({} members)", b.group.capacity),
+                };
             }
         }
         if let Decision::Redirect { group, .. } = &decision {
             if group == &b.group.id || self.store.get_group(group).await.is_err() {
-                decision = Decision::Reject { reason: format!("redirect to unknown group {group:?}") };
+                decision = Decision::Reject {
+                    reason: format!("redirect to unknown group {group:?}"),
+                };
             }
         }
         let member = request.member.clone();
         let reason = decision.reason().to_string();
         match &decision {
-            Decision::Admit { .. } => b.host(Effect::Approve { member: member.clone(), reason: reason.clone() }),
-            Decision::Reject { .. } => b.host(Effect::Decline { member: member.clone(), reason: reason.clone() }),
-            Decision::Redirect { group, .. } => b.host(Effect::Redirect { member: member.clone(), group: group.clone(), reason: reason.clone() }),
+            Decision::Admit { .. } => b.host(Effect::Approve {
+                member: member.clone(),
+                reason: reason.clone(),
+            }),
+            Decision::Reject { .. } => b.host(Effect::Decline {
+                member: member.clone(),
+                reason: reason.clone(),
+            }),
+            Decision::Redirect { group, .. } => b.host(Effect::Redirect {
+                member: member.clone(),
+                group: group.clone(),
+                reason: reason.clone(),
+            }),
             Decision::Pending { .. } => {
                 request.status = JoinStatus::Pending;
                 request.reason = Some(reason.clone());
                 request.pending_plugin = decider;
-                b.host(Effect::PutJoinRequest { request: request.clone() });
+                b.host(Effect::PutJoinRequest {
+                    request: request.clone(),
+                });
             }
         }
         b.outcome.join = Some(JoinOutcome {
@@ -447,7 +689,11 @@ impl Kith {
 
     /// After the event's own handlers: members who joined or left through
     /// this event are announced to games and flows. Bounded in depth.
-    async fn dispatch_membership_changes(&self, b: &mut Batch, enablements: &[Enablement]) -> Result<()> {
+    async fn dispatch_membership_changes(
+        &self,
+        b: &mut Batch,
+        enablements: &[Enablement],
+    ) -> Result<()> {
         let mut seen = 0;
         for _round in 0..3 {
             let fresh: Vec<Effect> = b.effects[seen..].iter().map(|(_, e)| e.clone()).collect();
@@ -462,8 +708,14 @@ impl Kith {
                     _ => continue,
                 };
                 let stored = self.store.get_member(&b.group.id, id).await?;
-                let Some(member) = b.member(stored, id) else { continue };
-                let event = if joined { PluginEvent::MemberJoined(member) } else { PluginEvent::MemberLeft(member) };
+                let Some(member) = b.member(stored, id) else {
+                    continue;
+                };
+                let event = if joined {
+                    PluginEvent::MemberJoined(member)
+                } else {
+                    PluginEvent::MemberLeft(member)
+                };
                 self.run_plugins(b, enablements, &event, None).await?;
             }
         }
@@ -473,7 +725,13 @@ impl Kith {
     /// Runs `event` in each enabled plugin that handles it (or only in
     /// `only`), in order, keeping the effects of those that succeed. Returns
     /// the last gate decision, if the event asks for one.
-    async fn run_plugins(&self, b: &mut Batch, enablements: &[Enablement], event: &PluginEvent, only: Option<&str>) -> Result<Option<Result<Decision, String>>> {
+    async fn run_plugins(
+        &self,
+        b: &mut Batch,
+        enablements: &[Enablement],
+        event: &PluginEvent,
+        only: Option<&str>,
+    ) -> Result<Option<Result<Decision, String>>> {
         let mut decision = None;
         for e in enablements {
             if only.is_some_and(|p| p != e.plugin) {
@@ -491,10 +749,18 @@ impl Kith {
                 now: b.now,
                 seed: seed_of(&[&b.event_id, &e.plugin, event.handler()]),
                 config: e.config.to_string(),
-                granted: e.capabilities.iter().copied().filter(|c| installed.metadata.capabilities.contains(c)).collect(),
+                granted: e
+                    .capabilities
+                    .iter()
+                    .copied()
+                    .filter(|c| installed.metadata.capabilities.contains(c))
+                    .collect(),
                 limits: e.limits,
             };
-            let report = self.runtime.invoke(&loaded, ctx, b.plain_effects(), event).await;
+            let report = self
+                .runtime
+                .invoke(&loaded, ctx, b.plain_effects(), event)
+                .await;
             if let Err(error) = &report.result {
                 tracing::warn!(group = %b.group.id, plugin = %e.plugin, "{error}");
             }
@@ -511,8 +777,16 @@ impl Kith {
                 logs: report.logs,
                 at: b.now,
             });
-            b.effects.extend(report.effects.into_iter().map(|eff| (Some(e.plugin.clone()), eff)));
-            if matches!(event, PluginEvent::JoinRequest(_) | PluginEvent::ChallengeAnswer(..)) {
+            b.effects.extend(
+                report
+                    .effects
+                    .into_iter()
+                    .map(|eff| (Some(e.plugin.clone()), eff)),
+            );
+            if matches!(
+                event,
+                PluginEvent::JoinRequest(_) | PluginEvent::ChallengeAnswer(..)
+            ) {
                 decision = Some(match report.result {
                     Ok(HandlerOutput::Decision(d)) => Ok(d),
                     Ok(_) => Err("the gate returned no decision".to_string()),
@@ -526,16 +800,21 @@ impl Kith {
     async fn commit(&self, b: Batch, kind: &str, body: &str) -> Result<EventOutcome> {
         let outcome_json = serde_json::to_value(&b.outcome).expect("serializable");
         let mut tx = self.store.begin().await?;
-        if !tx.insert_event(&b.event_id, &b.group.id, kind, body, &outcome_json, b.now).await? {
+        if !tx
+            .insert_event(&b.event_id, &b.group.id, kind, body, &outcome_json, b.now)
+            .await?
+        {
             drop(tx);
             return Ok(self.duplicate(&b.event_id).await?.expect("recorded"));
         }
         for (plugin, effect) in &b.effects {
-            self.apply(&mut tx, &b.group.id, plugin.as_deref(), effect, b.now).await?;
+            self.apply(&mut tx, &b.group.id, plugin.as_deref(), effect, b.now)
+                .await?;
         }
         for inv in &b.invocations {
             tx.insert_invocation(inv).await?;
-            tx.record_outcome(&inv.group, &inv.plugin, inv.error.as_deref()).await?;
+            tx.record_outcome(&inv.group, &inv.plugin, inv.error.as_deref())
+                .await?;
         }
         tx.commit().await?;
         Ok(b.outcome)

@@ -22,17 +22,23 @@ pub struct GroupInput {
 fn validate_id(what: &str, id: &str) -> Result<()> {
     let ok = !id.is_empty()
         && id.len() <= 64
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
     if ok {
         Ok(())
     } else {
-        Err(ServiceError::Invalid(format!("{what} {id:?} must be 1-64 letters, digits, '-', '_' or '.'")))
+        Err(ServiceError::Invalid(format!(
+            "{what} {id:?} must be 1-64 letters, digits, '-', '_' or '.'"
+        )))
     }
 }
 
 pub(crate) fn validate_member_id(id: &str) -> Result<()> {
     if id.trim().is_empty() || id.len() > 128 {
-        return Err(ServiceError::Invalid(format!("member id {id:?} must be 1-128 bytes")));
+        return Err(ServiceError::Invalid(format!(
+            "member id {id:?} must be 1-128 bytes"
+        )));
     }
     Ok(())
 }
@@ -56,25 +62,33 @@ impl GroupInput {
         }
         if let Some(c) = self.capacity {
             if !(1..=100_000).contains(&c) {
-                return Err(ServiceError::Invalid(format!("capacity must be 1-100000, got {c}")));
+                return Err(ServiceError::Invalid(format!(
+                    "capacity must be 1-100000, got {c}"
+                )));
             }
             g.capacity = c;
         }
         if let Some(p) = self.parent {
             if p == g.id {
-                return Err(ServiceError::Invalid("a group cannot be its own parent".into()));
+                return Err(ServiceError::Invalid(
+                    "a group cannot be its own parent".into(),
+                ));
             }
             g.parent = Some(p);
         }
         if let Some(tz) = self.timezone {
             if tz.parse::<chrono_tz::Tz>().is_err() {
-                return Err(ServiceError::Invalid(format!("unknown time zone {tz:?}; use an IANA name like Asia/Shanghai")));
+                return Err(ServiceError::Invalid(format!(
+                    "unknown time zone {tz:?}; use an IANA name like Asia/Shanghai"
+                )));
             }
             g.timezone = tz;
         }
         if let Some(s) = self.settings {
             if !s.is_object() {
-                return Err(ServiceError::Invalid("settings must be a JSON object".into()));
+                return Err(ServiceError::Invalid(
+                    "settings must be a JSON object".into(),
+                ));
             }
             g.settings = s;
         }
@@ -106,7 +120,9 @@ impl Kith {
         };
         input.apply(&mut group)?;
         if let Some(parent) = &group.parent {
-            self.store.get_group(parent).await.map_err(|_| ServiceError::Invalid(format!("parent group {parent:?} does not exist")))?;
+            self.store.get_group(parent).await.map_err(|_| {
+                ServiceError::Invalid(format!("parent group {parent:?} does not exist"))
+            })?;
         }
         let mut tx = self.store.begin().await?;
         tx.insert_group(&group).await?;
@@ -121,7 +137,9 @@ impl Kith {
         let mut group = self.store.get_group(id).await?;
         input.apply(&mut group)?;
         if let Some(parent) = &group.parent {
-            self.store.get_group(parent).await.map_err(|_| ServiceError::Invalid(format!("parent group {parent:?} does not exist")))?;
+            self.store.get_group(parent).await.map_err(|_| {
+                ServiceError::Invalid(format!("parent group {parent:?} does not exist"))
+            })?;
         }
         let mut tx = self.store.begin().await?;
         tx.update_group(&group).await?;
@@ -131,7 +149,13 @@ impl Kith {
 
     /// The operator adds a member directly (seeding owners, admins, existing
     /// members): no gate runs, but games and flows see the join.
-    pub async fn add_member(&self, group: &str, id: &str, display_name: Option<String>, role: Role) -> Result<EventOutcome> {
+    pub async fn add_member(
+        &self,
+        group: &str,
+        id: &str,
+        display_name: Option<String>,
+        role: Role,
+    ) -> Result<EventOutcome> {
         validate_member_id(id)?;
         self.store.get_group(group).await?;
         let event = IncomingEvent {
@@ -147,18 +171,26 @@ impl Kith {
                 payload: None,
             }),
         };
-        self.process_with(event, events::Mode::OperatorAdd(role)).await
+        self.process_with(event, events::Mode::OperatorAdd(role))
+            .await
     }
 
     /// Sets a member's role (the operator's call, so owners and admins too).
     pub async fn set_role(&self, group: &str, id: &str, role: Role) -> Result<Member> {
         let _guard = self.group_lock(group).lock_owned().await;
         let mut tx = self.store.begin().await?;
-        let mut member = tx.get_member_row(group, id).await?.ok_or_else(|| ServiceError::NotFound(format!("member {id:?}")))?;
+        let mut member = tx
+            .get_member_row(group, id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("member {id:?}")))?;
         member.role = role;
         tx.upsert_member(&member).await?;
         tx.commit().await?;
-        Ok(self.store.get_member(group, id).await?.expect("just written"))
+        Ok(self
+            .store
+            .get_member(group, id)
+            .await?
+            .expect("just written"))
     }
 
     pub async fn set_tag(&self, group: &str, id: &str, tag: &str, present: bool) -> Result<Member> {
@@ -166,7 +198,10 @@ impl Kith {
             return Err(ServiceError::Invalid("a tag is 1 to 64 bytes".into()));
         }
         let _guard = self.group_lock(group).lock_owned().await;
-        self.store.get_member(group, id).await?.ok_or_else(|| ServiceError::NotFound(format!("member {id:?}")))?;
+        self.store
+            .get_member(group, id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("member {id:?}")))?;
         let mut tx = self.store.begin().await?;
         tx.set_tag(group, id, tag, present).await?;
         tx.commit().await?;

@@ -59,7 +59,9 @@ impl Clock {
         Clock { fixed: None }
     }
     pub fn manual(start: Millis) -> Self {
-        Clock { fixed: Some(Arc::new(Mutex::new(start))) }
+        Clock {
+            fixed: Some(Arc::new(Mutex::new(start))),
+        }
     }
     pub fn now(&self) -> Millis {
         match &self.fixed {
@@ -90,11 +92,21 @@ pub struct Kith {
 
 impl Kith {
     pub fn new(store: Store, runtime: Arc<Runtime>, clock: Clock) -> Arc<Kith> {
-        Arc::new(Kith { store, runtime, clock, group_locks: Mutex::new(HashMap::new()) })
+        Arc::new(Kith {
+            store,
+            runtime,
+            clock,
+            group_locks: Mutex::new(HashMap::new()),
+        })
     }
 
     fn group_lock(&self, group: &str) -> Arc<tokio::sync::Mutex<()>> {
-        self.group_locks.lock().expect("locks").entry(group.to_string()).or_default().clone()
+        self.group_locks
+            .lock()
+            .expect("locks")
+            .entry(group.to_string())
+            .or_default()
+            .clone()
     }
 }
 

@@ -45,8 +45,11 @@ pub fn check_schema(schema: &serde_json::Value) -> std::result::Result<(), Strin
     if !schema.is_object() {
         return Err("config-schema must be a JSON object".into());
     }
-    jsonschema::meta::validate(schema).map_err(|e| format!("config-schema is not a valid JSON Schema: {e}"))?;
-    jsonschema::validator_for(schema).map(|_| ()).map_err(|e| format!("config-schema cannot be used: {e}"))
+    jsonschema::meta::validate(schema)
+        .map_err(|e| format!("config-schema is not a valid JSON Schema: {e}"))?;
+    jsonschema::validator_for(schema)
+        .map(|_| ())
+        .map_err(|e| format!("config-schema cannot be used: {e}"))
 }
 
 impl Kith {
@@ -54,7 +57,10 @@ impl Kith {
     /// a plugin of a name already present replaces it (an upgrade).
     pub async fn install_plugin(&self, bytes: &[u8]) -> Result<InstalledPlugin> {
         if bytes.len() > MAX_PLUGIN_BYTES {
-            return Err(ServiceError::Invalid(format!("plugin is {} bytes; the limit is {MAX_PLUGIN_BYTES}", bytes.len())));
+            return Err(ServiceError::Invalid(format!(
+                "plugin is {} bytes; the limit is {MAX_PLUGIN_BYTES}",
+                bytes.len()
+            )));
         }
         let runtime = self.runtime.clone();
         let owned = bytes.to_vec();
@@ -66,7 +72,10 @@ impl Kith {
         .await
         .map_err(|e| ServiceError::Internal(e.into()))?
         .map_err(|e| ServiceError::Unprocessable(format!("{e:#}")))?;
-        let metadata = self.plugin_metadata(&loaded).await.map_err(ServiceError::Unprocessable)?;
+        let metadata = self
+            .plugin_metadata(&loaded)
+            .await
+            .map_err(ServiceError::Unprocessable)?;
         if metadata.kind != file.kind {
             return Err(ServiceError::Unprocessable(format!(
                 "metadata says kind {} but the component implements the {} world",
@@ -76,12 +85,20 @@ impl Kith {
         check_schema(&metadata.config_schema).map_err(ServiceError::Unprocessable)?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        tx.put_plugin(&metadata, &file.sha256, &file.component, now).await?;
+        tx.put_plugin(&metadata, &file.sha256, &file.component, now)
+            .await?;
         tx.commit().await?;
-        Ok(InstalledPlugin { metadata, sha256: file.sha256, installed_at: now })
+        Ok(InstalledPlugin {
+            metadata,
+            sha256: file.sha256,
+            installed_at: now,
+        })
     }
 
-    async fn plugin_metadata(&self, loaded: &Loaded) -> std::result::Result<PluginMetadata, String> {
+    async fn plugin_metadata(
+        &self,
+        loaded: &Loaded,
+    ) -> std::result::Result<PluginMetadata, String> {
         let ctx = InvocationContext {
             store: self.store.clone(),
             group: no_group(),
@@ -123,17 +140,30 @@ impl Kith {
 
     /// Enables (or reconfigures) a plugin on a group, then runs its
     /// `on-enabled` handler. Takes effect for the next event; no restart.
-    pub async fn enable_plugin(&self, group: &str, name: &str, input: EnableInput) -> Result<(Enablement, EventOutcome)> {
+    pub async fn enable_plugin(
+        &self,
+        group: &str,
+        name: &str,
+        input: EnableInput,
+    ) -> Result<(Enablement, EventOutcome)> {
         self.store.get_group(group).await?;
         let (installed, _) = self.loaded(name).await?;
         let meta = &installed.metadata;
         let config = input.config.unwrap_or_else(|| serde_json::json!({}));
-        let validator = jsonschema::validator_for(&meta.config_schema).map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))?;
+        let validator = jsonschema::validator_for(&meta.config_schema)
+            .map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))?;
         let problems: Vec<String> = validator
             .iter_errors(&config)
             .map(|e| {
                 let at = e.instance_path().to_string();
-                format!("{}: {e}", if at.is_empty() { "config".to_string() } else { format!("config{at}") })
+                format!(
+                    "{}: {e}",
+                    if at.is_empty() {
+                        "config".to_string()
+                    } else {
+                        format!("config{at}")
+                    }
+                )
             })
             .collect();
         if !problems.is_empty() {
@@ -146,21 +176,32 @@ impl Kith {
             None => meta.capabilities.clone(),
             Some(granted) => {
                 if let Some(extra) = granted.iter().find(|c| !meta.capabilities.contains(c)) {
-                    return Err(ServiceError::Unprocessable(format!("plugin {name:?} does not declare capability {extra}")));
+                    return Err(ServiceError::Unprocessable(format!(
+                        "plugin {name:?} does not declare capability {extra}"
+                    )));
                 }
                 granted
             }
         };
         let limits = input.limits.unwrap_or_default();
-        if limits.timeout_ms == 0 || limits.timeout_ms > 60_000 || limits.memory_bytes < (1 << 20) || limits.fuel == 0 {
+        if limits.timeout_ms == 0
+            || limits.timeout_ms > 60_000
+            || limits.memory_bytes < (1 << 20)
+            || limits.fuel == 0
+        {
             return Err(ServiceError::Invalid(
-                "limits: timeout_ms must be 1-60000, memory_bytes at least 1048576, fuel above 0".into(),
+                "limits: timeout_ms must be 1-60000, memory_bytes at least 1048576, fuel above 0"
+                    .into(),
             ));
         }
         let _guard = self.group_lock(group).lock_owned().await;
         let existing = self.store.enablements(group).await?;
         let position = input.position.unwrap_or_else(|| {
-            existing.iter().find(|e| e.plugin == name).map(|e| e.position).unwrap_or_else(|| existing.iter().map(|e| e.position + 1).max().unwrap_or(0))
+            existing
+                .iter()
+                .find(|e| e.plugin == name)
+                .map(|e| e.position)
+                .unwrap_or_else(|| existing.iter().map(|e| e.position + 1).max().unwrap_or(0))
         });
         let enablement = Enablement {
             group: group.to_string(),
@@ -195,10 +236,20 @@ impl Kith {
         let mut current = self.store.enablements(group).await?;
         for n in names {
             if !current.iter().any(|e| &e.plugin == n) {
-                return Err(ServiceError::Unprocessable(format!("plugin {n:?} is not enabled on group {group:?}")));
+                return Err(ServiceError::Unprocessable(format!(
+                    "plugin {n:?} is not enabled on group {group:?}"
+                )));
             }
         }
-        current.sort_by_key(|e| (names.iter().position(|n| n == &e.plugin).unwrap_or(usize::MAX), e.position));
+        current.sort_by_key(|e| {
+            (
+                names
+                    .iter()
+                    .position(|n| n == &e.plugin)
+                    .unwrap_or(usize::MAX),
+                e.position,
+            )
+        });
         let mut tx = self.store.begin().await?;
         for (i, e) in current.iter_mut().enumerate() {
             e.position = i as i64;

@@ -12,21 +12,32 @@ impl Kith {
         let due = self.store.due_timers(now, 500).await?;
         let mut fired = 0;
         for timer in due {
-            let enabled = self.store.get_enablement(&timer.group, &timer.plugin).await.is_ok();
+            let enabled = self
+                .store
+                .get_enablement(&timer.group, &timer.plugin)
+                .await
+                .is_ok();
             let event = IncomingEvent {
                 // Id by due time: a crash between firing and rescheduling
                 // cannot fire the same occurrence twice.
-                id: format!("timer:{}:{}:{}:{}", timer.group, timer.plugin, timer.name, timer.due_at),
+                id: format!(
+                    "timer:{}:{}:{}:{}",
+                    timer.group, timer.plugin, timer.name, timer.due_at
+                ),
                 group: timer.group.clone(),
                 at: Some(now),
-                body: EventBody::MemberLeft { member: String::new() },
+                body: EventBody::MemberLeft {
+                    member: String::new(),
+                },
             };
             if !enabled {
                 continue;
             }
             match self.process_with(event, Mode::Timer(timer.clone())).await {
                 Ok(_) => fired += 1,
-                Err(e) => tracing::error!(group = %timer.group, plugin = %timer.plugin, "timer {} failed: {e}", timer.name),
+                Err(e) => {
+                    tracing::error!(group = %timer.group, plugin = %timer.plugin, "timer {} failed: {e}", timer.name)
+                }
             }
         }
         Ok(fired)
@@ -52,19 +63,38 @@ impl Kith {
             id: format!("enabled:{group}:{plugin}:{}", uuid::Uuid::now_v7().simple()),
             group: group.to_string(),
             at: None,
-            body: EventBody::MemberLeft { member: String::new() },
+            body: EventBody::MemberLeft {
+                member: String::new(),
+            },
         };
-        self.process_with(event, Mode::Enabled(plugin.to_string())).await
+        self.process_with(event, Mode::Enabled(plugin.to_string()))
+            .await
     }
 
     /// A reviewer (operator or admin) approves or declines a pending request.
-    pub async fn review(&self, group: &str, member: &str, approve: bool, reason: String) -> Result<EventOutcome> {
+    pub async fn review(
+        &self,
+        group: &str,
+        member: &str,
+        approve: bool,
+        reason: String,
+    ) -> Result<EventOutcome> {
         let event = IncomingEvent {
             id: format!("review:{group}:{member}:{}", uuid::Uuid::now_v7().simple()),
             group: group.to_string(),
             at: None,
-            body: EventBody::MemberLeft { member: member.to_string() },
+            body: EventBody::MemberLeft {
+                member: member.to_string(),
+            },
         };
-        self.process_with(event, Mode::Review { member: member.to_string(), approve, reason }).await
+        self.process_with(
+            event,
+            Mode::Review {
+                member: member.to_string(),
+                approve,
+                reason,
+            },
+        )
+        .await
     }
 }

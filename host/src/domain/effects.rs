@@ -6,33 +6,107 @@ use super::*;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "effect", rename_all = "snake_case")]
 pub enum Effect {
-    SetRole { member: MemberId, role: Role },
-    AddTag { member: MemberId, tag: String },
-    RemoveTag { member: MemberId, tag: String },
-    SetInviter { member: MemberId, inviter: MemberId },
-    SetPaid { member: MemberId, tier: Option<String>, until: Option<Millis> },
-    Approve { member: MemberId, reason: String },
-    Decline { member: MemberId, reason: String },
-    Remove { member: MemberId, reason: String },
-    Restrict { member: MemberId, until: Millis, reason: String },
-    Post { id: String, text: String, mentions: Vec<MemberId>, reply_to: Option<String> },
-    Direct { member: MemberId, text: String },
-    DeleteMessage { id: String, reason: String },
-    StorageSet { key: String, value: Vec<u8> },
-    StorageDelete { key: String },
-    Transfer { id: String, from: String, to: String, asset: Asset, amount: i64, memo: String },
-    SetTimer { name: String, at: Millis, period_ms: Option<u64>, payload: String },
-    CancelTimer { name: String },
+    SetRole {
+        member: MemberId,
+        role: Role,
+    },
+    AddTag {
+        member: MemberId,
+        tag: String,
+    },
+    RemoveTag {
+        member: MemberId,
+        tag: String,
+    },
+    SetInviter {
+        member: MemberId,
+        inviter: MemberId,
+    },
+    SetPaid {
+        member: MemberId,
+        tier: Option<String>,
+        until: Option<Millis>,
+    },
+    Approve {
+        member: MemberId,
+        reason: String,
+    },
+    Decline {
+        member: MemberId,
+        reason: String,
+    },
+    Remove {
+        member: MemberId,
+        reason: String,
+    },
+    Restrict {
+        member: MemberId,
+        until: Millis,
+        reason: String,
+    },
+    Post {
+        id: String,
+        text: String,
+        mentions: Vec<MemberId>,
+        reply_to: Option<String>,
+    },
+    Direct {
+        member: MemberId,
+        text: String,
+    },
+    DeleteMessage {
+        id: String,
+        reason: String,
+    },
+    StorageSet {
+        key: String,
+        value: Vec<u8>,
+    },
+    StorageDelete {
+        key: String,
+    },
+    Transfer {
+        id: String,
+        from: String,
+        to: String,
+        asset: Asset,
+        amount: i64,
+        memo: String,
+    },
+    SetTimer {
+        name: String,
+        at: Millis,
+        period_ms: Option<u64>,
+        payload: String,
+    },
+    CancelTimer {
+        name: String,
+    },
     // Host-only effects, for what an event itself changes: plugins of the
     // same event read them through the same overlay as their own writes.
     /// Writes a member's row (not tags or points).
-    PutMember { member: Member },
-    PutJoinRequest { request: JoinRequest },
-    PutMessage { message: Message },
+    PutMember {
+        member: Member,
+    },
+    PutJoinRequest {
+        request: JoinRequest,
+    },
+    PutMessage {
+        message: Message,
+    },
     /// Marks a member active now (message or reaction).
-    Touch { member: MemberId, at: Millis },
-    Leave { member: MemberId },
-    Redirect { member: MemberId, group: GroupId, reason: String },
+    Touch {
+        member: MemberId,
+        at: Millis,
+    },
+    Leave {
+        member: MemberId,
+    },
+    Redirect {
+        member: MemberId,
+        group: GroupId,
+        reason: String,
+    },
 }
 
 /// An action for the chat adapter to carry out on the platform.
@@ -57,13 +131,25 @@ pub struct LogLine {
 
 /// A member as an invocation sees it: the stored row (`stored`), then every
 /// buffered effect replayed in order, so reads see the event's own writes.
-pub fn resolve_member(stored: Option<Member>, id: &str, effects: &[Effect], now: Millis) -> Option<Member> {
+pub fn resolve_member(
+    stored: Option<Member>,
+    id: &str,
+    effects: &[Effect],
+    now: Millis,
+) -> Option<Member> {
     let mut current = stored;
     for effect in effects {
         match effect {
             Effect::PutMember { member } if member.id == id => {
-                let (points, tags) = current.take().map(|c| (c.points, c.tags)).unwrap_or_default();
-                current = Some(Member { points, tags, ..member.clone() });
+                let (points, tags) = current
+                    .take()
+                    .map(|c| (c.points, c.tags))
+                    .unwrap_or_default();
+                current = Some(Member {
+                    points,
+                    tags,
+                    ..member.clone()
+                });
             }
             other => {
                 if let Some(m) = current.as_mut() {
@@ -85,9 +171,18 @@ pub fn apply_to_member(member: &mut Member, effect: &Effect, now: Millis) {
                 member.tags.sort();
             }
         }
-        Effect::RemoveTag { member: id, tag } if *id == member.id => member.tags.retain(|t| t != tag),
-        Effect::SetInviter { member: id, inviter } if *id == member.id => member.inviter = Some(inviter.clone()),
-        Effect::SetPaid { member: id, tier, until } if *id == member.id => {
+        Effect::RemoveTag { member: id, tag } if *id == member.id => {
+            member.tags.retain(|t| t != tag)
+        }
+        Effect::SetInviter {
+            member: id,
+            inviter,
+        } if *id == member.id => member.inviter = Some(inviter.clone()),
+        Effect::SetPaid {
+            member: id,
+            tier,
+            until,
+        } if *id == member.id => {
             member.paid_tier = tier.clone();
             member.paid_until = *until;
         }
@@ -95,17 +190,29 @@ pub fn apply_to_member(member: &mut Member, effect: &Effect, now: Millis) {
             member.status = MemberStatus::Active;
             member.joined_at = Some(now);
         }
-        Effect::Decline { member: id, .. } | Effect::Leave { member: id } | Effect::Redirect { member: id, .. }
+        Effect::Decline { member: id, .. }
+        | Effect::Leave { member: id }
+        | Effect::Redirect { member: id, .. }
             if *id == member.id =>
         {
             member.status = MemberStatus::Left
         }
-        Effect::Remove { member: id, .. } if *id == member.id => member.status = MemberStatus::Removed,
-        Effect::Restrict { member: id, until, .. } if *id == member.id => member.restricted_until = Some(*until),
+        Effect::Remove { member: id, .. } if *id == member.id => {
+            member.status = MemberStatus::Removed
+        }
+        Effect::Restrict {
+            member: id, until, ..
+        } if *id == member.id => member.restricted_until = Some(*until),
         Effect::Touch { member: id, at } if *id == member.id => {
             member.last_active_at = Some(member.last_active_at.map_or(*at, |t| t.max(*at)))
         }
-        Effect::Transfer { from, to, asset: Asset::Points, amount, .. } => {
+        Effect::Transfer {
+            from,
+            to,
+            asset: Asset::Points,
+            amount,
+            ..
+        } => {
             let account = format!("member:{}", member.id);
             if *from == account {
                 member.points -= amount;
@@ -136,9 +243,10 @@ pub fn touched_members(effects: &[Effect]) -> Vec<MemberId> {
             | Effect::Leave { member }
             | Effect::Redirect { member, .. } => Some(member.clone()),
             Effect::PutMember { member } => Some(member.id.clone()),
-            Effect::Transfer { from, to, .. } => {
-                from.strip_prefix("member:").or(to.strip_prefix("member:")).map(str::to_string)
-            }
+            Effect::Transfer { from, to, .. } => from
+                .strip_prefix("member:")
+                .or(to.strip_prefix("member:"))
+                .map(str::to_string),
             _ => None,
         })
         .collect();
@@ -152,8 +260,15 @@ pub fn balance_delta(account: &str, asset: Asset, effects: &[Effect]) -> i64 {
     effects
         .iter()
         .map(|e| match e {
-            Effect::Transfer { from, to, asset: a, amount, .. } if *a == asset => {
-                (if to == account { *amount } else { 0 }) - (if from == account { *amount } else { 0 })
+            Effect::Transfer {
+                from,
+                to,
+                asset: a,
+                amount,
+                ..
+            } if *a == asset => {
+                (if to == account { *amount } else { 0 })
+                    - (if from == account { *amount } else { 0 })
             }
             _ => 0,
         })
@@ -187,13 +302,27 @@ mod tests {
     #[test]
     fn member_overlay_replays_in_order() {
         let effects = vec![
-            Effect::PutMember { member: Member::new("g", "alice", "Alice") },
-            Effect::Approve { member: "alice".into(), reason: "ok".into() },
-            Effect::AddTag { member: "alice".into(), tag: "vip".into() },
-            Effect::AddTag { member: "bob".into(), tag: "x".into() },
+            Effect::PutMember {
+                member: Member::new("g", "alice", "Alice"),
+            },
+            Effect::Approve {
+                member: "alice".into(),
+                reason: "ok".into(),
+            },
+            Effect::AddTag {
+                member: "alice".into(),
+                tag: "vip".into(),
+            },
+            Effect::AddTag {
+                member: "bob".into(),
+                tag: "x".into(),
+            },
             transfer("issuer", "member:alice", 30),
             transfer("member:alice", "group", 5),
-            Effect::SetRole { member: "alice".into(), role: Role::Core },
+            Effect::SetRole {
+                member: "alice".into(),
+                role: Role::Core,
+            },
         ];
         let m = resolve_member(None, "alice", &effects, 42).unwrap();
         assert_eq!(m.status, MemberStatus::Active);
@@ -209,9 +338,15 @@ mod tests {
         let effects = vec![
             transfer("issuer", "member:a", 10),
             transfer("member:a", "member:b", 4),
-            Effect::StorageSet { key: "k".into(), value: b"1".to_vec() },
+            Effect::StorageSet {
+                key: "k".into(),
+                value: b"1".to_vec(),
+            },
             Effect::StorageDelete { key: "k".into() },
-            Effect::StorageSet { key: "j".into(), value: b"2".to_vec() },
+            Effect::StorageSet {
+                key: "j".into(),
+                value: b"2".to_vec(),
+            },
         ];
         assert_eq!(balance_delta("member:a", Asset::Points, &effects), 6);
         assert_eq!(balance_delta("issuer", Asset::Points, &effects), -10);

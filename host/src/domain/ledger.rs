@@ -20,7 +20,9 @@ impl Account {
     pub fn parse(text: &str) -> Result<Account, String> {
         let nonempty = |rest: &str, what: &str| {
             if rest.is_empty() || rest.len() > 200 {
-                Err(format!("account {text:?}: {what} must be 1 to 200 characters"))
+                Err(format!(
+                    "account {text:?}: {what} must be 1 to 200 characters"
+                ))
             } else {
                 Ok(rest.to_string())
             }
@@ -78,7 +80,13 @@ mod tests {
 
     #[test]
     fn accounts_parse_and_print_back() {
-        for text in ["member:alice", "group", "escrow:env-1", "issuer", "external"] {
+        for text in [
+            "member:alice",
+            "group",
+            "escrow:env-1",
+            "issuer",
+            "external",
+        ] {
             assert_eq!(Account::parse(text).unwrap().to_string(), text);
         }
         assert!(Account::parse("member:").is_err());

@@ -157,9 +157,14 @@ pub fn find_links(text: &str) -> Vec<String> {
     text.split(|c: char| c.is_whitespace())
         .filter(|w| {
             let lower = w.to_ascii_lowercase();
-            lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("www.")
+            lower.starts_with("http://")
+                || lower.starts_with("https://")
+                || lower.starts_with("www.")
         })
-        .map(|w| w.trim_end_matches(|c: char| ",.;:!?)]}\"'，。！？）".contains(c)).to_string())
+        .map(|w| {
+            w.trim_end_matches(|c: char| ",.;:!?)]}\"'，。！？）".contains(c))
+                .to_string()
+        })
         .collect()
 }
 

@@ -46,7 +46,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { memory_bytes: 64 << 20, timeout_ms: 1_000, fuel: 2_000_000_000, max_effects: 1_000 }
+        Limits {
+            memory_bytes: 64 << 20,
+            timeout_ms: 1_000,
+            fuel: 2_000_000_000,
+            max_effects: 1_000,
+        }
     }
 }
 
@@ -55,10 +60,14 @@ pub fn validate_plugin_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !name.starts_with('-');
+        && !name.starts_with('-')
+        // `/v1/groups/{g}/plugins/order` is a route of its own.
+        && name != "order";
     if ok {
         Ok(())
     } else {
-        Err(format!("plugin name {name:?} must be 1-64 lower-case letters, digits or dashes"))
+        Err(format!(
+            "plugin name {name:?} must be 1-64 lower-case letters, digits or dashes"
+        ))
     }
 }

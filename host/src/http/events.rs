@@ -18,7 +18,10 @@ pub fn routes() -> Router<AppState> {
 
 /// Processes the event, or returns the recorded outcome (with
 /// `duplicate: true`) when its id was processed before.
-async fn ingest(State(kith): State<AppState>, Json(event): Json<IncomingEvent>) -> Result<Json<EventOutcome>, ApiError> {
+async fn ingest(
+    State(kith): State<AppState>,
+    Json(event): Json<IncomingEvent>,
+) -> Result<Json<EventOutcome>, ApiError> {
     Ok(Json(kith.ingest(event).await?))
 }
 
@@ -31,8 +34,18 @@ struct OutboxQuery {
     limit: Option<u32>,
 }
 
-async fn outbox(State(kith): State<AppState>, Query(q): Query<OutboxQuery>) -> Result<Json<Value>, ApiError> {
-    let actions = kith.store.outbox(q.group.as_deref(), q.after.unwrap_or(0), q.limit.unwrap_or(100)).await?;
+async fn outbox(
+    State(kith): State<AppState>,
+    Query(q): Query<OutboxQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let actions = kith
+        .store
+        .outbox(
+            q.group.as_deref(),
+            q.after.unwrap_or(0),
+            q.limit.unwrap_or(100),
+        )
+        .await?;
     Ok(Json(json!({"actions": actions})))
 }
 
@@ -44,7 +57,9 @@ struct Ack {
 
 async fn ack(State(kith): State<AppState>, Json(a): Json<Ack>) -> Result<Json<Value>, ApiError> {
     if a.ids.len() > 1000 {
-        return Err(ApiError::BadRequest("acknowledge at most 1000 actions at once".into()));
+        return Err(ApiError::BadRequest(
+            "acknowledge at most 1000 actions at once".into(),
+        ));
     }
     let acked = kith.store.ack_outbox(&a.ids, kith.clock.now()).await?;
     Ok(Json(json!({"acknowledged": acked})))

@@ -26,7 +26,10 @@ fn group_json(g: Group, counts: crate::domain::GroupCounts) -> Value {
     v
 }
 
-async fn create(State(kith): State<AppState>, Json(input): Json<GroupInput>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn create(
+    State(kith): State<AppState>,
+    Json(input): Json<GroupInput>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let g = kith.create_group(input).await?;
     Ok((StatusCode::CREATED, Json(group_json(g, Default::default()))))
 }
@@ -37,29 +40,45 @@ struct ListQuery {
     parent: Option<String>,
 }
 
-async fn list(State(kith): State<AppState>, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(kith): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     let groups = kith.store.list_groups(q.parent.as_deref()).await?;
     Ok(Json(json!({"groups": groups})))
 }
 
-async fn show(State(kith): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn show(
+    State(kith): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let g = kith.store.get_group(&id).await?;
     let counts = kith.store.counts(&id).await?;
     Ok(Json(group_json(g, counts)))
 }
 
-async fn update(State(kith): State<AppState>, Path(id): Path<String>, Json(input): Json<GroupInput>) -> Result<Json<Value>, ApiError> {
+async fn update(
+    State(kith): State<AppState>,
+    Path(id): Path<String>,
+    Json(input): Json<GroupInput>,
+) -> Result<Json<Value>, ApiError> {
     let g = kith.update_group(&id, input).await?;
     let counts = kith.store.counts(&id).await?;
     Ok(Json(group_json(g, counts)))
 }
 
 /// Every asset's sum over all accounts: zero unless value was created or lost.
-async fn ledger_totals(State(kith): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn ledger_totals(
+    State(kith): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     kith.store.get_group(&id).await?;
     let mut sums = serde_json::Map::new();
     for asset in Asset::ALL {
-        sums.insert(asset.to_string(), json!(kith.store.ledger_sum(&id, *asset).await?));
+        sums.insert(
+            asset.to_string(),
+            json!(kith.store.ledger_sum(&id, *asset).await?),
+        );
     }
     Ok(Json(json!({"group": id, "sums": sums})))
 }
@@ -71,13 +90,22 @@ struct AccountQuery {
     limit: Option<u32>,
 }
 
-async fn account(State(kith): State<AppState>, Path((id, account)): Path<(String, String)>, Query(q): Query<AccountQuery>) -> Result<Json<Value>, ApiError> {
+async fn account(
+    State(kith): State<AppState>,
+    Path((id, account)): Path<(String, String)>,
+    Query(q): Query<AccountQuery>,
+) -> Result<Json<Value>, ApiError> {
     Account::parse(&account).map_err(ApiError::BadRequest)?;
     kith.store.get_group(&id).await?;
     let asset = q.asset.unwrap_or(Asset::Points);
     let balance = kith.store.balance(&id, &account, asset).await?;
-    let entries = kith.store.ledger_history(&id, &account, asset, q.limit.unwrap_or(50)).await?;
-    Ok(Json(json!({"account": account, "asset": asset, "balance": balance, "entries": entries})))
+    let entries = kith
+        .store
+        .ledger_history(&id, &account, asset, q.limit.unwrap_or(50))
+        .await?;
+    Ok(Json(
+        json!({"account": account, "asset": asset, "balance": balance, "entries": entries}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -87,13 +115,23 @@ struct InvocationQuery {
     limit: Option<u32>,
 }
 
-async fn invocations(State(kith): State<AppState>, Path(id): Path<String>, Query(q): Query<InvocationQuery>) -> Result<Json<Value>, ApiError> {
+async fn invocations(
+    State(kith): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<InvocationQuery>,
+) -> Result<Json<Value>, ApiError> {
     kith.store.get_group(&id).await?;
-    let list = kith.store.invocations(&id, q.plugin.as_deref(), q.limit.unwrap_or(50)).await?;
+    let list = kith
+        .store
+        .invocations(&id, q.plugin.as_deref(), q.limit.unwrap_or(50))
+        .await?;
     Ok(Json(json!({"invocations": list})))
 }
 
-async fn timers(State(kith): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn timers(
+    State(kith): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     kith.store.get_group(&id).await?;
     Ok(Json(json!({"timers": kith.store.timers(&id).await?})))
 }

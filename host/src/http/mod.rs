@@ -43,7 +43,10 @@ pub struct Query<T>(pub T);
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
+        .route(
+            "/healthz",
+            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+        )
         .route("/openapi.json", get(openapi::document))
         .merge(groups::routes())
         .merge(members::routes())

@@ -51,4 +51,4 @@ pub mod flow {
     });
 }
 
-pub use kith::plugin::types as wit;
+pub use self::kith::plugin::types as wit;

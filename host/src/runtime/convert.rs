@@ -17,15 +17,41 @@ macro_rules! same_enum {
 }
 
 same_enum!(Role, wit::Role, [Owner, Admin, Core, Partner, Vip, Member]);
-same_enum!(MemberStatus, wit::MemberStatus, [Pending, Active, Left, Removed]);
-same_enum!(MessageKind, wit::MessageKind, [Text, Image, Link, RedEnvelope, System]);
-same_enum!(PaymentStatus, wit::PaymentStatus, [Succeeded, Failed, Refunded]);
-same_enum!(PluginKind, wit::PluginKind, [EntryGate, ActivityGame, ConversionFlow]);
+same_enum!(
+    MemberStatus,
+    wit::MemberStatus,
+    [Pending, Active, Left, Removed]
+);
+same_enum!(
+    MessageKind,
+    wit::MessageKind,
+    [Text, Image, Link, RedEnvelope, System]
+);
+same_enum!(
+    PaymentStatus,
+    wit::PaymentStatus,
+    [Succeeded, Failed, Refunded]
+);
+same_enum!(
+    PluginKind,
+    wit::PluginKind,
+    [EntryGate, ActivityGame, ConversionFlow]
+);
 same_enum!(Asset, WitAsset, [Points, Money]);
 same_enum!(
     Capability,
     wit::Capability,
-    [ReadMembers, ManageMembers, PostMessages, DirectMessages, DeleteMessages, AwardPoints, Ledger, Timers, Storage]
+    [
+        ReadMembers,
+        ManageMembers,
+        PostMessages,
+        DirectMessages,
+        DeleteMessages,
+        AwardPoints,
+        Ledger,
+        Timers,
+        Storage
+    ]
 );
 
 impl From<Member> for wit::Member {
@@ -66,7 +92,12 @@ pub fn group_to_wit(g: Group, utc_offset_minutes: i32, member_count: u32) -> wit
 
 impl From<GroupCounts> for wit::GroupCounts {
     fn from(c: GroupCounts) -> Self {
-        wit::GroupCounts { active: c.active, pending: c.pending, left: c.left, removed: c.removed }
+        wit::GroupCounts {
+            active: c.active,
+            pending: c.pending,
+            left: c.left,
+            removed: c.removed,
+        }
     }
 }
 
@@ -107,14 +138,22 @@ impl From<wit::Decision> for Decision {
             wit::Decision::Admit(reason) => Decision::Admit { reason },
             wit::Decision::Reject(reason) => Decision::Reject { reason },
             wit::Decision::Pending(reason) => Decision::Pending { reason },
-            wit::Decision::Redirect(r) => Decision::Redirect { group: r.group, reason: r.reason },
+            wit::Decision::Redirect(r) => Decision::Redirect {
+                group: r.group,
+                reason: r.reason,
+            },
         }
     }
 }
 
 impl From<Reaction> for wit::Reaction {
     fn from(r: Reaction) -> Self {
-        wit::Reaction { message_id: r.message_id, member: r.member, author: r.author, emoji: r.emoji }
+        wit::Reaction {
+            message_id: r.message_id,
+            member: r.member,
+            author: r.author,
+            emoji: r.emoji,
+        }
     }
 }
 
@@ -133,7 +172,11 @@ impl From<Payment> for wit::Payment {
 
 impl From<TimerFired> for wit::TimerFired {
     fn from(t: TimerFired) -> Self {
-        wit::TimerFired { name: t.name, payload: t.payload, due_at: t.due_at }
+        wit::TimerFired {
+            name: t.name,
+            payload: t.payload,
+            due_at: t.due_at,
+        }
     }
 }
 

@@ -68,14 +68,21 @@ impl Runtime {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let weak = engine.weak();
-        std::thread::Builder::new().name("kith-epoch".into()).spawn(move || {
-            while let Some(engine) = weak.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                std::thread::sleep(EPOCH_TICK);
-            }
-        })?;
-        Ok(Arc::new(Runtime { engine, linker, cache_dir, loaded: RwLock::new(HashMap::new()) }))
+        std::thread::Builder::new()
+            .name("kith-epoch".into())
+            .spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(EPOCH_TICK);
+                }
+            })?;
+        Ok(Arc::new(Runtime {
+            engine,
+            linker,
+            cache_dir,
+            loaded: RwLock::new(HashMap::new()),
+        }))
     }
 
     /// Accepts a component, or a core module carrying wit-bindgen's
@@ -90,7 +97,9 @@ impl Runtime {
         let component = if wasmparser::Parser::is_core_wasm(bytes) {
             wit_component::ComponentEncoder::default()
                 .module(bytes)
-                .context("core module has no usable component-type section (build it with wit-bindgen)")?
+                .context(
+                    "core module has no usable component-type section (build it with wit-bindgen)",
+                )?
                 .validate(true)
                 .encode()
                 .context("componentizing the core module")?
@@ -100,7 +109,11 @@ impl Runtime {
         let sha256 = hex::encode(Sha256::digest(&component));
         let compiled = self.compile(&sha256, &component)?;
         let kind = world_of(&self.engine, &compiled)?;
-        Ok(PluginFile { component, sha256, kind })
+        Ok(PluginFile {
+            component,
+            sha256,
+            kind,
+        })
     }
 
     /// The ready-to-instantiate plugin for a component, compiled at most once
@@ -114,14 +127,25 @@ impl Runtime {
         }
         let compiled = self.compile(sha256, component)?;
         let kind = world_of(&self.engine, &compiled)?;
-        let instance_pre = self.linker.instantiate_pre(&compiled).map_err(anyhow::Error::from).context("linking the plugin's imports")?;
+        let instance_pre = self
+            .linker
+            .instantiate_pre(&compiled)
+            .map_err(anyhow::Error::from)
+            .context("linking the plugin's imports")?;
         let pre = match kind {
             PluginKind::EntryGate => Pre::Gate(EntryGatePre::new(instance_pre)?),
             PluginKind::ActivityGame => Pre::Game(ActivityGamePre::new(instance_pre)?),
             PluginKind::ConversionFlow => Pre::Flow(ConversionFlowPre::new(instance_pre)?),
         };
-        let loaded = Loaded { sha256: sha256.to_string(), kind, pre };
-        self.loaded.write().expect("lock").insert(sha256.to_string(), loaded.clone());
+        let loaded = Loaded {
+            sha256: sha256.to_string(),
+            kind,
+            pre,
+        };
+        self.loaded
+            .write()
+            .expect("lock")
+            .insert(sha256.to_string(), loaded.clone());
         Ok(loaded)
     }
 
@@ -143,12 +167,17 @@ impl Runtime {
             // data dir; a damaged file fails to deserialize and is rebuilt.
             match unsafe { Component::deserialize_file(&self.engine, &path) } {
                 Ok(c) => return Ok(c),
-                Err(e) => tracing::warn!("recompiling {}: cached code unusable: {e:#}", path.display()),
+                Err(e) => tracing::warn!(
+                    "recompiling {}: cached code unusable: {e:#}",
+                    path.display()
+                ),
             }
         }
         let bytes = self.engine.precompile_component(component)?;
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, &path)).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&tmp, &bytes)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .with_context(|| format!("writing {}", path.display()))?;
         // SAFETY: just produced by this engine.
         Ok(unsafe { Component::deserialize(&self.engine, &bytes) }?)
     }
@@ -157,24 +186,39 @@ impl Runtime {
 /// The kith world a component exports, from its export names.
 fn world_of(engine: &Engine, component: &Component) -> anyhow::Result<PluginKind> {
     let ty = component.component_type();
-    let names: Vec<String> = ty.exports(engine).map(|(name, _)| name.to_string()).collect();
-    let has = |iface: &str| names.iter().any(|n| n == &format!("kith:plugin/{iface}@{WIT_VERSION}"));
-    let kinds: Vec<PluginKind> = [("gate", PluginKind::EntryGate), ("game", PluginKind::ActivityGame), ("flow", PluginKind::ConversionFlow)]
-        .into_iter()
-        .filter(|(iface, _)| has(iface))
-        .map(|(_, k)| k)
+    let names: Vec<String> = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
         .collect();
+    let has = |iface: &str| {
+        names
+            .iter()
+            .any(|n| n == &format!("kith:plugin/{iface}@{WIT_VERSION}"))
+    };
+    let kinds: Vec<PluginKind> = [
+        ("gate", PluginKind::EntryGate),
+        ("game", PluginKind::ActivityGame),
+        ("flow", PluginKind::ConversionFlow),
+    ]
+    .into_iter()
+    .filter(|(iface, _)| has(iface))
+    .map(|(_, k)| k)
+    .collect();
     match kinds.as_slice() {
         [kind] if names.iter().any(|n| n == "metadata") => Ok(*kind),
         [_] => Err(anyhow!("the component exports no `metadata` function")),
         [] => {
             let other = names.iter().find(|n| n.starts_with("kith:plugin/"));
             match other {
-                Some(n) => Err(anyhow!("the component targets {n}, but this host speaks kith:plugin@{WIT_VERSION}")),
-                None => Err(anyhow!(
+                Some(n) => Err(anyhow!(
+                    "the component targets {n}, but this host speaks kith:plugin@{WIT_VERSION}"
+                )),
+                None => {
+                    Err(anyhow!(
                     "the component exports none of kith:plugin/gate, game or flow (exports: {})",
                     if names.is_empty() { "none".to_string() } else { names.join(", ") }
-                )),
+                ))
+                }
             }
         }
         _ => Err(anyhow!("the component exports more than one kith world")),

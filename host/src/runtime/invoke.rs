@@ -38,19 +38,35 @@ enum Call<'a> {
 
 impl Runtime {
     /// Runs the handler for `event`, seeing `earlier` effects as already made.
-    pub async fn invoke(&self, loaded: &Loaded, ctx: InvocationContext, earlier: Vec<Effect>, event: &PluginEvent) -> InvocationReport {
+    pub async fn invoke(
+        &self,
+        loaded: &Loaded,
+        ctx: InvocationContext,
+        earlier: Vec<Effect>,
+        event: &PluginEvent,
+    ) -> InvocationReport {
         self.run(loaded, ctx, earlier, Call::Event(event)).await
     }
 
     /// Calls the plugin's `metadata` export and checks what it returns.
-    pub async fn metadata(&self, loaded: &Loaded, ctx: InvocationContext) -> Result<PluginMetadata, String> {
+    pub async fn metadata(
+        &self,
+        loaded: &Loaded,
+        ctx: InvocationContext,
+    ) -> Result<PluginMetadata, String> {
         match self.run(loaded, ctx, vec![], Call::Metadata).await.result? {
             HandlerOutput::Metadata(m) => Ok(m),
             _ => unreachable!("metadata call returns metadata"),
         }
     }
 
-    async fn run(&self, loaded: &Loaded, ctx: InvocationContext, earlier: Vec<Effect>, call: Call<'_>) -> InvocationReport {
+    async fn run(
+        &self,
+        loaded: &Loaded,
+        ctx: InvocationContext,
+        earlier: Vec<Effect>,
+        call: Call<'_>,
+    ) -> InvocationReport {
         let limits = ctx.limits;
         let handler = match call {
             Call::Metadata => "metadata",
@@ -58,7 +74,9 @@ impl Runtime {
         };
         let mut store = WasmStore::new(&self.engine, HostState::new(ctx, earlier));
         store.limiter(|s| &mut s.limits);
-        store.set_fuel(limits.fuel).expect("fuel is enabled on the engine");
+        store
+            .set_fuel(limits.fuel)
+            .expect("fuel is enabled on the engine");
         store.epoch_deadline_trap();
         store.set_epoch_deadline((limits.timeout_ms / EPOCH_TICK.as_millis() as u64).max(1));
         let started = Instant::now();
@@ -75,7 +93,14 @@ impl Runtime {
             Err(trap) => Err(describe_trap(&trap, handler, &limits)),
         };
         let effects = if result.is_ok() { effects } else { vec![] };
-        InvocationReport { handler, result, effects, logs, fuel_used, duration }
+        InvocationReport {
+            handler,
+            result,
+            effects,
+            logs,
+            fuel_used,
+            duration,
+        }
     }
 }
 
@@ -83,9 +108,24 @@ type Outcome = wasmtime::Result<Result<HandlerOutput, String>>;
 
 async fn metadata(pre: &Pre, store: &mut WasmStore<HostState>) -> Outcome {
     let m = match pre {
-        Pre::Gate(p) => p.instantiate_async(&mut *store).await?.call_metadata(&mut *store).await?,
-        Pre::Game(p) => p.instantiate_async(&mut *store).await?.call_metadata(&mut *store).await?,
-        Pre::Flow(p) => p.instantiate_async(&mut *store).await?.call_metadata(&mut *store).await?,
+        Pre::Gate(p) => {
+            p.instantiate_async(&mut *store)
+                .await?
+                .call_metadata(&mut *store)
+                .await?
+        }
+        Pre::Game(p) => {
+            p.instantiate_async(&mut *store)
+                .await?
+                .call_metadata(&mut *store)
+                .await?
+        }
+        Pre::Flow(p) => {
+            p.instantiate_async(&mut *store)
+                .await?
+                .call_metadata(&mut *store)
+                .await?
+        }
     };
     Ok(metadata_from_wit(m).map(HandlerOutput::Metadata))
 }
@@ -110,18 +150,38 @@ async fn dispatch(pre: &Pre, store: &mut WasmStore<HostState>, event: &PluginEve
         }
     };
     use PluginEvent as E;
-    let unhandled = || wasmtime::Error::msg(format!("this plugin's world has no {} handler", event.handler()));
+    let unhandled = || {
+        wasmtime::Error::msg(format!(
+            "this plugin's world has no {} handler",
+            event.handler()
+        ))
+    };
     match pre {
         Pre::Gate(p) => {
             let instance = p.instantiate_async(&mut *store).await?;
             let h = instance.kith_plugin_gate();
             Ok(match event {
                 E::Enabled => done(h.call_on_enabled(&mut *store, &ctx).await?),
-                E::JoinRequest(r) => decided(h.call_on_join_request(&mut *store, &ctx, &r.clone().into()).await?),
-                E::ChallengeAnswer(r, a) => decided(h.call_on_challenge_answer(&mut *store, &ctx, &r.clone().into(), a).await?),
-                E::Message(m) => done(h.call_on_message(&mut *store, &ctx, &m.clone().into()).await?),
-                E::Payment(p) => done(h.call_on_payment(&mut *store, &ctx, &p.clone().into()).await?),
-                E::Timer(t) => done(h.call_on_timer(&mut *store, &ctx, &t.clone().into()).await?),
+                E::JoinRequest(r) => decided(
+                    h.call_on_join_request(&mut *store, &ctx, &r.clone().into())
+                        .await?,
+                ),
+                E::ChallengeAnswer(r, a) => decided(
+                    h.call_on_challenge_answer(&mut *store, &ctx, &r.clone().into(), a)
+                        .await?,
+                ),
+                E::Message(m) => done(
+                    h.call_on_message(&mut *store, &ctx, &m.clone().into())
+                        .await?,
+                ),
+                E::Payment(p) => done(
+                    h.call_on_payment(&mut *store, &ctx, &p.clone().into())
+                        .await?,
+                ),
+                E::Timer(t) => done(
+                    h.call_on_timer(&mut *store, &ctx, &t.clone().into())
+                        .await?,
+                ),
                 _ => return Err(unhandled()),
             })
         }
@@ -130,11 +190,26 @@ async fn dispatch(pre: &Pre, store: &mut WasmStore<HostState>, event: &PluginEve
             let h = instance.kith_plugin_game();
             Ok(match event {
                 E::Enabled => done(h.call_on_enabled(&mut *store, &ctx).await?),
-                E::MemberJoined(m) => done(h.call_on_member_joined(&mut *store, &ctx, &m.clone().into()).await?),
-                E::MemberLeft(m) => done(h.call_on_member_left(&mut *store, &ctx, &m.clone().into()).await?),
-                E::Message(m) => done(h.call_on_message(&mut *store, &ctx, &m.clone().into()).await?),
-                E::Reaction(r) => done(h.call_on_reaction(&mut *store, &ctx, &r.clone().into()).await?),
-                E::Timer(t) => done(h.call_on_timer(&mut *store, &ctx, &t.clone().into()).await?),
+                E::MemberJoined(m) => done(
+                    h.call_on_member_joined(&mut *store, &ctx, &m.clone().into())
+                        .await?,
+                ),
+                E::MemberLeft(m) => done(
+                    h.call_on_member_left(&mut *store, &ctx, &m.clone().into())
+                        .await?,
+                ),
+                E::Message(m) => done(
+                    h.call_on_message(&mut *store, &ctx, &m.clone().into())
+                        .await?,
+                ),
+                E::Reaction(r) => done(
+                    h.call_on_reaction(&mut *store, &ctx, &r.clone().into())
+                        .await?,
+                ),
+                E::Timer(t) => done(
+                    h.call_on_timer(&mut *store, &ctx, &t.clone().into())
+                        .await?,
+                ),
                 _ => return Err(unhandled()),
             })
         }
@@ -143,12 +218,30 @@ async fn dispatch(pre: &Pre, store: &mut WasmStore<HostState>, event: &PluginEve
             let h = instance.kith_plugin_flow();
             Ok(match event {
                 E::Enabled => done(h.call_on_enabled(&mut *store, &ctx).await?),
-                E::MemberJoined(m) => done(h.call_on_member_joined(&mut *store, &ctx, &m.clone().into()).await?),
-                E::MemberLeft(m) => done(h.call_on_member_left(&mut *store, &ctx, &m.clone().into()).await?),
-                E::Message(m) => done(h.call_on_message(&mut *store, &ctx, &m.clone().into()).await?),
-                E::Reaction(r) => done(h.call_on_reaction(&mut *store, &ctx, &r.clone().into()).await?),
-                E::Payment(p) => done(h.call_on_payment(&mut *store, &ctx, &p.clone().into()).await?),
-                E::Timer(t) => done(h.call_on_timer(&mut *store, &ctx, &t.clone().into()).await?),
+                E::MemberJoined(m) => done(
+                    h.call_on_member_joined(&mut *store, &ctx, &m.clone().into())
+                        .await?,
+                ),
+                E::MemberLeft(m) => done(
+                    h.call_on_member_left(&mut *store, &ctx, &m.clone().into())
+                        .await?,
+                ),
+                E::Message(m) => done(
+                    h.call_on_message(&mut *store, &ctx, &m.clone().into())
+                        .await?,
+                ),
+                E::Reaction(r) => done(
+                    h.call_on_reaction(&mut *store, &ctx, &r.clone().into())
+                        .await?,
+                ),
+                E::Payment(p) => done(
+                    h.call_on_payment(&mut *store, &ctx, &p.clone().into())
+                        .await?,
+                ),
+                E::Timer(t) => done(
+                    h.call_on_timer(&mut *store, &ctx, &t.clone().into())
+                        .await?,
+                ),
                 _ => return Err(unhandled()),
             })
         }
@@ -158,14 +251,23 @@ async fn dispatch(pre: &Pre, store: &mut WasmStore<HostState>, event: &PluginEve
 /// Says in plain words why an invocation was stopped.
 fn describe_trap(error: &wasmtime::Error, handler: &str, limits: &Limits) -> String {
     match error.downcast_ref::<wasmtime::Trap>() {
-        Some(wasmtime::Trap::Interrupt) => format!("{handler} timed out after {} ms", limits.timeout_ms),
-        Some(wasmtime::Trap::OutOfFuel) => format!("{handler} ran out of fuel ({} units)", limits.fuel),
-        Some(wasmtime::Trap::StackOverflow) => format!("{handler} overflowed its stack (too deep recursion)"),
+        Some(wasmtime::Trap::Interrupt) => {
+            format!("{handler} timed out after {} ms", limits.timeout_ms)
+        }
+        Some(wasmtime::Trap::OutOfFuel) => {
+            format!("{handler} ran out of fuel ({} units)", limits.fuel)
+        }
+        Some(wasmtime::Trap::StackOverflow) => {
+            format!("{handler} overflowed its stack (too deep recursion)")
+        }
         Some(trap) => format!("{handler} trapped: {trap} ({error:#})"),
         None => {
             let text = format!("{error:#}");
             if text.contains("memory") && text.contains("limit") || text.contains("grow") {
-                format!("{handler} exceeded its memory limit of {} bytes: {text}", limits.memory_bytes)
+                format!(
+                    "{handler} exceeded its memory limit of {} bytes: {text}",
+                    limits.memory_bytes
+                )
             } else {
                 format!("{handler} failed: {text}")
             }

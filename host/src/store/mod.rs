@@ -142,13 +142,19 @@ impl Store {
         } else {
             options = options.max_connections(16);
         }
-        let pool = options.connect(&url).await.with_context(|| format!("connecting to {url}"))?;
+        let pool = options
+            .connect(&url)
+            .await
+            .with_context(|| format!("connecting to {url}"))?;
         let store = Store { pool, backend };
         let migrator = match backend {
             Backend::Sqlite => sqlx::migrate!("../migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
         };
-        migrator.run(&store.pool).await.context("running migrations")?;
+        migrator
+            .run(&store.pool)
+            .await
+            .context("running migrations")?;
         Ok(store)
     }
 
@@ -168,7 +174,8 @@ impl Store {
 // ---- row decoding, shared by reads and writes ----
 
 fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| StoreError::Invalid(format!("stored JSON is malformed: {e}")))
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Invalid(format!("stored JSON is malformed: {e}")))
 }
 
 fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T> {
@@ -190,7 +197,8 @@ fn group_from_row(row: &AnyRow) -> Result<Group> {
     })
 }
 
-const MEMBER_COLUMNS: &str = "group_id, member_id, display_name, role, status, inviter, joined_at, \
+const MEMBER_COLUMNS: &str =
+    "group_id, member_id, display_name, role, status, inviter, joined_at, \
      last_active_at, paid_tier, paid_until, restricted_until";
 
 fn member_from_row(row: &AnyRow) -> Result<Member> {
@@ -211,7 +219,8 @@ fn member_from_row(row: &AnyRow) -> Result<Member> {
     })
 }
 
-const JOIN_COLUMNS: &str = "id, group_id, member_id, display_name, invite_code, referrer, answer, payload, \
+const JOIN_COLUMNS: &str =
+    "id, group_id, member_id, display_name, invite_code, referrer, answer, payload, \
      status, reason, redirect_to, pending_plugin, requested_at, decided_at";
 
 fn join_request_from_row(row: &AnyRow) -> Result<JoinRequest> {

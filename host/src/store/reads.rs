@@ -8,21 +8,38 @@ const POINTS_SUBQUERY: &str = "(SELECT CAST(COALESCE(SUM(l.amount), 0) AS BIGINT
 
 impl Store {
     pub async fn get_group(&self, id: &str) -> Result<Group> {
-        let row = sqlx::query("SELECT * FROM groups WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(group_from_row).transpose()?.ok_or_else(|| StoreError::NotFound(format!("group {id:?}")))
+        let row = sqlx::query("SELECT * FROM groups WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(group_from_row)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound(format!("group {id:?}")))
     }
 
     pub async fn list_groups(&self, parent: Option<&str>) -> Result<Vec<Group>> {
         let rows = match parent {
-            Some(p) => sqlx::query("SELECT * FROM groups WHERE parent = $1 ORDER BY id").bind(p).fetch_all(&self.pool).await?,
-            None => sqlx::query("SELECT * FROM groups ORDER BY id").fetch_all(&self.pool).await?,
+            Some(p) => {
+                sqlx::query("SELECT * FROM groups WHERE parent = $1 ORDER BY id")
+                    .bind(p)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT * FROM groups ORDER BY id")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
         };
         rows.iter().map(group_from_row).collect()
     }
 
     /// Other groups of the same alliance.
     pub async fn siblings(&self, group: &Group) -> Result<Vec<Group>> {
-        let Some(parent) = &group.parent else { return Ok(vec![]) };
+        let Some(parent) = &group.parent else {
+            return Ok(vec![]);
+        };
         let rows = sqlx::query("SELECT * FROM groups WHERE parent = $1 AND id <> $2 ORDER BY id")
             .bind(parent)
             .bind(&group.id)
@@ -32,10 +49,12 @@ impl Store {
     }
 
     pub async fn counts(&self, group: &str) -> Result<GroupCounts> {
-        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM members WHERE group_id = $1 GROUP BY status")
-            .bind(group)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM members WHERE group_id = $1 GROUP BY status",
+        )
+        .bind(group)
+        .fetch_all(&self.pool)
+        .await?;
         let mut counts = GroupCounts::default();
         for row in rows {
             let n = row.try_get::<i64, _>("n")? as u32;
@@ -51,22 +70,31 @@ impl Store {
 
     pub async fn get_member(&self, group: &str, id: &str) -> Result<Option<Member>> {
         let sql = format!("SELECT {MEMBER_COLUMNS}, {POINTS_SUBQUERY} FROM members m WHERE group_id = $1 AND member_id = $2");
-        let Some(row) = sqlx::query(&sql).bind(group).bind(id).fetch_optional(&self.pool).await? else {
+        let Some(row) = sqlx::query(&sql)
+            .bind(group)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
             return Ok(None);
         };
         let mut member = member_from_row(&row)?;
         member.points = row.try_get("points")?;
-        member.tags = sqlx::query_scalar("SELECT tag FROM member_tags WHERE group_id = $1 AND member_id = $2 ORDER BY tag")
-            .bind(group)
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+        member.tags = sqlx::query_scalar(
+            "SELECT tag FROM member_tags WHERE group_id = $1 AND member_id = $2 ORDER BY tag",
+        )
+        .bind(group)
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(Some(member))
     }
 
     /// Members matching a filter, oldest joined first.
     pub async fn list_members(&self, group: &str, filter: &MemberFilter) -> Result<Vec<Member>> {
-        let mut sql = format!("SELECT {MEMBER_COLUMNS}, {POINTS_SUBQUERY} FROM members m WHERE group_id = $1");
+        let mut sql = format!(
+            "SELECT {MEMBER_COLUMNS}, {POINTS_SUBQUERY} FROM members m WHERE group_id = $1"
+        );
         let mut n = 1;
         let mut next = || {
             n += 1;
@@ -87,7 +115,11 @@ impl Store {
         if filter.inactive_since.is_some() {
             sql += &format!(" AND COALESCE(last_active_at, joined_at, 0) < ${}", next());
         }
-        let limit = if filter.limit == 0 { MAX_LIST } else { filter.limit.min(MAX_LIST) };
+        let limit = if filter.limit == 0 {
+            MAX_LIST
+        } else {
+            filter.limit.min(MAX_LIST)
+        };
         sql += &format!(" ORDER BY COALESCE(joined_at, 0), member_id LIMIT {limit}");
         let mut query = sqlx::query(&sql).bind(group);
         if let Some(role) = filter.role {
@@ -105,12 +137,16 @@ impl Store {
         let rows = query.fetch_all(&self.pool).await?;
         let mut tags: HashMap<String, Vec<String>> = HashMap::new();
         if !rows.is_empty() {
-            for row in sqlx::query("SELECT member_id, tag FROM member_tags WHERE group_id = $1 ORDER BY tag")
-                .bind(group)
-                .fetch_all(&self.pool)
-                .await?
+            for row in sqlx::query(
+                "SELECT member_id, tag FROM member_tags WHERE group_id = $1 ORDER BY tag",
+            )
+            .bind(group)
+            .fetch_all(&self.pool)
+            .await?
             {
-                tags.entry(row.try_get("member_id")?).or_default().push(row.try_get("tag")?);
+                tags.entry(row.try_get("member_id")?)
+                    .or_default()
+                    .push(row.try_get("tag")?);
             }
         }
         rows.iter()
@@ -125,7 +161,10 @@ impl Store {
 
     pub async fn get_join_request(&self, id: &str) -> Result<JoinRequest> {
         let sql = format!("SELECT {JOIN_COLUMNS} FROM join_requests WHERE id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref()
             .map(join_request_from_row)
             .transpose()?
@@ -133,16 +172,28 @@ impl Store {
     }
 
     /// The member's open join request in a group, if any.
-    pub async fn pending_join_request(&self, group: &str, member: &str) -> Result<Option<JoinRequest>> {
+    pub async fn pending_join_request(
+        &self,
+        group: &str,
+        member: &str,
+    ) -> Result<Option<JoinRequest>> {
         let sql = format!(
             "SELECT {JOIN_COLUMNS} FROM join_requests WHERE group_id = $1 AND member_id = $2 AND status = 'pending' \
              ORDER BY requested_at DESC LIMIT 1"
         );
-        let row = sqlx::query(&sql).bind(group).bind(member).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(group)
+            .bind(member)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(join_request_from_row).transpose()
     }
 
-    pub async fn list_join_requests(&self, group: &str, status: Option<JoinStatus>) -> Result<Vec<JoinRequest>> {
+    pub async fn list_join_requests(
+        &self,
+        group: &str,
+        status: Option<JoinStatus>,
+    ) -> Result<Vec<JoinRequest>> {
         let sql = format!(
             "SELECT {JOIN_COLUMNS} FROM join_requests WHERE group_id = $1 AND ($2 = '' OR status = $2) \
              ORDER BY requested_at, id LIMIT {MAX_LIST}"
@@ -165,21 +216,31 @@ impl Store {
     }
 
     /// Newest first.
-    pub async fn recent_messages(&self, group: &str, limit: u32, since: Option<Millis>) -> Result<Vec<Message>> {
+    pub async fn recent_messages(
+        &self,
+        group: &str,
+        limit: u32,
+        since: Option<Millis>,
+    ) -> Result<Vec<Message>> {
         let sql = format!(
             "SELECT * FROM messages WHERE group_id = $1 AND sent_at >= $2 ORDER BY sent_at DESC, id DESC LIMIT {}",
             limit.min(MAX_LIST)
         );
-        let rows = sqlx::query(&sql).bind(group).bind(since.unwrap_or(i64::MIN)).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(group)
+            .bind(since.unwrap_or(i64::MIN))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(message_from_row).collect()
     }
 
     pub async fn get_plugin(&self, name: &str) -> Result<InstalledPlugin> {
-        let row = sqlx::query("SELECT metadata, wasm_sha256, installed_at FROM plugins WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("plugin {name:?}")))?;
+        let row =
+            sqlx::query("SELECT metadata, wasm_sha256, installed_at FROM plugins WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("plugin {name:?}")))?;
         Ok(InstalledPlugin {
             metadata: json(&row.try_get::<String, _>("metadata")?)?,
             sha256: row.try_get("wasm_sha256")?,
@@ -196,9 +257,10 @@ impl Store {
     }
 
     pub async fn list_plugins(&self) -> Result<Vec<InstalledPlugin>> {
-        let rows = sqlx::query("SELECT metadata, wasm_sha256, installed_at FROM plugins ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT metadata, wasm_sha256, installed_at FROM plugins ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|row| {
                 Ok(InstalledPlugin {
@@ -212,10 +274,11 @@ impl Store {
 
     /// A group's enabled plugins in the operator's order.
     pub async fn enablements(&self, group: &str) -> Result<Vec<Enablement>> {
-        let rows = sqlx::query("SELECT * FROM enablements WHERE group_id = $1 ORDER BY position, plugin")
-            .bind(group)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT * FROM enablements WHERE group_id = $1 ORDER BY position, plugin")
+                .bind(group)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(enablement_from_row).collect()
     }
 
@@ -231,24 +294,44 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("plugin {plugin:?} on group {group:?}")))
     }
 
-    pub async fn storage_get(&self, plugin: &str, group: &str, key: &str) -> Result<Option<Vec<u8>>> {
-        Ok(sqlx::query_scalar("SELECT value FROM plugin_storage WHERE plugin = $1 AND group_id = $2 AND key = $3")
-            .bind(plugin)
-            .bind(group)
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?)
+    pub async fn storage_get(
+        &self,
+        plugin: &str,
+        group: &str,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        Ok(sqlx::query_scalar(
+            "SELECT value FROM plugin_storage WHERE plugin = $1 AND group_id = $2 AND key = $3",
+        )
+        .bind(plugin)
+        .bind(group)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Keys from `prefix` on, sorted; the caller stops at the first key without the prefix.
-    pub async fn storage_keys(&self, plugin: &str, group: &str, prefix: &str, limit: u32) -> Result<Vec<String>> {
+    pub async fn storage_keys(
+        &self,
+        plugin: &str,
+        group: &str,
+        prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<String>> {
         let sql = format!(
             "SELECT key FROM plugin_storage WHERE plugin = $1 AND group_id = $2 AND key >= $3 ORDER BY key LIMIT {}",
             limit.min(MAX_LIST)
         );
-        let keys: Vec<String> =
-            sqlx::query_scalar(&sql).bind(plugin).bind(group).bind(prefix).fetch_all(&self.pool).await?;
-        Ok(keys.into_iter().take_while(|k| k.starts_with(prefix)).collect())
+        let keys: Vec<String> = sqlx::query_scalar(&sql)
+            .bind(plugin)
+            .bind(group)
+            .bind(prefix)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(keys
+            .into_iter()
+            .take_while(|k| k.starts_with(prefix))
+            .collect())
     }
 
     pub async fn balance(&self, group: &str, account: &str, asset: Asset) -> Result<i64> {
@@ -274,13 +357,24 @@ impl Store {
         .await?)
     }
 
-    pub async fn ledger_history(&self, group: &str, account: &str, asset: Asset, limit: u32) -> Result<Vec<LedgerEntry>> {
+    pub async fn ledger_history(
+        &self,
+        group: &str,
+        account: &str,
+        asset: Asset,
+        limit: u32,
+    ) -> Result<Vec<LedgerEntry>> {
         let sql = format!(
             "SELECT transfer_id, account, asset, amount, memo, at FROM ledger_entries \
              WHERE group_id = $1 AND account = $2 AND asset = $3 ORDER BY id DESC LIMIT {}",
             limit.min(MAX_LIST)
         );
-        let rows = sqlx::query(&sql).bind(group).bind(account).bind(asset.as_str()).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(group)
+            .bind(account)
+            .bind(asset.as_str())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|row| {
                 Ok(LedgerEntry {
@@ -296,7 +390,10 @@ impl Store {
     }
 
     pub async fn due_timers(&self, now: Millis, limit: u32) -> Result<Vec<Timer>> {
-        let sql = format!("SELECT * FROM timers WHERE due_at <= $1 ORDER BY due_at LIMIT {}", limit.min(MAX_LIST));
+        let sql = format!(
+            "SELECT * FROM timers WHERE due_at <= $1 ORDER BY due_at LIMIT {}",
+            limit.min(MAX_LIST)
+        );
         let rows = sqlx::query(&sql).bind(now).fetch_all(&self.pool).await?;
         rows.iter().map(timer_from_row).collect()
     }
@@ -311,18 +408,29 @@ impl Store {
 
     /// The outcome recorded for an event id, if it was already processed.
     pub async fn event_outcome(&self, id: &str) -> Result<Option<serde_json::Value>> {
-        let text: Option<String> =
-            sqlx::query_scalar("SELECT outcome FROM events WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let text: Option<String> = sqlx::query_scalar("SELECT outcome FROM events WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         text.map(|t| json(&t)).transpose()
     }
 
     /// Unacknowledged actions, oldest first, optionally for one group.
-    pub async fn outbox(&self, group: Option<&str>, after: i64, limit: u32) -> Result<Vec<OutboxAction>> {
+    pub async fn outbox(
+        &self,
+        group: Option<&str>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxAction>> {
         let sql = format!(
             "SELECT * FROM outbox WHERE acked_at IS NULL AND id > $1 AND ($2 = '' OR group_id = $2) ORDER BY id LIMIT {}",
             limit.clamp(1, MAX_LIST)
         );
-        let rows = sqlx::query(&sql).bind(after).bind(group.unwrap_or("")).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(after)
+            .bind(group.unwrap_or(""))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(outbox_from_row).collect()
     }
 
@@ -330,23 +438,33 @@ impl Store {
         let mut acked = 0;
         let mut tx = self.pool.begin().await?;
         for id in ids {
-            acked += sqlx::query("UPDATE outbox SET acked_at = $1 WHERE id = $2 AND acked_at IS NULL")
-                .bind(now)
-                .bind(*id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            acked +=
+                sqlx::query("UPDATE outbox SET acked_at = $1 WHERE id = $2 AND acked_at IS NULL")
+                    .bind(now)
+                    .bind(*id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
         }
         tx.commit().await?;
         Ok(acked)
     }
 
-    pub async fn invocations(&self, group: &str, plugin: Option<&str>, limit: u32) -> Result<Vec<Invocation>> {
+    pub async fn invocations(
+        &self,
+        group: &str,
+        plugin: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Invocation>> {
         let sql = format!(
             "SELECT * FROM invocations WHERE group_id = $1 AND ($2 = '' OR plugin = $2) ORDER BY id DESC LIMIT {}",
             limit.clamp(1, MAX_LIST)
         );
-        let rows = sqlx::query(&sql).bind(group).bind(plugin.unwrap_or("")).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(group)
+            .bind(plugin.unwrap_or(""))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|row| {
                 Ok(Invocation {

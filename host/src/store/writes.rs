@@ -38,7 +38,10 @@ impl<'c> Tx<'c> {
         .execute(&mut *self.tx)
         .await?;
         if result.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!("group {:?} already exists", g.id)));
+            return Err(StoreError::Conflict(format!(
+                "group {:?} already exists",
+                g.id
+            )));
         }
         Ok(())
     }
@@ -89,11 +92,13 @@ impl<'c> Tx<'c> {
     }
 
     pub async fn get_member_row(&mut self, group: &str, id: &str) -> Result<Option<Member>> {
-        let row = sqlx::query(&format!("SELECT {MEMBER_COLUMNS} FROM members WHERE group_id = $1 AND member_id = $2"))
-            .bind(group)
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {MEMBER_COLUMNS} FROM members WHERE group_id = $1 AND member_id = $2"
+        ))
+        .bind(group)
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
         row.as_ref().map(member_from_row).transpose()
     }
 
@@ -110,13 +115,24 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
-    pub async fn set_tag(&mut self, group: &str, member: &str, tag: &str, present: bool) -> Result<()> {
+    pub async fn set_tag(
+        &mut self,
+        group: &str,
+        member: &str,
+        tag: &str,
+        present: bool,
+    ) -> Result<()> {
         let sql = if present {
             "INSERT INTO member_tags (group_id, member_id, tag) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
         } else {
             "DELETE FROM member_tags WHERE group_id = $1 AND member_id = $2 AND tag = $3"
         };
-        sqlx::query(sql).bind(group).bind(member).bind(tag).execute(&mut *self.tx).await?;
+        sqlx::query(sql)
+            .bind(group)
+            .bind(member)
+            .bind(tag)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 
@@ -146,7 +162,14 @@ impl<'c> Tx<'c> {
     }
 
     /// Closes the member's pending join request with a decision.
-    pub async fn decide_pending_request(&mut self, group: &str, member: &str, status: JoinStatus, reason: &str, at: Millis) -> Result<()> {
+    pub async fn decide_pending_request(
+        &mut self,
+        group: &str,
+        member: &str,
+        status: JoinStatus,
+        reason: &str,
+        at: Millis,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE join_requests SET status = $3, reason = $4, decided_at = $5 \
              WHERE group_id = $1 AND member_id = $2 AND status = 'pending'",
@@ -180,7 +203,13 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
-    pub async fn put_plugin(&mut self, metadata: &PluginMetadata, sha256: &str, wasm: &[u8], at: Millis) -> Result<()> {
+    pub async fn put_plugin(
+        &mut self,
+        metadata: &PluginMetadata,
+        sha256: &str,
+        wasm: &[u8],
+        at: Millis,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO plugins (name, version, kind, metadata, wasm_sha256, wasm, installed_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET version = $2, kind = $3, \
@@ -228,7 +257,9 @@ impl<'c> Tx<'c> {
             .execute(&mut *self.tx)
             .await?;
         if result.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("plugin {plugin:?} on group {group:?}")));
+            return Err(StoreError::NotFound(format!(
+                "plugin {plugin:?} on group {group:?}"
+            )));
         }
         sqlx::query("DELETE FROM timers WHERE group_id = $1 AND plugin = $2")
             .bind(group)
@@ -239,18 +270,34 @@ impl<'c> Tx<'c> {
     }
 
     /// Counts a plugin's failure or resets the count after a success.
-    pub async fn record_outcome(&mut self, group: &str, plugin: &str, error: Option<&str>) -> Result<()> {
+    pub async fn record_outcome(
+        &mut self,
+        group: &str,
+        plugin: &str,
+        error: Option<&str>,
+    ) -> Result<()> {
         let sql = if error.is_some() {
             "UPDATE enablements SET consecutive_failures = consecutive_failures + 1, last_error = $3 \
              WHERE group_id = $1 AND plugin = $2"
         } else {
             "UPDATE enablements SET consecutive_failures = 0 WHERE group_id = $1 AND plugin = $2 AND consecutive_failures <> 0"
         };
-        sqlx::query(sql).bind(group).bind(plugin).bind(error).execute(&mut *self.tx).await?;
+        sqlx::query(sql)
+            .bind(group)
+            .bind(plugin)
+            .bind(error)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 
-    pub async fn storage_set(&mut self, plugin: &str, group: &str, key: &str, value: &[u8]) -> Result<()> {
+    pub async fn storage_set(
+        &mut self,
+        plugin: &str,
+        group: &str,
+        key: &str,
+        value: &[u8],
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO plugin_storage (plugin, group_id, key, value) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (plugin, group_id, key) DO UPDATE SET value = $4",
@@ -301,10 +348,14 @@ impl<'c> Tx<'c> {
         at: Millis,
     ) -> Result<()> {
         if amount <= 0 {
-            return Err(StoreError::Invalid(format!("transfer amount must be positive, got {amount}")));
+            return Err(StoreError::Invalid(format!(
+                "transfer amount must be positive, got {amount}"
+            )));
         }
         if from == to {
-            return Err(StoreError::Invalid(format!("transfer from {from} to itself")));
+            return Err(StoreError::Invalid(format!(
+                "transfer from {from} to itself"
+            )));
         }
         if !from.may_go_negative() {
             let balance = self.balance(group, &from.to_string(), asset).await?;
@@ -361,7 +412,15 @@ impl<'c> Tx<'c> {
 
     /// Claims an event id. Returns false if it was already processed: the
     /// caller then rolls back, so nothing is applied twice.
-    pub async fn insert_event(&mut self, id: &str, group: &str, kind: &str, body: &str, outcome: &serde_json::Value, at: Millis) -> Result<bool> {
+    pub async fn insert_event(
+        &mut self,
+        id: &str,
+        group: &str,
+        kind: &str,
+        body: &str,
+        outcome: &serde_json::Value,
+        at: Millis,
+    ) -> Result<bool> {
         let result = sqlx::query(
             "INSERT INTO events (id, group_id, kind, body, outcome, received_at) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (id) DO NOTHING",
@@ -397,7 +456,14 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
-    pub async fn push_outbox(&mut self, group: &str, action: &str, payload: &serde_json::Value, plugin: Option<&str>, at: Millis) -> Result<()> {
+    pub async fn push_outbox(
+        &mut self,
+        group: &str,
+        action: &str,
+        payload: &serde_json::Value,
+        plugin: Option<&str>,
+        at: Millis,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO outbox (group_id, action, payload, plugin, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(group)
             .bind(action)
@@ -409,7 +475,12 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
-    pub async fn mark_message_deleted(&mut self, group: &str, id: &str, reason: &str) -> Result<bool> {
+    pub async fn mark_message_deleted(
+        &mut self,
+        group: &str,
+        id: &str,
+        reason: &str,
+    ) -> Result<bool> {
         let r = sqlx::query("UPDATE messages SET deleted = 1, delete_reason = $3 WHERE group_id = $1 AND id = $2 AND deleted = 0")
             .bind(group)
             .bind(id)

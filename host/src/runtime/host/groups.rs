@@ -15,9 +15,16 @@ impl HostState {
 /// validated when a group is created, so this is only a safety net).
 pub fn utc_offset_minutes(timezone: &str, at: Millis) -> i32 {
     use chrono::{Offset, TimeZone};
-    let Ok(tz) = timezone.parse::<chrono_tz::Tz>() else { return 0 };
-    let Some(utc) = chrono::DateTime::from_timestamp_millis(at) else { return 0 };
-    tz.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc() / 60
+    let Ok(tz) = timezone.parse::<chrono_tz::Tz>() else {
+        return 0;
+    };
+    let Some(utc) = chrono::DateTime::from_timestamp_millis(at) else {
+        return 0;
+    };
+    tz.offset_from_utc_datetime(&utc.naive_utc())
+        .fix()
+        .local_minus_utc()
+        / 60
 }
 
 impl Host for HostState {

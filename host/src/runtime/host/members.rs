@@ -8,7 +8,11 @@ const MANAGEABLE: &[MemberStatus] = &[MemberStatus::Active];
 impl HostState {
     /// Checks manage-members, that the member is in one of `allowed` states,
     /// and that a plugin is not acting on the group's owners and admins.
-    async fn manageable(&mut self, id: &str, allowed: &[MemberStatus]) -> HostResult<Result<Member, WitError>> {
+    async fn manageable(
+        &mut self,
+        id: &str,
+        allowed: &[MemberStatus],
+    ) -> HostResult<Result<Member, WitError>> {
         if let Err(e) = self.require(Capability::ManageMembers) {
             return Ok(Err(e));
         }
@@ -18,9 +22,10 @@ impl HostState {
     async fn protected_op(&mut self, id: &str, effect: Effect) -> HostResult<Result<(), WitError>> {
         Ok(match self.manageable(id, MANAGEABLE).await? {
             Err(e) => Err(e),
-            Ok(m) if m.role.is_privileged() => {
-                Err(err(ErrorCode::Denied, format!("member {id:?} is {}: plugins cannot act on them", m.role)))
-            }
+            Ok(m) if m.role.is_privileged() => Err(err(
+                ErrorCode::Denied,
+                format!("member {id:?} is {}: plugins cannot act on them", m.role),
+            )),
             Ok(_) => self.push(effect),
         })
     }
@@ -48,17 +53,32 @@ impl Host for HostState {
         } else {
             // Buffered writes may move members into or out of the filter:
             // read wider, replay the buffer, then filter here.
-            let stored = store.list_members(group, &StoreFilter { limit: wanted.limit, ..Default::default() }).await?;
+            let stored = store
+                .list_members(
+                    group,
+                    &StoreFilter {
+                        limit: wanted.limit,
+                        ..Default::default()
+                    },
+                )
+                .await?;
             let touched = touched_members(&self.effects);
             let mut wide: Vec<Member> = Vec::with_capacity(stored.len());
             for m in stored.into_iter().filter(|m| !touched.contains(&m.id)) {
-                wide.extend(resolve_member(Some(m.clone()), &m.id, &self.effects, self.ctx.now));
+                wide.extend(resolve_member(
+                    Some(m.clone()),
+                    &m.id,
+                    &self.effects,
+                    self.ctx.now,
+                ));
             }
             for id in &touched {
                 let stored = store.get_member(group, id).await?;
                 wide.extend(resolve_member(stored, id, &self.effects, self.ctx.now));
             }
-            wide.sort_by(|a, b| (a.joined_at.unwrap_or(0), &a.id).cmp(&(b.joined_at.unwrap_or(0), &b.id)));
+            wide.sort_by(|a, b| {
+                (a.joined_at.unwrap_or(0), &a.id).cmp(&(b.joined_at.unwrap_or(0), &b.id))
+            });
             wide.retain(|m| {
                 wanted.role.is_none_or(|r| m.role == r)
                     && wanted.status.is_none_or(|s| m.status == s)
@@ -69,7 +89,11 @@ impl Host for HostState {
             });
             wide
         };
-        let limit = if wanted.limit == 0 { crate::store::MAX_LIST } else { wanted.limit } as usize;
+        let limit = if wanted.limit == 0 {
+            crate::store::MAX_LIST
+        } else {
+            wanted.limit
+        } as usize;
         members.truncate(limit);
         Ok(members.into_iter().map(Into::into).collect())
     }
@@ -77,9 +101,13 @@ impl Host for HostState {
     async fn set_role(&mut self, id: String, role: wit::Role) -> HostResult<Result<(), WitError>> {
         let role: Role = role.into();
         if role == Role::Owner || role == Role::Admin {
-            return Ok(Err(err(ErrorCode::Denied, "only the operator appoints owners and admins")));
+            return Ok(Err(err(
+                ErrorCode::Denied,
+                "only the operator appoints owners and admins",
+            )));
         }
-        self.protected_op(&id.clone(), Effect::SetRole { member: id, role }).await
+        self.protected_op(&id.clone(), Effect::SetRole { member: id, role })
+            .await
     }
 
     async fn add_tag(&mut self, id: String, tag: String) -> HostResult<Result<(), WitError>> {
@@ -91,65 +119,121 @@ impl Host for HostState {
     }
 
     async fn approve(&mut self, id: String, reason: String) -> HostResult<Result<(), WitError>> {
-        Ok(match self.manageable(&id, &[MemberStatus::Pending]).await? {
-            Err(e) => Err(e),
-            Ok(_) => self.push(Effect::Approve { member: id, reason }),
-        })
+        Ok(
+            match self.manageable(&id, &[MemberStatus::Pending]).await? {
+                Err(e) => Err(e),
+                Ok(_) => self.push(Effect::Approve { member: id, reason }),
+            },
+        )
     }
 
     async fn decline(&mut self, id: String, reason: String) -> HostResult<Result<(), WitError>> {
-        Ok(match self.manageable(&id, &[MemberStatus::Pending]).await? {
-            Err(e) => Err(e),
-            Ok(_) => self.push(Effect::Decline { member: id, reason }),
-        })
+        Ok(
+            match self.manageable(&id, &[MemberStatus::Pending]).await? {
+                Err(e) => Err(e),
+                Ok(_) => self.push(Effect::Decline { member: id, reason }),
+            },
+        )
     }
 
     async fn remove(&mut self, id: String, reason: String) -> HostResult<Result<(), WitError>> {
-        self.protected_op(&id.clone(), Effect::Remove { member: id, reason }).await
+        self.protected_op(&id.clone(), Effect::Remove { member: id, reason })
+            .await
     }
 
-    async fn restrict(&mut self, id: String, until: i64, reason: String) -> HostResult<Result<(), WitError>> {
-        self.protected_op(&id.clone(), Effect::Restrict { member: id, until, reason }).await
+    async fn restrict(
+        &mut self,
+        id: String,
+        until: i64,
+        reason: String,
+    ) -> HostResult<Result<(), WitError>> {
+        self.protected_op(
+            &id.clone(),
+            Effect::Restrict {
+                member: id,
+                until,
+                reason,
+            },
+        )
+        .await
     }
 
-    async fn set_paid(&mut self, id: String, tier: Option<String>, until: Option<i64>) -> HostResult<Result<(), WitError>> {
+    async fn set_paid(
+        &mut self,
+        id: String,
+        tier: Option<String>,
+        until: Option<i64>,
+    ) -> HostResult<Result<(), WitError>> {
         let statuses = [MemberStatus::Pending, MemberStatus::Active];
         Ok(match self.manageable(&id, &statuses).await? {
             Err(e) => Err(e),
-            Ok(_) => self.push(Effect::SetPaid { member: id, tier, until }),
+            Ok(_) => self.push(Effect::SetPaid {
+                member: id,
+                tier,
+                until,
+            }),
         })
     }
 
-    async fn set_inviter(&mut self, id: String, inviter: String) -> HostResult<Result<(), WitError>> {
+    async fn set_inviter(
+        &mut self,
+        id: String,
+        inviter: String,
+    ) -> HostResult<Result<(), WitError>> {
         if id == inviter {
-            return Ok(Err(err(ErrorCode::Invalid, "a member cannot invite themselves")));
+            return Ok(Err(err(
+                ErrorCode::Invalid,
+                "a member cannot invite themselves",
+            )));
         }
         let statuses = [MemberStatus::Pending, MemberStatus::Active];
         Ok(match self.manageable(&id, &statuses).await? {
             Err(e) => Err(e),
-            Ok(_) => self.push(Effect::SetInviter { member: id, inviter }),
+            Ok(_) => self.push(Effect::SetInviter {
+                member: id,
+                inviter,
+            }),
         })
     }
 
-    async fn award_points(&mut self, id: String, points: i64, reason: String) -> HostResult<Result<(), WitError>> {
+    async fn award_points(
+        &mut self,
+        id: String,
+        points: i64,
+        reason: String,
+    ) -> HostResult<Result<(), WitError>> {
         if let Err(e) = self.require(Capability::AwardPoints) {
             return Ok(Err(e));
         }
-        if let Err(e) = self.member_in(&id, &[MemberStatus::Active, MemberStatus::Pending]).await? {
+        if let Err(e) = self
+            .member_in(&id, &[MemberStatus::Active, MemberStatus::Pending])
+            .await?
+        {
             return Ok(Err(e));
         }
         let account = format!("member:{id}");
         let result = match points.cmp(&0) {
             std::cmp::Ordering::Equal => return Ok(Ok(())),
-            std::cmp::Ordering::Greater => self.transfer("issuer", &account, Asset::Points, points, reason).await?,
-            std::cmp::Ordering::Less => self.transfer(&account, "issuer", Asset::Points, -points, reason).await?,
+            std::cmp::Ordering::Greater => {
+                self.transfer("issuer", &account, Asset::Points, points, reason)
+                    .await?
+            }
+            std::cmp::Ordering::Less => {
+                self.transfer(&account, "issuer", Asset::Points, -points, reason)
+                    .await?
+            }
         };
         Ok(result.map(|_| ()))
     }
 }
 
 impl HostState {
-    async fn tag(&mut self, id: String, tag: String, add: bool) -> HostResult<Result<(), WitError>> {
+    async fn tag(
+        &mut self,
+        id: String,
+        tag: String,
+        add: bool,
+    ) -> HostResult<Result<(), WitError>> {
         if tag.trim().is_empty() || tag.len() > 64 {
             return Ok(Err(err(ErrorCode::Invalid, "a tag is 1 to 64 bytes")));
         }

@@ -14,7 +14,12 @@ impl Host for HostState {
             return Ok(Err(e));
         }
         let id = self.new_id("msg");
-        let effect = Effect::Post { id: id.clone(), text: message.text, mentions: message.mentions, reply_to: message.reply_to };
+        let effect = Effect::Post {
+            id: id.clone(),
+            text: message.text,
+            mentions: message.mentions,
+            reply_to: message.reply_to,
+        };
         Ok(self.push(effect).map(|()| id))
     }
 
@@ -25,7 +30,10 @@ impl Host for HostState {
         if let Err(e) = check_len("message text", text.len(), MAX_TEXT) {
             return Ok(Err(e));
         }
-        if let Err(e) = self.member_in(&member, &[MemberStatus::Active, MemberStatus::Pending]).await? {
+        if let Err(e) = self
+            .member_in(&member, &[MemberStatus::Active, MemberStatus::Pending])
+            .await?
+        {
             return Ok(Err(e));
         }
         Ok(self.push(Effect::Direct { member, text }))
@@ -35,8 +43,23 @@ impl Host for HostState {
         if let Err(e) = self.require(Capability::DeleteMessages) {
             return Ok(Err(e));
         }
-        if self.ctx.store.get_message(&self.ctx.group.id, &id).await?.is_none() {
-            return Ok(Err(err(ErrorCode::NotFound, format!("no message {id:?} in this group"))));
+        // The event's own message is not stored yet: it is in the buffer.
+        let buffered = self
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::PutMessage { message } if message.id == id));
+        if !buffered
+            && self
+                .ctx
+                .store
+                .get_message(&self.ctx.group.id, &id)
+                .await?
+                .is_none()
+        {
+            return Ok(Err(err(
+                ErrorCode::NotFound,
+                format!("no message {id:?} in this group"),
+            )));
         }
         Ok(self.push(Effect::DeleteMessage { id, reason }))
     }
@@ -51,7 +74,11 @@ impl Host for HostState {
                 _ => None,
             })
             .collect();
-        let messages = self.ctx.store.recent_messages(&self.ctx.group.id, limit.min(200), since).await?;
+        let messages = self
+            .ctx
+            .store
+            .recent_messages(&self.ctx.group.id, limit.min(200), since)
+            .await?;
         Ok(messages
             .into_iter()
             .filter(|m| !m.deleted && !deleted.contains(&m.id.as_str()))

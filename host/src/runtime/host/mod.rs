@@ -55,7 +55,14 @@ impl HostState {
             .memories(16)
             .trap_on_grow_failure(true)
             .build();
-        HostState { own_from: earlier.len(), effects: earlier, ctx, logs: vec![], limits, next_id: 0 }
+        HostState {
+            own_from: earlier.len(),
+            effects: earlier,
+            ctx,
+            logs: vec![],
+            limits,
+            next_id: 0,
+        }
     }
 
     pub fn own_effects(&self) -> &[Effect] {
@@ -69,7 +76,10 @@ impl HostState {
 
     fn new_id(&mut self, what: &str) -> String {
         self.next_id += 1;
-        format!("{}:{}:{what}{}", self.ctx.event_id, self.ctx.plugin, self.next_id)
+        format!(
+            "{}:{}:{what}{}",
+            self.ctx.event_id, self.ctx.plugin, self.next_id
+        )
     }
 
     /// Checks a capability; the denial is also logged for the operator.
@@ -77,21 +87,31 @@ impl HostState {
         if self.ctx.granted.contains(&cap) {
             return Ok(());
         }
-        let message = format!("capability {cap} is not granted to plugin {}", self.ctx.plugin);
-        self.logs.push(LogLine { level: LogLevel::Warn, message: format!("denied: {message}") });
+        let message = format!(
+            "capability {cap} is not granted to plugin {}",
+            self.ctx.plugin
+        );
+        self.logs.push(LogLine {
+            level: LogLevel::Warn,
+            message: format!("denied: {message}"),
+        });
         Err(err(ErrorCode::Denied, message))
     }
 
     /// For reads that return no `result`: a denied read traps the invocation.
     fn require_or_trap(&mut self, cap: Capability) -> HostResult<()> {
-        self.require(cap).map_err(|e| wasmtime::Error::msg(e.message))
+        self.require(cap)
+            .map_err(|e| wasmtime::Error::msg(e.message))
     }
 
     fn push(&mut self, effect: Effect) -> Result<(), WitError> {
         if self.own_effects().len() >= self.ctx.limits.max_effects as usize {
             return Err(err(
                 ErrorCode::QuotaExceeded,
-                format!("more than {} effects in one invocation", self.ctx.limits.max_effects),
+                format!(
+                    "more than {} effects in one invocation",
+                    self.ctx.limits.max_effects
+                ),
             ));
         }
         self.effects.push(effect);
@@ -104,36 +124,64 @@ impl HostState {
         Ok(resolve_member(stored, id, &self.effects, self.ctx.now))
     }
 
-    async fn member_in(&self, id: &str, allowed: &[MemberStatus]) -> HostResult<Result<Member, WitError>> {
+    async fn member_in(
+        &self,
+        id: &str,
+        allowed: &[MemberStatus],
+    ) -> HostResult<Result<Member, WitError>> {
         Ok(match self.member(id).await? {
-            None => Err(err(ErrorCode::NotFound, format!("no member {id:?} in group {:?}", self.ctx.group.id))),
-            Some(m) if !allowed.contains(&m.status) => {
-                Err(err(ErrorCode::Conflict, format!("member {id:?} is {}", m.status)))
-            }
+            None => Err(err(
+                ErrorCode::NotFound,
+                format!("no member {id:?} in group {:?}", self.ctx.group.id),
+            )),
+            Some(m) if !allowed.contains(&m.status) => Err(err(
+                ErrorCode::Conflict,
+                format!("member {id:?} is {}", m.status),
+            )),
             Some(m) => Ok(m),
         })
     }
 
     async fn balance(&self, account: &str, asset: Asset) -> HostResult<i64> {
-        let stored = self.ctx.store.balance(&self.ctx.group.id, account, asset).await?;
+        let stored = self
+            .ctx
+            .store
+            .balance(&self.ctx.group.id, account, asset)
+            .await?;
         Ok(stored + balance_delta(account, asset, &self.effects))
     }
 
     /// Buffers a transfer after checking it as the commit will.
-    async fn transfer(&mut self, from: &str, to: &str, asset: Asset, amount: i64, memo: String) -> HostResult<Result<String, WitError>> {
+    async fn transfer(
+        &mut self,
+        from: &str,
+        to: &str,
+        asset: Asset,
+        amount: i64,
+        memo: String,
+    ) -> HostResult<Result<String, WitError>> {
         let parsed = Account::parse(from).and_then(|f| Ok((f, Account::parse(to)?)));
         let (from_account, to_account) = match parsed {
             Ok(pair) => pair,
             Err(message) => return Ok(Err(err(ErrorCode::Invalid, message))),
         };
         if from_account == Account::External || to_account == Account::External {
-            return Ok(Err(err(ErrorCode::Denied, "only the host moves money from or to `external`")));
+            return Ok(Err(err(
+                ErrorCode::Denied,
+                "only the host moves money from or to `external`",
+            )));
         }
         if amount <= 0 {
-            return Ok(Err(err(ErrorCode::Invalid, format!("amount must be positive, got {amount}"))));
+            return Ok(Err(err(
+                ErrorCode::Invalid,
+                format!("amount must be positive, got {amount}"),
+            )));
         }
         if from_account == to_account {
-            return Ok(Err(err(ErrorCode::Invalid, format!("transfer from {from} to itself"))));
+            return Ok(Err(err(
+                ErrorCode::Invalid,
+                format!("transfer from {from} to itself"),
+            )));
         }
         if !from_account.may_go_negative() {
             let balance = self.balance(from, asset).await?;
@@ -145,13 +193,23 @@ impl HostState {
             }
         }
         let id = self.new_id("transfer");
-        let effect = Effect::Transfer { id: id.clone(), from: from.into(), to: to.into(), asset, amount, memo };
+        let effect = Effect::Transfer {
+            id: id.clone(),
+            from: from.into(),
+            to: to.into(),
+            asset,
+            amount,
+            memo,
+        };
         Ok(self.push(effect).map(|()| id))
     }
 }
 
 fn err(code: ErrorCode, message: impl Into<String>) -> WitError {
-    WitError { code, message: message.into() }
+    WitError {
+        code,
+        message: message.into(),
+    }
 }
 
 /// Bytes a plugin may hand the host in one string or value.
@@ -161,7 +219,10 @@ const MAX_VALUE: usize = 64 * 1024;
 
 fn check_len(what: &str, len: usize, max: usize) -> Result<(), WitError> {
     if len > max {
-        Err(err(ErrorCode::Invalid, format!("{what} is {len} bytes; the limit is {max}")))
+        Err(err(
+            ErrorCode::Invalid,
+            format!("{what} is {len} bytes; the limit is {max}"),
+        ))
     } else {
         Ok(())
     }

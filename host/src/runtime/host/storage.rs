@@ -7,7 +7,11 @@ impl Host for HostState {
         if let Some(buffered) = overlay_storage(&key, self.own_effects()) {
             return Ok(buffered.map(<[u8]>::to_vec));
         }
-        Ok(self.ctx.store.storage_get(&self.ctx.plugin, &self.ctx.group.id, &key).await?)
+        Ok(self
+            .ctx
+            .store
+            .storage_get(&self.ctx.plugin, &self.ctx.group.id, &key)
+            .await?)
     }
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> HostResult<Result<(), WitError>> {
@@ -30,11 +34,26 @@ impl Host for HostState {
 
     async fn list_keys(&mut self, prefix: String, limit: u32) -> HostResult<Vec<String>> {
         self.require_or_trap(Capability::Storage)?;
-        let limit = if limit == 0 { crate::store::MAX_LIST } else { limit.min(crate::store::MAX_LIST) } as usize;
-        let mut keys = self.ctx.store.storage_keys(&self.ctx.plugin, &self.ctx.group.id, &prefix, crate::store::MAX_LIST).await?;
+        let limit = if limit == 0 {
+            crate::store::MAX_LIST
+        } else {
+            limit.min(crate::store::MAX_LIST)
+        } as usize;
+        let mut keys = self
+            .ctx
+            .store
+            .storage_keys(
+                &self.ctx.plugin,
+                &self.ctx.group.id,
+                &prefix,
+                crate::store::MAX_LIST,
+            )
+            .await?;
         for effect in self.own_effects() {
             match effect {
-                Effect::StorageSet { key, .. } if key.starts_with(&prefix) => keys.push(key.clone()),
+                Effect::StorageSet { key, .. } if key.starts_with(&prefix) => {
+                    keys.push(key.clone())
+                }
                 Effect::StorageDelete { key } => keys.retain(|k| k != key),
                 _ => {}
             }

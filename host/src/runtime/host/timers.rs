@@ -5,7 +5,13 @@ use crate::runtime::bindings::kith::plugin::timers::Host;
 const MIN_PERIOD_MS: u64 = 1_000;
 
 impl HostState {
-    fn timer(&mut self, name: String, at: i64, period_ms: Option<u64>, payload: String) -> Result<(), WitError> {
+    fn timer(
+        &mut self,
+        name: String,
+        at: i64,
+        period_ms: Option<u64>,
+        payload: String,
+    ) -> Result<(), WitError> {
         self.require(Capability::Timers)?;
         if name.is_empty() {
             return Err(err(ErrorCode::Invalid, "a timer needs a name"));
@@ -13,18 +19,37 @@ impl HostState {
         check_len("timer name", name.len(), MAX_KEY)?;
         check_len("timer payload", payload.len(), MAX_VALUE)?;
         if period_ms.is_some_and(|p| p < MIN_PERIOD_MS) {
-            return Err(err(ErrorCode::Invalid, format!("a recurring timer's period is at least {MIN_PERIOD_MS} ms")));
+            return Err(err(
+                ErrorCode::Invalid,
+                format!("a recurring timer's period is at least {MIN_PERIOD_MS} ms"),
+            ));
         }
-        self.push(Effect::SetTimer { name, at, period_ms, payload })
+        self.push(Effect::SetTimer {
+            name,
+            at,
+            period_ms,
+            payload,
+        })
     }
 }
 
 impl Host for HostState {
-    async fn set_once(&mut self, name: String, at: i64, payload: String) -> HostResult<Result<(), WitError>> {
+    async fn set_once(
+        &mut self,
+        name: String,
+        at: i64,
+        payload: String,
+    ) -> HostResult<Result<(), WitError>> {
         Ok(self.timer(name, at, None, payload))
     }
 
-    async fn set_recurring(&mut self, name: String, first: i64, period_ms: u64, payload: String) -> HostResult<Result<(), WitError>> {
+    async fn set_recurring(
+        &mut self,
+        name: String,
+        first: i64,
+        period_ms: u64,
+        payload: String,
+    ) -> HostResult<Result<(), WitError>> {
         Ok(self.timer(name, first, Some(period_ms), payload))
     }
 

@@ -9,10 +9,12 @@ kith_plugin_util::host_glue!();
 use exports::kith::plugin::game::Guest as Game;
 use kith::plugin::messages::{self, Outgoing};
 use kith::plugin::types::{Capability, Context, Member, Message, PluginKind, Reaction, TimerFired};
-use kith::plugin::{groups, members, storage};
+use kith::plugin::{groups, members, storage, timers};
 use logic::{CheckIn, Config, MemberState};
 
 struct DailyCheckin;
+
+const REMINDER: &str = "reminder";
 
 fn post(text: String, mentions: Vec<String>) -> Result<(), String> {
     messages::post(&Outgoing {
@@ -86,14 +88,24 @@ impl Guest for DailyCheckin {
                 Capability::PostMessages,
                 Capability::AwardPoints,
                 Capability::Storage,
+                Capability::Timers,
             ],
         }
     }
 }
 
 impl Game for DailyCheckin {
-    fn on_enabled(_ctx: Context) -> Result<(), String> {
-        Ok(())
+    /// (Re)schedules the daily reminder for the current config.
+    fn on_enabled(ctx: Context) -> Result<(), String> {
+        let cfg = host::config::<Config>()?.validate()?;
+        match cfg.reminder_hour {
+            Some(hour) => {
+                let first = logic::next_local_hour(ctx.now, groups::current().utc_offset_minutes, hour);
+                timers::set_recurring(REMINDER, first, 86_400_000, "")
+            }
+            None => timers::cancel(REMINDER),
+        }
+        .map_err(|e| host::err("timers", e))
     }
 
     fn on_member_joined(_ctx: Context, _member: Member) -> Result<(), String> {
@@ -121,8 +133,12 @@ impl Game for DailyCheckin {
         Ok(())
     }
 
-    fn on_timer(_ctx: Context, _timer: TimerFired) -> Result<(), String> {
-        Ok(())
+    fn on_timer(_ctx: Context, timer: TimerFired) -> Result<(), String> {
+        if timer.name != REMINDER {
+            return Ok(());
+        }
+        let cfg = host::config::<Config>()?.validate()?;
+        post(logic::reminder_message(&cfg), Vec::new())
     }
 }
 

@@ -15,6 +15,8 @@ pub struct Config {
     pub max_bonus: i64,
     pub leaderboard_command: String,
     pub leaderboard_size: u32,
+    /// Local hour (0-23) of a daily "check in now" post; None: no reminder.
+    pub reminder_hour: Option<u8>,
 }
 
 impl Default for Config {
@@ -26,6 +28,7 @@ impl Default for Config {
             max_bonus: 20,
             leaderboard_command: "/rank".into(),
             leaderboard_size: 10,
+            reminder_hour: None,
         }
     }
 }
@@ -42,6 +45,9 @@ impl Config {
             if v < 0 {
                 return Err(format!("config: {name} must not be negative"));
             }
+        }
+        if self.reminder_hour.is_some_and(|h| h > 23) {
+            return Err("config: reminder_hour must be 0-23".into());
         }
         if self.leaderboard_size < 1 {
             return Err("config: leaderboard_size must be at least 1".into());
@@ -88,6 +94,11 @@ pub fn config_schema() -> String {
             "leaderboard_size",
             "How many members the leaderboard shows.",
             json!({"type": "integer", "minimum": 1, "maximum": 100}),
+        ),
+        (
+            "reminder_hour",
+            "Local hour (0-23) of a daily reminder post; null for none.",
+            json!({"type": ["integer", "null"], "minimum": 0, "maximum": 23}),
         ),
     ])
 }
@@ -219,7 +230,7 @@ mod tests {
     fn schema_lists_every_property_with_default() {
         let v: serde_json::Value = serde_json::from_str(&config_schema()).unwrap();
         let props = v["properties"].as_object().unwrap();
-        assert_eq!(props.len(), 6);
+        assert_eq!(props.len(), 7);
         for (k, p) in props {
             assert!(p.get("default").is_some(), "{k} has no default");
             assert!(p["description"].is_string(), "{k} has no description");
@@ -346,5 +357,37 @@ mod tests {
             leaderboard_message(&rows),
             "Check-in leaderboard:\n1. Ann — streak 5, 12 days\n2. u2 — streak 1, 1 days"
         );
+    }
+}
+
+/// Unix ms of the next `hour`:00 in the group's local time, strictly after `now`.
+pub fn next_local_hour(now: i64, utc_offset_minutes: i32, hour: u8) -> i64 {
+    const DAY: i64 = 86_400_000;
+    let offset = i64::from(utc_offset_minutes) * 60_000;
+    let local = now + offset;
+    let mut at = local.div_euclid(DAY) * DAY + i64::from(hour) * 3_600_000;
+    if at <= local {
+        at += DAY;
+    }
+    at - offset
+}
+
+pub fn reminder_message(cfg: &Config) -> String {
+    let command = cfg.commands.first().map(String::as_str).unwrap_or("/checkin");
+    format!("Daily check-in is open: send {command} to keep your streak.")
+}
+
+#[cfg(test)]
+mod reminder_tests {
+    use super::*;
+
+    #[test]
+    fn next_local_hour_is_in_the_group_zone_and_in_the_future() {
+        // 2026-03-01 00:30 in Shanghai = 2026-02-28 16:30 UTC.
+        let now = 1_772_296_200_000;
+        // 09:00 Shanghai the same local day = 01:00 UTC on 03-01.
+        assert_eq!(next_local_hour(now, 480, 9), 1_772_326_800_000);
+        // 00:00 has passed locally: tomorrow's.
+        assert_eq!(next_local_hour(now, 480, 0), 1_772_294_400_000 + 86_400_000);
     }
 }
