@@ -11,7 +11,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORKSPACE="$ROOT/plugins/rust"
 OUT="$ROOT/target/plugins"
-PLUGINS=(invite-only daily-checkin referral-fission)
+# Every crate of the workspace that builds a cdylib is a plugin.
+PLUGINS=()
+for manifest in "$WORKSPACE"/*/Cargo.toml; do
+    if grep -q 'cdylib' "$manifest"; then
+        PLUGINS+=("$(basename "$(dirname "$manifest")")")
+    fi
+done
 PACKAGES=(rustc-web cargo-web rust-web-src lld)
 # wit-bindgen 0.63 pulls in wit-parser, whose MSRV is 1.88. Bookworm's main
 # archive only has rustc-web 1.85; bookworm-security carries the newer one.

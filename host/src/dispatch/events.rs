@@ -737,6 +737,14 @@ impl Kith {
             if only.is_some_and(|p| p != e.plugin) {
                 continue;
             }
+            // A message deleted by an earlier plugin (moderation before
+            // points) is not shown to the later ones.
+            if let PluginEvent::Message(m) = event {
+                let deleted = b.effects.iter().any(|(_, eff)| matches!(eff, Effect::DeleteMessage { id, .. } if *id == m.id));
+                if deleted {
+                    break;
+                }
+            }
             let (installed, loaded) = self.loaded(&e.plugin).await?;
             if !event.handled_by(installed.metadata.kind) {
                 continue;

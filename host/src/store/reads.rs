@@ -206,6 +206,19 @@ impl Store {
         rows.iter().map(join_request_from_row).collect()
     }
 
+    /// (messages, distinct senders) of members since a time; plugin posts excluded.
+    pub async fn activity(&self, group: &str, since: Millis) -> Result<(u32, u32)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, COUNT(DISTINCT sender) AS senders FROM messages \
+             WHERE group_id = $1 AND sent_at >= $2 AND sender NOT LIKE 'plugin:%'",
+        )
+        .bind(group)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get::<i64, _>("n")? as u32, row.try_get::<i64, _>("senders")? as u32))
+    }
+
     pub async fn get_message(&self, group: &str, id: &str) -> Result<Option<Message>> {
         let row = sqlx::query("SELECT * FROM messages WHERE group_id = $1 AND id = $2")
             .bind(group)

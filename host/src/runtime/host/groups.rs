@@ -1,5 +1,5 @@
 use super::*;
-use crate::runtime::bindings::kith::plugin::groups::Host;
+use crate::runtime::bindings::kith::plugin::groups::{GroupActivity, Host};
 use crate::runtime::bindings::wit;
 use crate::runtime::convert::group_to_wit;
 
@@ -40,6 +40,18 @@ impl Host for HostState {
         let mut out = vec![];
         for g in self.ctx.store.siblings(&self.ctx.group).await? {
             out.push(self.group_view(g).await?);
+        }
+        Ok(out)
+    }
+
+    async fn activity(&mut self, since: i64) -> HostResult<Vec<GroupActivity>> {
+        self.require_or_trap(Capability::ReadMembers)?;
+        let mut ids = vec![self.ctx.group.id.clone()];
+        ids.extend(self.ctx.store.siblings(&self.ctx.group).await?.into_iter().map(|g| g.id));
+        let mut out = Vec::with_capacity(ids.len());
+        for group in ids {
+            let (messages, active_members) = self.ctx.store.activity(&group, since).await?;
+            out.push(GroupActivity { group, messages, active_members });
         }
         Ok(out)
     }
