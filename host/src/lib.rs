@@ -7,6 +7,7 @@
 //! `http` (the API), `app` (wiring).
 
 pub mod app;
+pub mod conformance;
 pub mod dispatch;
 pub mod domain;
 pub mod http;

@@ -35,6 +35,30 @@ enum Command {
         #[arg(long, default_value_t = 250)]
         timer_every_ms: u64,
     },
+    /// Check a plugin file without a server: its world, metadata, handlers on
+    /// generated events, determinism, budget, isolation and its scenarios.
+    /// Exits 0 only if every check passes.
+    Test {
+        file: PathBuf,
+        /// A folder of scenario files (.yaml, .yml, .json).
+        #[arg(long)]
+        scenarios: Option<PathBuf>,
+        /// Also write the results as JUnit XML.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// How many events to generate.
+        #[arg(long, default_value_t = 300)]
+        events: usize,
+        /// Budget per invocation (defaults: the host's defaults).
+        #[arg(long)]
+        fuel: Option<u64>,
+        #[arg(long)]
+        memory_bytes: Option<u64>,
+        #[arg(long)]
+        timeout_ms: Option<u64>,
+    },
     /// Manage plugins on a running host.
     Plugin {
         #[command(subcommand)]
@@ -103,13 +127,35 @@ enum GroupCommand {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // `kith test` reports failures itself; the log would repeat them.
+    let default_filter = if matches!(cli.command, Command::Test { .. }) { "error" } else { "kith=info,warn" };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "kith=info,warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into()))
         .init();
-    match Cli::parse().command {
+    match cli.command {
+        Command::Test { file, scenarios, junit, seed, events, fuel, memory_bytes, timeout_ms } => {
+            let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let defaults = kith::domain::Limits::default();
+            let limits = kith::domain::Limits {
+                fuel: fuel.unwrap_or(defaults.fuel),
+                memory_bytes: memory_bytes.unwrap_or(defaults.memory_bytes),
+                timeout_ms: timeout_ms.unwrap_or(defaults.timeout_ms),
+                ..defaults
+            };
+            let opts = kith::conformance::Options { seed, events, limits };
+            let report = kith::conformance::run(&wasm, scenarios.as_deref(), &opts).await?;
+            println!("kith test {}", file.display());
+            print!("{}", report.render());
+            if let Some(path) = junit {
+                std::fs::write(&path, kith::conformance::junit::render(&report))
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            if !report.passed() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Serve {
             listen,
             database,

@@ -273,7 +273,8 @@ impl Kith {
                 let message = Message {
                     id: message_id
                         .clone()
-                        .unwrap_or_else(|| format!("m-{}", uuid::Uuid::now_v7().simple())),
+                        // From the event id: a replayed event names the same message.
+                        .unwrap_or_else(|| format!("m-{}", b.event_id)),
                     group: gid.clone(),
                     sender: sender.clone(),
                     kind: *kind,
@@ -557,7 +558,8 @@ impl Kith {
             member.role = role;
         }
         let request = JoinRequest {
-            id: format!("jr-{}", uuid::Uuid::now_v7().simple()),
+            // From the event id, so that a replay (and a plugin's record of it) is deterministic.
+            id: format!("jr-{:016x}", seed_of(&[&b.event_id])),
             group: gid.clone(),
             member: input.member.clone(),
             display_name,
@@ -771,6 +773,19 @@ impl Kith {
                 .await;
             if let Err(error) = &report.result {
                 tracing::warn!(group = %b.group.id, plugin = %e.plugin, "{error}");
+            }
+            if let Some(seen) = self.observed.lock().expect("observed").as_mut() {
+                seen.push(super::Observed {
+                    group: b.group.id.clone(),
+                    plugin: e.plugin.clone(),
+                    handler: report.handler.to_string(),
+                    failure: report.failure,
+                    error: report.result.as_ref().err().cloned(),
+                    fuel_used: report.fuel_used,
+                    peak_memory: report.peak_memory,
+                    duration: report.duration,
+                    effects: report.effects.clone(),
+                });
             }
             b.invocations.push(Invocation {
                 id: 0,

@@ -88,6 +88,22 @@ pub struct Kith {
     pub clock: Clock,
     /// Events of one group are processed one at a time, in arrival order.
     group_locks: Mutex<HashMap<GroupId, Arc<tokio::sync::Mutex<()>>>>,
+    /// When set, every invocation's full report is kept here (conformance).
+    observed: Mutex<Option<Vec<Observed>>>,
+}
+
+/// One invocation as the conformance suite sees it.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub group: GroupId,
+    pub plugin: String,
+    pub handler: String,
+    pub failure: Option<crate::runtime::Failure>,
+    pub error: Option<String>,
+    pub fuel_used: u64,
+    pub peak_memory: usize,
+    pub duration: std::time::Duration,
+    pub effects: Vec<Effect>,
 }
 
 impl Kith {
@@ -97,7 +113,18 @@ impl Kith {
             runtime,
             clock,
             group_locks: Mutex::new(HashMap::new()),
+            observed: Mutex::new(None),
         })
+    }
+
+    /// Starts keeping every invocation's report, for `take_observed`.
+    pub fn observe(&self) {
+        *self.observed.lock().expect("observed") = Some(vec![]);
+    }
+
+    /// The reports kept since `observe` or the last call.
+    pub fn take_observed(&self) -> Vec<Observed> {
+        self.observed.lock().expect("observed").as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     fn group_lock(&self, group: &str) -> Arc<tokio::sync::Mutex<()>> {

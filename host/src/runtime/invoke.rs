@@ -18,11 +18,24 @@ pub enum HandlerOutput {
     Metadata(PluginMetadata),
 }
 
+/// How an invocation failed: the handler's own `Err`, or the host stopping it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    HandlerError,
+    Trap,
+    Timeout,
+    OutOfFuel,
+}
+
 #[derive(Debug)]
 pub struct InvocationReport {
     pub handler: &'static str,
     /// `Err` for a trap, a timeout, exhausted fuel or memory, or the handler's own error.
     pub result: Result<HandlerOutput, String>,
+    /// Why `result` is an `Err`.
+    pub failure: Option<Failure>,
+    /// The largest linear memory the plugin used, in bytes.
+    pub peak_memory: usize,
     /// The invocation's effects; empty unless `result` is `Ok`.
     pub effects: Vec<Effect>,
     pub logs: Vec<LogLine>,
@@ -86,21 +99,26 @@ impl Runtime {
         };
         let duration = started.elapsed();
         let fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
-        let (effects, logs) = store.into_data().into_parts();
-        let result = match outcome {
-            Ok(Ok(output)) => Ok(output),
-            Ok(Err(handler_error)) => Err(format!("{handler} returned an error: {handler_error}")),
-            Err(trap) => Err(describe_trap(&trap, handler, &limits)),
+        let state = store.into_data();
+        let peak_memory = state.limits.peak_memory;
+        let (effects, logs) = state.into_parts();
+        let (result, failure) = match outcome {
+            Ok(Ok(output)) => (Ok(output), None),
+            Ok(Err(handler_error)) => (
+                Err(format!("{handler} returned an error: {handler_error}")),
+                Some(Failure::HandlerError),
+            ),
+            Err(trap) => {
+                let failure = match trap.downcast_ref::<wasmtime::Trap>() {
+                    Some(wasmtime::Trap::Interrupt) => Failure::Timeout,
+                    Some(wasmtime::Trap::OutOfFuel) => Failure::OutOfFuel,
+                    _ => Failure::Trap,
+                };
+                (Err(describe_trap(&trap, handler, &limits)), Some(failure))
+            }
         };
         let effects = if result.is_ok() { effects } else { vec![] };
-        InvocationReport {
-            handler,
-            result,
-            effects,
-            logs,
-            fuel_used,
-            duration,
-        }
+        InvocationReport { handler, result, failure, peak_memory, effects, logs, fuel_used, duration }
     }
 }
 
@@ -250,27 +268,18 @@ async fn dispatch(pre: &Pre, store: &mut WasmStore<HostState>, event: &PluginEve
 
 /// Says in plain words why an invocation was stopped.
 fn describe_trap(error: &wasmtime::Error, handler: &str, limits: &Limits) -> String {
+    // The wasm backtrace stays in the host's log; the operator gets the cause.
+    tracing::debug!("{handler}: {error:?}");
+    let cause = error.root_cause().to_string();
     match error.downcast_ref::<wasmtime::Trap>() {
-        Some(wasmtime::Trap::Interrupt) => {
-            format!("{handler} timed out after {} ms", limits.timeout_ms)
+        Some(wasmtime::Trap::Interrupt) => format!("{handler} timed out after {} ms", limits.timeout_ms),
+        Some(wasmtime::Trap::OutOfFuel) => format!("{handler} ran out of fuel ({} units)", limits.fuel),
+        Some(wasmtime::Trap::StackOverflow) => format!("{handler} overflowed its stack (too deep recursion)"),
+        Some(wasmtime::Trap::UnreachableCodeReached) => format!("{handler} trapped: the plugin panicked or hit `unreachable`"),
+        Some(trap) => format!("{handler} trapped: {trap}"),
+        None if cause.contains("growing memory") => {
+            format!("{handler} exceeded its memory limit of {} bytes ({cause})", limits.memory_bytes)
         }
-        Some(wasmtime::Trap::OutOfFuel) => {
-            format!("{handler} ran out of fuel ({} units)", limits.fuel)
-        }
-        Some(wasmtime::Trap::StackOverflow) => {
-            format!("{handler} overflowed its stack (too deep recursion)")
-        }
-        Some(trap) => format!("{handler} trapped: {trap} ({error:#})"),
-        None => {
-            let text = format!("{error:#}");
-            if text.contains("memory") && text.contains("limit") || text.contains("grow") {
-                format!(
-                    "{handler} exceeded its memory limit of {} bytes: {text}",
-                    limits.memory_bytes
-                )
-            } else {
-                format!("{handler} failed: {text}")
-            }
-        }
+        None => format!("{handler} failed: {cause}"),
     }
 }

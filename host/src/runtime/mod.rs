@@ -7,7 +7,8 @@ pub mod convert;
 mod engine;
 pub mod host;
 mod invoke;
+mod limiter;
 
-pub use engine::{Loaded, PluginFile, Runtime};
+pub use engine::{Loaded, PluginFile, Runtime, WIT_VERSION};
 pub use host::{HostState, InvocationContext};
-pub use invoke::{HandlerOutput, InvocationReport};
+pub use invoke::{Failure, HandlerOutput, InvocationReport};

@@ -10,7 +10,7 @@ mod misc;
 mod storage;
 mod timers;
 
-use wasmtime::StoreLimits;
+use super::limiter::Limiter;
 
 use super::bindings::wit::{Error as WitError, ErrorCode};
 use crate::domain::*;
@@ -39,7 +39,7 @@ pub struct HostState {
     pub effects: Vec<Effect>,
     pub own_from: usize,
     pub logs: Vec<LogLine>,
-    pub limits: StoreLimits,
+    pub limits: Limiter,
     /// Deterministic ids for what the plugin creates (messages, transfers).
     next_id: u32,
 }
@@ -48,13 +48,7 @@ pub type HostResult<T> = wasmtime::Result<T>;
 
 impl HostState {
     pub fn new(ctx: InvocationContext, earlier: Vec<Effect>) -> Self {
-        let limits = wasmtime::StoreLimitsBuilder::new()
-            .memory_size(ctx.limits.memory_bytes as usize)
-            .instances(16)
-            .tables(64)
-            .memories(16)
-            .trap_on_grow_failure(true)
-            .build();
+        let limits = Limiter::new(ctx.limits.memory_bytes);
         HostState {
             own_from: earlier.len(),
             effects: earlier,

@@ -1,0 +1,83 @@
+//! `kith test` judged on real plugin files: the bundled plugins pass, and a
+//! deliberately broken set fails, each for the right reason.
+
+use kith::conformance::{self, Options, Report};
+use kith::domain::Limits;
+use kith_tests::workspace_root;
+
+fn file(path: &str) -> Vec<u8> {
+    let p = workspace_root().join(path);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}; run bash scripts/build-plugins.sh", p.display()))
+}
+
+/// A tight budget, so that hostile plugins are stopped quickly.
+fn tight() -> Options {
+    Options { events: 120, limits: Limits { fuel: 50_000_000, timeout_ms: 300, memory_bytes: 32 << 20, ..Limits::default() }, ..Options::default() }
+}
+
+fn check<'a>(report: &'a Report, name: &str) -> &'a conformance::Check {
+    report.checks.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no check {name}:\n{}", report.render()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bundled_plugins_conform_with_their_scenarios() {
+    for name in ["invite-only", "daily-checkin", "referral-fission"] {
+        let wasm = file(&format!("target/plugins/{name}.wasm"));
+        let scenarios = workspace_root().join(format!("plugins/rust/{name}/scenarios"));
+        let report = conformance::run(&wasm, Some(&scenarios), &Options::default()).await.unwrap();
+        assert!(report.passed(), "{name}:\n{}", report.render());
+        assert!(report.checks.iter().any(|c| c.name.starts_with("scenario ")), "{name} ships scenarios");
+        let xml = conformance::junit::render(&report);
+        assert!(xml.contains("failures=\"0\""), "{xml}");
+    }
+}
+
+#[tokio::test]
+async fn a_module_of_no_kith_world_is_refused() {
+    let report = conformance::run(&file("target/test-plugins/no-world.wasm"), None, &tight()).await.unwrap();
+    assert!(!report.passed());
+    assert!(check(&report, "world").detail.contains("exports none of kith:plugin"), "{}", report.render());
+}
+
+#[tokio::test]
+async fn an_invalid_config_schema_is_refused() {
+    let report = conformance::run(&file("target/test-plugins/bad-schema.wasm"), None, &tight()).await.unwrap();
+    let m = check(&report, "metadata");
+    assert!(!m.passed && m.detail.contains("not a valid JSON Schema"), "{}", report.render());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_behaviour_fails_its_scenarios_with_the_reason() {
+    let scenarios = workspace_root().join("tests/plugins/hostile/scenarios");
+    let report = conformance::run(&file("target/test-plugins/hostile.wasm"), Some(&scenarios), &tight()).await.unwrap();
+    assert!(!report.passed());
+    // Generated events are harmless to it: only its scenarios fail.
+    assert!(check(&report, "handlers").passed, "{}", report.render());
+    let reason = |n: &str| check(&report, &format!("scenario {n}.yaml")).detail.clone();
+    let loop_reason = reason("loop");
+    assert!(loop_reason.contains("timed out after 300 ms") || loop_reason.contains("ran out of fuel"), "{loop_reason}");
+    assert!(reason("panic").contains("trapped"), "{}", reason("panic"));
+    assert!(reason("memory").contains("memory"), "{}", reason("memory"));
+    assert!(reason("recurse").contains("stack"), "{}", reason("recurse"));
+    assert!(reason("flood").contains("quota") || reason("flood").contains("stopped after 1000 posts"), "{}", reason("flood"));
+    // Whatever it wrote before being stopped was discarded: no other diff.
+    for n in ["loop", "panic", "memory", "recurse"] {
+        assert!(!reason(n).contains("members[victim]") && !reason(n).contains("storage[mark]"), "{n}: {}", reason(n));
+    }
+    let xml = conformance::junit::render(&report);
+    assert!(xml.contains("<failure message="), "{xml}");
+}
+
+#[tokio::test]
+async fn a_failing_scenario_shows_a_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("wrong.yaml"),
+        "name: wrong reward\ngiven: {members: [{id: amy}]}\nwhen: [{message: {sender: amy, text: /checkin}}]\nexpect: {members: [{id: amy, points: 11}]}\n",
+    )
+    .unwrap();
+    let report = conformance::run(&file("target/plugins/daily-checkin.wasm"), Some(dir.path()), &tight()).await.unwrap();
+    let s = check(&report, "scenario wrong.yaml");
+    assert!(!s.passed);
+    assert!(s.detail.contains("members[amy].points: expected 11, got 10"), "{}", s.detail);
+}
