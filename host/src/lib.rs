@@ -12,4 +12,5 @@ pub mod dispatch;
 pub mod domain;
 pub mod http;
 pub mod runtime;
+pub mod scaffold;
 pub mod store;

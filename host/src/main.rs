@@ -87,6 +87,18 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PluginCommand {
+    /// Create a buildable plugin skeleton with a scenario (no server needed).
+    New {
+        name: String,
+        /// entry-gate, activity-game or conversion-flow.
+        #[arg(long)]
+        kind: kith::domain::PluginKind,
+        #[arg(long, default_value = "rust")]
+        lang: kith::scaffold::Lang,
+        /// Where to create the plugin's folder.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
     /// Upload a plugin file (a component or a wit-bindgen core module).
     Install { file: PathBuf },
     /// List installed plugins.
@@ -196,6 +208,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Plugin { command, server } => {
             let client = Client::new(server);
             match command {
+                PluginCommand::New { name, kind, lang, dir } => {
+                    let root = kith::scaffold::new_plugin(&dir, &name, kind, lang)?;
+                    println!("created {}: build it with {}/build.sh, then run", root.display(), root.display());
+                    println!("  kith test {0}/{1}.wasm --scenarios {0}/scenarios", root.display(), name);
+                    Ok(())
+                }
                 PluginCommand::Install { file } => {
                     let bytes = std::fs::read(&file)
                         .with_context(|| format!("reading {}", file.display()))?;

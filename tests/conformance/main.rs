@@ -81,3 +81,28 @@ async fn a_failing_scenario_shows_a_diff() {
     assert!(!s.passed);
     assert!(s.detail.contains("members[amy].points: expected 11, got 10"), "{}", s.detail);
 }
+
+/// `kith plugin new` gives a skeleton that builds and passes `kith test`,
+/// for each world.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_skeletons_build_and_conform() {
+    use kith::domain::PluginKind;
+    let dir = tempfile::tempdir().unwrap();
+    for (name, kind) in [("new-gate", PluginKind::EntryGate), ("new-game", PluginKind::ActivityGame), ("new-flow", PluginKind::ConversionFlow)] {
+        let root = kith::scaffold::new_plugin(dir.path(), name, kind, kith::scaffold::Lang::Rust).unwrap();
+        let status = std::process::Command::new("bash")
+            .arg(root.join("build.sh"))
+            // Shares the compiled wasm std of the bundled plugins.
+            .env("CARGO_TARGET_DIR", workspace_root().join("plugins/rust/target"))
+            .status()
+            .expect("bash");
+        assert!(status.success(), "{name}: build.sh failed");
+        let wasm = std::fs::read(root.join(format!("{name}.wasm"))).unwrap();
+        let opts = Options { events: 80, ..Options::default() };
+        let report = conformance::run(&wasm, Some(&root.join("scenarios")), &opts).await.unwrap();
+        assert!(report.passed(), "{name}:\n{}", report.render());
+        assert_eq!(check(&report, "world").detail, format!("{kind} (kith:plugin@0.1.0)"));
+    }
+    assert!(kith::scaffold::new_plugin(dir.path(), "new-gate", PluginKind::EntryGate, kith::scaffold::Lang::Rust).is_err(), "no overwrite");
+    assert!(kith::scaffold::new_plugin(dir.path(), "Bad Name", PluginKind::EntryGate, kith::scaffold::Lang::Rust).is_err());
+}

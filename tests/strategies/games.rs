@@ -1,4 +1,416 @@
 //! Scenario tests of the games strategy plugins, against the real host.
 
+use kith::dispatch::Clock;
 use kith_tests::*;
 use serde_json::{json, Value};
+
+/// 2026-03-01 00:30 in Shanghai (a Sunday).
+const START: i64 = 1_772_296_200_000;
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 86_400_000;
+
+async fn event(s: &TestServer, body: Value) -> Value {
+    s.ok("POST", "/v1/events", Some(body)).await
+}
+
+async fn add(s: &TestServer, group: &str, id: &str, name: &str) {
+    s.ok(
+        "POST",
+        &format!("/v1/groups/{group}/members"),
+        Some(json!({"member": id, "display_name": name})),
+    )
+    .await;
+}
+
+async fn react(s: &TestServer, group: &str, id: &str, message: &str, member: &str, emoji: &str) {
+    event(
+        s,
+        json!({"id": id, "group": group, "type": "reaction", "message_id": message, "member": member, "emoji": emoji}),
+    )
+    .await;
+}
+
+async fn react_at(s: &TestServer, group: &str, id: &str, message: &str, member: &str, at: i64) {
+    event(
+        s,
+        json!({"id": id, "group": group, "type": "reaction", "message_id": message, "member": member, "emoji": "👍", "at": at}),
+    )
+    .await;
+}
+
+async fn tags(s: &TestServer, group: &str, id: &str) -> Vec<String> {
+    serde_json::from_value(member(s, group, id).await["tags"].clone()).unwrap()
+}
+
+async fn balance(s: &TestServer, group: &str, account: &str, asset: &str) -> i64 {
+    s.ok(
+        "GET",
+        &format!("/v1/groups/{group}/ledger/{account}?asset={asset}"),
+        None,
+    )
+    .await["balance"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn money(s: &TestServer, group: &str, account: &str) -> i64 {
+    balance(s, group, account, "money").await
+}
+
+async fn points(s: &TestServer, group: &str, member_id: &str) -> i64 {
+    member(s, group, member_id).await["points"].as_i64().unwrap()
+}
+
+/// Outbox actions of one kind (post, direct...), oldest first.
+async fn actions(s: &TestServer, group: &str, kind: &str) -> Vec<Value> {
+    s.outbox(group)
+        .await
+        .into_iter()
+        .filter(|a| a["action"] == kind)
+        .map(|a| a["payload"].clone())
+        .collect()
+}
+
+async fn post_texts(s: &TestServer, group: &str) -> Vec<String> {
+    actions(s, group, "post")
+        .await
+        .iter()
+        .map(|p| p["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn timers(s: &TestServer, group: &str) -> Vec<Value> {
+    s.ok("GET", &format!("/v1/groups/{group}/timers"), None).await["timers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+// ---- lucky-envelope ----
+
+on_both_databases!(lucky_envelope_splits_exactly_and_refunds_on_expiry, |db| async move {
+    let Some(db) = test_db(db).await else { return };
+    let clock = Clock::manual(START);
+    let s = TestServer::start_on(db, clock.clone()).await;
+    group_with(&s, "red", &[("lucky-envelope", json!({}))]).await;
+    add(&s, "red", "sam", "Sam").await;
+    for i in 1..=6 {
+        add(&s, "red", &format!("m{i}"), &format!("Member {i}")).await;
+    }
+    event(
+        &s,
+        json!({"id": "pay1", "group": "red", "type": "payment", "payment_id": "p1", "member": "sam",
+               "amount": 2000, "currency": "CNY", "status": "succeeded", "purpose": "wallet top-up"}),
+    )
+    .await;
+    assert_eq!(money(&s, "red", "member:sam").await, 2000);
+
+    // Not enough money: a DM, nothing moves.
+    event(
+        &s,
+        json!({"id": "e0", "group": "red", "type": "message", "sender": "m1", "text": "/envelope 5 2", "message_id": "poor"}),
+    )
+    .await;
+    let dms = actions(&s, "red", "direct").await;
+    assert_eq!(dms.len(), 1, "{dms:?}");
+    assert_eq!(dms[0]["member"], "m1");
+    assert!(dms[0]["text"].as_str().unwrap().starts_with("insufficient balance"), "{dms:?}");
+
+    event(
+        &s,
+        json!({"id": "e1", "group": "red", "type": "message", "sender": "sam", "text": "/envelope 10.00 5", "message_id": "env1"}),
+    )
+    .await;
+    assert_eq!(money(&s, "red", "member:sam").await, 1000);
+    assert_eq!(money(&s, "red", "escrow:env-env1").await, 1000);
+    let posts = actions(&s, "red", "post").await;
+    assert_eq!(
+        posts[0]["text"],
+        "🧧 Sam sent a lucky envelope: 5 shares. React with 🧧 to grab!"
+    );
+    assert_eq!(posts[0]["reply_to"], "env1");
+    let announcement = posts[0]["message_id"].as_str().unwrap().to_string();
+
+    // A wrong emoji grabs nothing; the announcement works like the command.
+    react(&s, "red", "r0", "env1", "m1", "👍").await;
+    assert_eq!(money(&s, "red", "member:m1").await, 0);
+    react(&s, "red", "r1", "env1", "m1", "🧧").await;
+    react(&s, "red", "r1b", "env1", "m1", "🧧").await;
+    react(&s, "red", "r2", &announcement, "m2", "🧧").await;
+    for i in 3..=6 {
+        react(&s, "red", &format!("r{i}"), "env1", &format!("m{i}"), "🧧").await;
+    }
+    let mut got = vec![];
+    for i in 1..=5 {
+        let b = money(&s, "red", &format!("member:m{i}")).await;
+        assert!(b >= 1, "m{i} got {b}");
+        got.push(b);
+    }
+    assert_eq!(got.iter().sum::<i64>(), 1000, "{got:?}");
+    assert_eq!(money(&s, "red", "member:m6").await, 0, "a sixth opener gets nothing");
+    assert_eq!(money(&s, "red", "escrow:env-env1").await, 0);
+    let results = post_texts(&s, "red").await.last().unwrap().clone();
+    assert!(
+        results.starts_with("🧧 All 5 shares of Sam's lucky envelope (10.00) are taken:\nMember 1: "),
+        "{results}"
+    );
+    let best = got.iter().copied().max().unwrap();
+    assert!(
+        results.contains(&format!("Luckiest: @Member {} with {}.{:02}!", got.iter().position(|g| *g == best).unwrap() + 1, best / 100, best % 100)),
+        "{results} {got:?}"
+    );
+    // The expiry timer of a finished envelope is gone.
+    assert!(timers(&s, "red").await.is_empty());
+
+    // A second envelope, grabbed once, then left to expire.
+    clock.advance(HOUR);
+    event(
+        &s,
+        json!({"id": "e2", "group": "red", "type": "message", "sender": "sam", "text": "/envelope 3 3", "message_id": "env2"}),
+    )
+    .await;
+    let t = timers(&s, "red").await;
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0]["name"], "expire:env2");
+    assert_eq!(t[0]["due_at"], START + HOUR + 24 * HOUR);
+    react(&s, "red", "r7", "env2", "m1", "🧧").await;
+    let share = money(&s, "red", "member:m1").await - got[0];
+    assert!((1..=199).contains(&share), "{share}");
+    clock.advance(23 * HOUR);
+    s.kith.fire_due_timers().await.unwrap();
+    assert_eq!(money(&s, "red", "member:sam").await, 700);
+    clock.advance(2 * HOUR);
+    s.kith.fire_due_timers().await.unwrap();
+    let left = 300 - share;
+    assert_eq!(money(&s, "red", "member:sam").await, 700 + left);
+    assert_eq!(money(&s, "red", "escrow:env-env2").await, 0);
+    assert_eq!(
+        post_texts(&s, "red").await.last().unwrap(),
+        &format!("🧧 Sam's lucky envelope expired, {}.{:02} returned.", left / 100, left % 100)
+    );
+    // Expired: no more grabs.
+    react(&s, "red", "r8", "env2", "m2", "🧧").await;
+    assert_eq!(money(&s, "red", "member:m2").await, got[1]);
+    s.assert_ledger_balances("red").await;
+});
+
+// ---- welcome-ritual ----
+
+on_both_databases!(welcome_ritual_greets_after_the_delay, |db| async move {
+    let Some(db) = test_db(db).await else { return };
+    let clock = Clock::manual(START);
+    let s = TestServer::start_on(db, clock.clone()).await;
+    group_with(&s, "hi", &[("welcome-ritual", json!({"delay_seconds": 60}))]).await;
+    s.ok(
+        "PATCH",
+        "/v1/groups/hi",
+        Some(json!({"settings": {"rules": "photos only, no ads"}})),
+    )
+    .await;
+    let amy = join(&s, "hi", json!({"member": "amy", "display_name": "Amy"})).await;
+    assert_eq!(amy["status"], "admitted", "{amy}");
+    clock.advance(10_000);
+    join(&s, "hi", json!({"member": "bob", "display_name": "Bob"})).await;
+    let t = timers(&s, "hi").await;
+    let due: Vec<(String, i64)> = t
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap().to_string(), t["due_at"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        due,
+        [("welcome:amy".to_string(), START + 60_000), ("welcome:bob".to_string(), START + 70_000)]
+    );
+
+    // Nothing before the delay.
+    clock.advance(40_000);
+    s.kith.fire_due_timers().await.unwrap();
+    assert!(actions(&s, "hi", "post").await.is_empty());
+
+    // Bob leaves before his welcome; Amy is greeted with the group's rules.
+    event(&s, json!({"id": "left1", "group": "hi", "type": "member_left", "member": "bob"})).await;
+    clock.advance(30_000);
+    s.kith.fire_due_timers().await.unwrap();
+    let posts = actions(&s, "hi", "post").await;
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(posts[0]["text"], "Welcome @Amy! Please read the group rules: photos only, no ads");
+    assert_eq!(posts[0]["mentions"], json!(["amy"]));
+    assert!(timers(&s, "hi").await.is_empty());
+
+    // A configured text and rules win over the group settings.
+    s.ok(
+        "PUT",
+        "/v1/groups/hi/plugins/welcome-ritual",
+        Some(json!({"config": {"delay_seconds": 0, "message": "欢迎 {mention}，群规：{rules}", "rules": "no spam"}})),
+    )
+    .await;
+    join(&s, "hi", json!({"member": "cat", "display_name": "Cat"})).await;
+    s.kith.fire_due_timers().await.unwrap();
+    let posts = actions(&s, "hi", "post").await;
+    assert_eq!(posts.len(), 2, "{posts:?}");
+    assert_eq!(posts[1]["text"], "欢迎 @Cat，群规：no spam");
+    assert_eq!(posts[1]["mentions"], json!(["cat"]));
+});
+
+// ---- points-levels ----
+
+on_both_databases!(points_levels_caps_levels_reactions_and_boards, |db| async move {
+    let Some(s) = TestServer::start(db).await else { return };
+    group_with(
+        &s,
+        "pts",
+        &[(
+            "points-levels",
+            json!({"levels": [{"name": "Newcomer", "min": 0}, {"name": "Regular", "min": 15}, {"name": "Core", "min": 22}]}),
+        )],
+    )
+    .await;
+    add(&s, "pts", "amy", "Amy").await;
+    add(&s, "pts", "bob", "Bob").await;
+    add(&s, "pts", "cat", "Cat").await;
+
+    // Ten days ago (in Shanghai), Cat earned 21 points over several hours.
+    let old = START - 10 * DAY;
+    for i in 0..21 {
+        say(&s, "pts", &format!("old{i}"), "cat", "hello", old + i * 18 * 60_000).await;
+    }
+    assert_eq!(points(&s, "pts", "cat").await, 21);
+
+    // 25 messages in one hour: capped at 20. Level Regular at 15.
+    for i in 0..25 {
+        say(&s, "pts", &format!("a{i}"), "amy", "hi", START + i * 60_000).await;
+    }
+    assert_eq!(points(&s, "pts", "amy").await, 20);
+    let t = tags(&s, "pts", "amy").await;
+    assert_eq!(t, ["level:Regular"], "{t:?}");
+    let posts = post_texts(&s, "pts").await;
+    assert_eq!(posts, ["@Cat reached level Regular", "@Amy reached level Regular"], "{posts:?}");
+    assert_eq!(actions(&s, "pts", "post").await[1]["mentions"], json!(["amy"]));
+    assert_eq!(tags(&s, "pts", "bob").await, Vec::<String>::new());
+
+    // The next hour: a reply earns 2.
+    let next = START + HOUR;
+    event(
+        &s,
+        json!({"id": "reply1", "group": "pts", "type": "message", "sender": "amy", "text": "agreed",
+               "reply_to": "x", "message_id": "amy-reply", "at": next}),
+    )
+    .await;
+    assert_eq!(points(&s, "pts", "amy").await, 22);
+    // Regular → Core: the old level tag goes.
+    assert_eq!(tags(&s, "pts", "amy").await, ["level:Core"]);
+    assert_eq!(post_texts(&s, "pts").await.last().unwrap(), "@Amy reached level Core");
+
+    // Reactions credit the author, not the reactor; self-reactions nothing.
+    react_at(&s, "pts", "re1", "amy-reply", "bob", next + 1000).await;
+    react_at(&s, "pts", "re2", "amy-reply", "cat", next + 2000).await;
+    react_at(&s, "pts", "re3", "amy-reply", "amy", next + 3000).await;
+    assert_eq!(points(&s, "pts", "amy").await, 24);
+    assert_eq!(points(&s, "pts", "bob").await, 0);
+    assert_eq!(points(&s, "pts", "cat").await, 21);
+
+    // Bob: a few points today.
+    say(&s, "pts", "b1", "bob", "hey", next + 5000).await;
+    say(&s, "pts", "b2", "bob", "hey", next + 6000).await;
+
+    // Boards: the 7-day one leaves Cat's old points out; commands earn nothing.
+    say(&s, "pts", "board7", "bob", "/board 7", next + 10_000).await;
+    say(&s, "pts", "board30", "bob", "/board 30", next + 11_000).await;
+    say(&s, "pts", "boardall", "bob", "/board", next + 12_000).await;
+    let posts = post_texts(&s, "pts").await;
+    let n = posts.len();
+    assert_eq!(posts[n - 3], "Points board (last 7 days):\n1. Amy — 24\n2. Bob — 2");
+    assert_eq!(posts[n - 2], "Points board (last 30 days):\n1. Amy — 24\n2. Cat — 21\n3. Bob — 2");
+    assert_eq!(posts[n - 1], "Points board (all time):\n1. Amy — 24\n2. Cat — 21\n3. Bob — 2");
+    assert_eq!(points(&s, "pts", "bob").await, 2);
+
+    let issuer = s.ok("GET", "/v1/groups/pts/ledger/issuer?asset=points", None).await;
+    assert_eq!(issuer["balance"], -47);
+    s.assert_ledger_balances("pts").await;
+});
+
+// ---- scheduled-value ----
+
+on_both_databases!(scheduled_value_lecture_and_lottery, |db| async move {
+    let Some(db) = test_db(db).await else { return };
+    let clock = Clock::manual(START);
+    let s = TestServer::start_on(db, clock.clone()).await;
+    // Shanghai midnight starting Sunday 2026-03-01.
+    let midnight = START - 30 * 60_000;
+    group_with(
+        &s,
+        "val",
+        &[(
+            "scheduled-value",
+            json!({"lecture": {"weekday": 2, "hour": 20, "title": "Growth hacking"},
+                   "lottery": {"day_of_month": 15, "hour": 10, "prize_points": 50, "winners": 2}}),
+        )],
+    )
+    .await;
+    let due = |t: Vec<Value>| -> Vec<(String, i64)> {
+        let mut v: Vec<(String, i64)> = t
+            .iter()
+            .map(|t| (t["name"].as_str().unwrap().to_string(), t["due_at"].as_i64().unwrap()))
+            .collect();
+        v.sort();
+        v
+    };
+    let announce = midnight + DAY + 20 * HOUR; // Monday 20:00, 48 h before
+    let remind = midnight + 3 * DAY + 19 * HOUR; // Wednesday 19:00
+    let draw = midnight + 14 * DAY + 10 * HOUR; // March 15, 10:00
+    assert_eq!(
+        due(timers(&s, "val").await),
+        [
+            ("lecture-announce".to_string(), announce),
+            ("lecture-reminder".to_string(), remind),
+            ("lottery".to_string(), draw)
+        ]
+    );
+
+    for (id, name) in [("amy", "Amy"), ("bob", "Bob"), ("cat", "Cat"), ("dan", "Dan")] {
+        add(&s, "val", id, name).await;
+    }
+    // Dan spoke too long ago; Cat spoke but left.
+    say(&s, "val", "d1", "dan", "old news", START - 40 * DAY).await;
+    say(&s, "val", "a1", "amy", "hello", START + 2 * DAY).await;
+    say(&s, "val", "b1", "bob", "hi", START + 5 * DAY).await;
+    say(&s, "val", "c1", "cat", "bye", START + 6 * DAY).await;
+    event(&s, json!({"id": "cat-left", "group": "val", "type": "member_left", "member": "cat", "at": START + 6 * DAY})).await;
+
+    clock.advance(announce - START + 1_000);
+    s.kith.fire_due_timers().await.unwrap();
+    assert_eq!(post_texts(&s, "val").await, ["This week's lecture: Growth hacking at Wednesday 20:00"]);
+    clock.advance(remind - announce);
+    s.kith.fire_due_timers().await.unwrap();
+    assert_eq!(
+        post_texts(&s, "val").await.last().unwrap(),
+        "Reminder: Growth hacking starts in 60 minutes (Wednesday 20:00)."
+    );
+
+    clock.advance(draw - remind);
+    s.kith.fire_due_timers().await.unwrap();
+    let posts = actions(&s, "val", "post").await;
+    let lottery = posts.last().unwrap();
+    let text = lottery["text"].as_str().unwrap();
+    assert!(text.starts_with("🎁 Monthly lottery winners: @"), "{text}");
+    assert!(text.contains("@Amy") && text.contains("@Bob") && text.ends_with("— 50 points each!"), "{text}");
+    let mut mentions: Vec<String> = serde_json::from_value(lottery["mentions"].clone()).unwrap();
+    mentions.sort();
+    assert_eq!(mentions, ["amy", "bob"]);
+    for (id, p) in [("amy", 50), ("bob", 50), ("cat", 0), ("dan", 0)] {
+        assert_eq!(points(&s, "val", id).await, p, "{id}");
+    }
+    // Every timer moved on: lectures by whole weeks, the lottery to April 15.
+    assert_eq!(
+        due(timers(&s, "val").await),
+        [
+            ("lecture-announce".to_string(), announce + 14 * DAY),
+            ("lecture-reminder".to_string(), remind + 14 * DAY),
+            ("lottery".to_string(), midnight + 45 * DAY + 10 * HOUR)
+        ]
+    );
+    s.assert_ledger_balances("val").await;
+
+    // Switched off: no timers left.
+    s.ok("PUT", "/v1/groups/val/plugins/scheduled-value", Some(json!({"config": {}}))).await;
+    assert!(timers(&s, "val").await.is_empty());
+});

@@ -1,0 +1,216 @@
+//! `lucky-envelope` (拼手气红包): a member puts money from their wallet into
+//! an envelope; the first N members to react grab random shares of it.
+
+mod logic;
+
+wit_bindgen::generate!({ path: "../../../wit", world: "activity-game" });
+kith_plugin_util::host_glue!();
+
+use exports::kith::plugin::game::Guest as Game;
+use kith::plugin::ledger::{self, Asset};
+use kith::plugin::messages::{self, Outgoing};
+use kith::plugin::types::{Capability, Context, Member, Message, PluginKind, Reaction, TimerFired};
+use kith::plugin::timers;
+use logic::{Command, Config, Envelope};
+
+struct LuckyEnvelope;
+
+fn wallet(member: &str) -> String {
+    format!("member:{member}")
+}
+
+fn escrow(id: &str) -> String {
+    format!("escrow:env-{id}")
+}
+
+fn envelope_key(id: &str) -> String {
+    format!("{}{id}", logic::ENVELOPE_PREFIX)
+}
+
+fn direct(member: &str, text: &str) -> Result<(), String> {
+    messages::direct(member, text).map_err(|e| host::err("messages.direct", e))
+}
+
+fn post(text: String, mentions: Vec<String>, reply_to: Option<String>) -> Result<String, String> {
+    messages::post(&Outgoing {
+        text,
+        mentions,
+        reply_to,
+    })
+    .map_err(|e| host::err("messages.post", e))
+}
+
+fn send(ctx: &Context, cfg: &Config, message: &Message, amount: i64, count: u32) -> Result<(), String> {
+    let sender = &message.sender;
+    let key = envelope_key(&message.id);
+    // The host refuses a reused message id, but an old envelope must never
+    // be overwritten with its escrow still holding money.
+    if host::exists(&key) {
+        return Ok(());
+    }
+    let balance = ledger::balance(&wallet(sender), Asset::Money);
+    if balance < amount {
+        return direct(
+            sender,
+            &format!(
+                "insufficient balance: the envelope needs {}, your wallet holds {}.",
+                logic::yuan(amount),
+                logic::yuan(balance)
+            ),
+        );
+    }
+    ledger::transfer(
+        &wallet(sender),
+        &escrow(&message.id),
+        Asset::Money,
+        amount,
+        &format!("lucky envelope {} ({count} shares)", message.id),
+    )
+    .map_err(|e| host::err("ledger.transfer", e))?;
+    host::save(&key, &Envelope::new(sender, amount, count, ctx.seed))?;
+    let name = host::member_name(sender);
+    let posted = post(
+        logic::announcement(&name, count, &cfg.grab_emoji),
+        vec![],
+        Some(message.id.clone()),
+    )?;
+    host::save(&format!("{}{posted}", logic::POST_PREFIX), &message.id)?;
+    let at = ctx.now + i64::from(cfg.expire_hours) * logic::HOUR_MS;
+    timers::set_once(&format!("{}{}", logic::EXPIRE_PREFIX, message.id), at, &message.id)
+        .map_err(|e| host::err("timers.set-once", e))
+}
+
+/// The envelope a message id stands for: the command itself or the
+/// announcement posted for it.
+fn resolve(message_id: &str) -> Result<Option<(String, Envelope)>, String> {
+    let id = match host::load::<String>(&format!("{}{message_id}", logic::POST_PREFIX))? {
+        Some(id) => id,
+        None => message_id.to_string(),
+    };
+    Ok(host::load::<Envelope>(&envelope_key(&id))?.map(|env| (id, env)))
+}
+
+fn grab(message_id: &str, member: &str) -> Result<(), String> {
+    let Some((id, mut env)) = resolve(message_id)? else {
+        return Ok(());
+    };
+    // Late, repeated or second grabs are simply ignored: a DM for each
+    // would spam the members who were too slow.
+    let Some(amount) = env.grab(member) else {
+        return Ok(());
+    };
+    ledger::transfer(
+        &escrow(&id),
+        &wallet(member),
+        Asset::Money,
+        amount,
+        &format!("lucky envelope {id} share {}", env.draws.len()),
+    )
+    .map_err(|e| host::err("ledger.transfer", e))?;
+    host::save(&envelope_key(&id), &env)?;
+    let sender_name = host::member_name(&env.sender);
+    direct(member, &logic::grabbed_dm(amount, &sender_name))?;
+    if env.remaining_count == 0 {
+        timers::cancel(&format!("{}{id}", logic::EXPIRE_PREFIX))
+            .map_err(|e| host::err("timers.cancel", e))?;
+        let names: Vec<String> = env.openers.iter().map(|o| host::member_name(o)).collect();
+        let mentions = env.luckiest().map(|i| env.openers[i].clone()).into_iter().collect();
+        post(logic::results(&env, &sender_name, &names), mentions, Some(id))?;
+    }
+    Ok(())
+}
+
+fn expire(id: &str) -> Result<(), String> {
+    let key = envelope_key(id);
+    let Some(mut env) = host::load::<Envelope>(&key)? else {
+        return Ok(());
+    };
+    if !env.is_open() {
+        return Ok(());
+    }
+    let returned = env.remaining_amount;
+    if returned > 0 {
+        ledger::transfer(
+            &escrow(id),
+            &wallet(&env.sender),
+            Asset::Money,
+            returned,
+            &format!("lucky envelope {id} expired"),
+        )
+        .map_err(|e| host::err("ledger.transfer", e))?;
+    }
+    env.expired = true;
+    env.remaining_amount = 0;
+    host::save(&key, &env)?;
+    post(
+        logic::expired_message(&host::member_name(&env.sender), returned),
+        vec![env.sender.clone()],
+        Some(id.to_string()),
+    )
+    .map(drop)
+}
+
+impl Guest for LuckyEnvelope {
+    fn metadata() -> PluginMetadata {
+        PluginMetadata {
+            name: "lucky-envelope".into(),
+            version: "0.1.0".into(),
+            kind: PluginKind::ActivityGame,
+            description: "Lucky red envelopes (拼手气红包): a sum split at random among the first N members to grab.".into(),
+            config_schema: logic::config_schema(),
+            capabilities: vec![
+                Capability::ReadMembers,
+                Capability::PostMessages,
+                Capability::DirectMessages,
+                Capability::Ledger,
+                Capability::Storage,
+                Capability::Timers,
+            ],
+        }
+    }
+}
+
+impl Game for LuckyEnvelope {
+    fn on_enabled(_ctx: Context) -> Result<(), String> {
+        host::config::<Config>()?.validate().map(drop)
+    }
+
+    fn on_member_joined(_ctx: Context, _member: Member) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn on_member_left(_ctx: Context, _member: Member) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn on_message(ctx: Context, message: Message) -> Result<(), String> {
+        let cfg = host::config::<Config>()?.validate()?;
+        if let Some(target) = &message.reply_to {
+            if cfg.is_grab_command(&message.text) {
+                return grab(target, &message.sender);
+            }
+        }
+        match logic::parse_command(&message.text, &cfg) {
+            Command::NotOurs => Ok(()),
+            Command::Invalid(usage) => direct(&message.sender, &usage),
+            Command::Send { amount, count } => send(&ctx, &cfg, &message, amount, count),
+        }
+    }
+
+    fn on_reaction(_ctx: Context, reaction: Reaction) -> Result<(), String> {
+        let cfg = host::config::<Config>()?.validate()?;
+        if reaction.emoji.trim() != cfg.grab_emoji.trim() {
+            return Ok(());
+        }
+        grab(&reaction.message_id, &reaction.member)
+    }
+
+    fn on_timer(_ctx: Context, timer: TimerFired) -> Result<(), String> {
+        match timer.name.strip_prefix(logic::EXPIRE_PREFIX) {
+            Some(id) => expire(id),
+            None => Ok(()),
+        }
+    }
+}
+
+export!(LuckyEnvelope);
