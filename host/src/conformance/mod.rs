@@ -187,7 +187,7 @@ pub async fn run(wasm: &[u8], scenarios: Option<&Path>, opts: &Options) -> anyho
             let file_name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
             let result = match scenario::load(&path) {
                 Err(e) => Err(format!("{e:#}")),
-                Ok(s) => match scenario::run(wasm, &s, opts.limits).await {
+                Ok(s) => match scenario::run(&runtime, wasm, &s, opts.limits).await {
                     Ok(diffs) if diffs.is_empty() => Ok(format!("{} ({} steps)", s.name, s.when.len())),
                     Ok(diffs) => Err(format!("{}:\n{}", s.name, diffs.join("\n"))),
                     Err(e) => Err(format!("{}: {e:#}", s.name)),

@@ -245,10 +245,12 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<Scenario> {
 
 /// Runs a scenario against a fresh in-process host; returns the differences
 /// between what was expected and what happened (empty: it passed).
-pub async fn run(wasm: &[u8], scenario: &Scenario, limits: Limits) -> anyhow::Result<Vec<String>> {
+/// `runtime` is shared across scenarios: a plugin is compiled once.
+pub async fn run(runtime: &Arc<crate::runtime::Runtime>, wasm: &[u8], scenario: &Scenario, limits: Limits) -> anyhow::Result<Vec<String>> {
     let dir = tempfile::tempdir()?;
     let clock = Clock::manual(scenario.given.clock.unwrap_or(DEFAULT_CLOCK));
-    let kith = crate::app::open(dir.path(), None, clock.clone()).await?;
+    let url = format!("sqlite://{}", dir.path().join("kith.db").display());
+    let kith = Kith::new(crate::store::Store::connect(&url).await?, runtime.clone(), clock.clone());
     let installed = kith.install_plugin(wasm).await.map_err(|e| anyhow::anyhow!("install: {e}"))?;
     let plugin = installed.metadata.name.clone();
     let group = set_up(&kith, &plugin, &scenario.given).await?;

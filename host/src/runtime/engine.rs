@@ -64,6 +64,8 @@ impl Runtime {
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         EntryGate::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)?;
+        // WASI 0.2, sandboxed (see host/wasi.rs), for components that import it.
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         if let Some(dir) = &cache_dir {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }

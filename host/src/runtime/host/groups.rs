@@ -4,7 +4,7 @@ use crate::runtime::bindings::wit;
 use crate::runtime::convert::group_to_wit;
 
 impl HostState {
-    async fn group_view(&self, g: Group) -> HostResult<wit::Group> {
+    async fn group_view(&mut self, g: Group) -> HostResult<wit::Group> {
         let counts = self.ctx.store.counts(&g.id).await?;
         let offset = utc_offset_minutes(&g.timezone, self.ctx.now);
         Ok(group_to_wit(g, offset, counts.active))

@@ -9,6 +9,7 @@ mod messages;
 mod misc;
 mod storage;
 mod timers;
+mod wasi;
 
 use super::limiter::Limiter;
 
@@ -40,6 +41,10 @@ pub struct HostState {
     pub own_from: usize,
     pub logs: Vec<LogLine>,
     pub limits: Limiter,
+    /// WASI for components that import it (Python, JavaScript, C): no
+    /// files, network or environment; clocks and randomness from the event.
+    pub wasi: wasmtime_wasi::WasiCtx,
+    pub table: wasmtime::component::ResourceTable,
     /// Deterministic ids for what the plugin creates (messages, transfers).
     next_id: u32,
 }
@@ -49,12 +54,15 @@ pub type HostResult<T> = wasmtime::Result<T>;
 impl HostState {
     pub fn new(ctx: InvocationContext, earlier: Vec<Effect>) -> Self {
         let limits = Limiter::new(ctx.limits.memory_bytes);
+        let wasi = wasi::sandboxed(ctx.now, ctx.seed);
         HostState {
             own_from: earlier.len(),
             effects: earlier,
             ctx,
             logs: vec![],
             limits,
+            wasi,
+            table: wasmtime::component::ResourceTable::new(),
             next_id: 0,
         }
     }
@@ -113,13 +121,13 @@ impl HostState {
     }
 
     /// A member of the current group as this invocation sees it.
-    async fn member(&self, id: &str) -> HostResult<Option<Member>> {
+    async fn member(&mut self, id: &str) -> HostResult<Option<Member>> {
         let stored = self.ctx.store.get_member(&self.ctx.group.id, id).await?;
         Ok(resolve_member(stored, id, &self.effects, self.ctx.now))
     }
 
     async fn member_in(
-        &self,
+        &mut self,
         id: &str,
         allowed: &[MemberStatus],
     ) -> HostResult<Result<Member, WitError>> {
@@ -136,7 +144,7 @@ impl HostState {
         })
     }
 
-    async fn balance(&self, account: &str, asset: Asset) -> HostResult<i64> {
+    async fn balance(&mut self, account: &str, asset: Asset) -> HostResult<i64> {
         let stored = self
             .ctx
             .store
