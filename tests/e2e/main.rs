@@ -3,6 +3,7 @@
 
 mod api;
 mod checkin;
+mod gates_chain;
 mod invite;
 mod referral;
 mod timers;

@@ -422,7 +422,16 @@ impl Kith {
                 };
                 let mut request = request;
                 request.answer = Some(answer.clone());
-                self.decide(b, request, decision, Some(plugin)).await?;
+                // Passing one gate's challenge is passing that gate: the
+                // gates after it in the order still have their say.
+                let (decision, decider) = match decision {
+                    Decision::Admit { reason } => match self.run_gates(b, enablements, &request, Some(&plugin)).await? {
+                        (Decision::Admit { .. }, None) => (Decision::Admit { reason }, Some(plugin)),
+                        later => later,
+                    },
+                    other => (other, Some(plugin)),
+                };
+                self.decide(b, request, decision, decider).await?;
             }
             (EventBody::MemberLeft { member }, _) => {
                 let stored = self.store.get_member(&gid, member).await?;
@@ -590,41 +599,37 @@ impl Kith {
                 )
                 .await;
         }
-        // Gates in order; the first answer that is not `admit` decides.
-        let mut decision = Decision::Admit {
-            reason: "no gate objected".into(),
-        };
-        let mut decider = None;
-        for e in enablements {
-            let Some(result) = self
-                .run_plugins(
-                    b,
-                    std::slice::from_ref(e),
-                    &PluginEvent::JoinRequest(request.clone()),
-                    None,
-                )
-                .await?
-            else {
+        let (decision, decider) = self.run_gates(b, enablements, &request, None).await?;
+        self.decide(b, request, decision, decider).await
+    }
+
+    /// Asks the gates in order, after `after` (a gate that already admitted),
+    /// and returns the first answer that is not `admit`, with its gate.
+    async fn run_gates(
+        &self,
+        b: &mut Batch,
+        enablements: &[Enablement],
+        request: &JoinRequest,
+        after: Option<&str>,
+    ) -> Result<(Decision, Option<String>)> {
+        let start = after.and_then(|p| enablements.iter().position(|e| e.plugin == p)).map_or(0, |i| i + 1);
+        let mut decision = Decision::Admit { reason: "no gate objected".into() };
+        for e in &enablements[start..] {
+            let event = PluginEvent::JoinRequest(request.clone());
+            let Some(result) = self.run_plugins(b, std::slice::from_ref(e), &event, None).await? else {
                 continue;
             };
             match result {
                 Ok(Decision::Admit { reason }) => decision = Decision::Admit { reason },
-                Ok(other) => {
-                    decision = other;
-                    decider = Some(e.plugin.clone());
-                    break;
-                }
+                Ok(other) => return Ok((other, Some(e.plugin.clone()))),
                 // Fail closed: a broken gate must not let people in.
                 Err(error) => {
-                    decision = Decision::Reject {
-                        reason: format!("gate {} failed, try again later: {error}", e.plugin),
-                    };
-                    decider = Some(e.plugin.clone());
-                    break;
+                    let reason = format!("gate {} failed, try again later: {error}", e.plugin);
+                    return Ok((Decision::Reject { reason }, Some(e.plugin.clone())));
                 }
             }
         }
-        self.decide(b, request, decision, decider).await
+        Ok((decision, None))
     }
 
     /// Applies a decision on a join request, enforcing the group's capacity.

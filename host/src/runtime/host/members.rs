@@ -119,12 +119,17 @@ impl Host for HostState {
     }
 
     async fn approve(&mut self, id: String, reason: String) -> HostResult<Result<(), WitError>> {
-        Ok(
-            match self.manageable(&id, &[MemberStatus::Pending]).await? {
-                Err(e) => Err(e),
-                Ok(_) => self.push(Effect::Approve { member: id, reason }),
-            },
-        )
+        if let Err(e) = self.manageable(&id, &[MemberStatus::Pending]).await? {
+            return Ok(Err(e));
+        }
+        // The group's capacity holds for plugin approvals too.
+        let active = self.ctx.store.counts(&self.ctx.group.id).await?.active as usize;
+        let approving = self.effects.iter().filter(|e| matches!(e, Effect::Approve { .. })).count();
+        let capacity = self.ctx.group.capacity as usize;
+        if active + approving >= capacity {
+            return Ok(Err(err(ErrorCode::Conflict, format!("the group is full ({capacity} members)"))));
+        }
+        Ok(self.push(Effect::Approve { member: id, reason }))
     }
 
     async fn decline(&mut self, id: String, reason: String) -> HostResult<Result<(), WitError>> {
