@@ -104,6 +104,16 @@ on_both_databases!(bad_input_gets_clear_errors, |db| async move {
     let r = up(empty_module, "application/wasm").await.unwrap();
     assert_eq!(r.status(), 422);
 
+    // Built from source: a module of no kith world, an invalid config schema.
+    let broken = |name: &str| std::fs::read(workspace_root().join(format!("target/test-plugins/{name}.wasm"))).unwrap();
+    let r = up(broken("no-world"), "application/wasm").await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.json::<Value>().await.unwrap()["error"]["message"].as_str().unwrap().contains("exports none of kith:plugin"));
+    let r = up(broken("bad-schema"), "application/wasm").await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.json::<Value>().await.unwrap()["error"]["message"].as_str().unwrap().contains("not a valid JSON Schema"));
+    assert_eq!(s.call("GET", "/v1/plugins/bad-schema", None).await.0, 404, "nothing was installed");
+
     // A config that breaks the plugin's schema names the field.
     s.install("daily-checkin").await;
     let (st, v) = s
