@@ -28,7 +28,9 @@ pub async fn open(
     };
     let store = Store::connect(&url).await?;
     let runtime = Runtime::new(Some(data_dir.join("cache")))?;
-    Ok(Kith::new(store, runtime, clock))
+    let kith = Kith::new(store, runtime, clock);
+    kith.load_auth().await?;
+    Ok(kith)
 }
 
 /// Installs every `.wasm` file of a folder (sorted by name).

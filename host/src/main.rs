@@ -31,6 +31,11 @@ enum Command {
         /// Install every .wasm file of this folder at start.
         #[arg(long)]
         install: Option<PathBuf>,
+        /// The admin API token (16+ characters). Once any token exists every
+        /// request needs one; without tokens the API is open, which is only
+        /// allowed on a loopback address.
+        #[arg(long, env = "KITH_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
         /// How often due timers are looked for, in milliseconds.
         #[arg(long, default_value_t = 250)]
         timer_every_ms: u64,
@@ -63,26 +68,26 @@ enum Command {
     Plugin {
         #[command(subcommand)]
         command: PluginCommand,
-        #[arg(
-            long,
-            env = "KITH_URL",
-            default_value = "http://127.0.0.1:8080",
-            global = true
-        )]
-        server: String,
+        #[command(flatten)]
+        remote: Remote,
     },
     /// Manage groups on a running host.
     Group {
         #[command(subcommand)]
         command: GroupCommand,
-        #[arg(
-            long,
-            env = "KITH_URL",
-            default_value = "http://127.0.0.1:8080",
-            global = true
-        )]
-        server: String,
+        #[command(flatten)]
+        remote: Remote,
     },
+}
+
+/// Where a running host is, and the token to call it with.
+#[derive(clap::Args)]
+struct Remote {
+    #[arg(long, env = "KITH_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    server: String,
+    /// An API token, when the host requires one.
+    #[arg(long, env = "KITH_TOKEN", global = true, hide_env_values = true)]
+    token: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -173,6 +178,7 @@ async fn main() -> anyhow::Result<()> {
             database,
             data_dir,
             install,
+            admin_token,
             timer_every_ms,
         } => {
             let kith = kith::app::open(
@@ -181,6 +187,12 @@ async fn main() -> anyhow::Result<()> {
                 kith::dispatch::Clock::system(),
             )
             .await?;
+            if let Some(secret) = admin_token {
+                kith.bootstrap_admin(&secret).await?;
+            }
+            if !kith.auth_required() && !listen.ip().is_loopback() {
+                bail!("refusing to serve an open API on {listen}: set KITH_ADMIN_TOKEN (or --admin-token) to require tokens");
+            }
             if let Some(dir) = install {
                 let names = kith::app::install_dir(&kith, &dir).await?;
                 println!(
@@ -191,13 +203,14 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
             let warmed = kith.warm_up().await?;
+            let auth = if kith.auth_required() { "API tokens required" } else { "open API (loopback only)" };
             kith::app::serve(
                 kith,
                 listen,
                 Duration::from_millis(timer_every_ms.max(10)),
                 |addr| {
                     println!(
-                        "kith listening on http://{addr} ({warmed} plugin(s) ready, data in {})",
+                        "kith listening on http://{addr} ({warmed} plugin(s) ready, {auth}, data in {})",
                         data_dir.display()
                     );
                     println!("try: curl http://{addr}/v1/plugins");
@@ -205,8 +218,8 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
         }
-        Command::Plugin { command, server } => {
-            let client = Client::new(server);
+        Command::Plugin { command, remote } => {
+            let client = Client::new(remote);
             match command {
                 PluginCommand::New { name, kind, lang, dir } => {
                     let root = kith::scaffold::new_plugin(&dir, &name, kind, lang)?;
@@ -270,8 +283,8 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Group { command, server } => {
-            let client = Client::new(server);
+        Command::Group { command, remote } => {
+            let client = Client::new(remote);
             match command {
                 GroupCommand::Create {
                     id,
@@ -297,11 +310,15 @@ struct Client {
 }
 
 impl Client {
-    fn new(base: String) -> Self {
-        Client {
-            http: reqwest::Client::new(),
-            base: base.trim_end_matches('/').to_string(),
+    fn new(remote: Remote) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(token) = remote.token {
+            let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("a token is printable");
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
         }
+        let http = reqwest::Client::builder().default_headers(headers).build().expect("an HTTP client");
+        Client { http, base: remote.server.trim_end_matches('/').to_string() }
     }
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)

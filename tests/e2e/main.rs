@@ -2,6 +2,7 @@
 //! `plugins/`, on SQLite and on Postgres.
 
 mod api;
+mod auth;
 mod checkin;
 mod gates_chain;
 mod invite;

@@ -414,3 +414,123 @@ on_both_databases!(scheduled_value_lecture_and_lottery, |db| async move {
     s.ok("PUT", "/v1/groups/val/plugins/scheduled-value", Some(json!({"config": {}}))).await;
     assert!(timers(&s, "val").await.is_empty());
 });
+
+// ---- group-competition ----
+
+on_both_databases!(group_competition_rewards_the_most_active_group, |db| async move {
+    let Some(db) = test_db(db).await else { return };
+    let clock = Clock::manual(START);
+    let s = TestServer::start_on(db, clock.clone()).await;
+    let midnight = START - 30 * 60_000;
+    // An alliance: a parent club and three city branches.
+    s.ok("POST", "/v1/groups", Some(json!({"id": "club", "name": "Buyers Club", "timezone": "Asia/Shanghai"}))).await;
+    for (id, name) in [("gz", "Club Guangzhou"), ("sz", "Club Shenzhen"), ("bj", "Club Beijing")] {
+        s.ok(
+            "POST",
+            "/v1/groups",
+            Some(json!({"id": id, "name": name, "timezone": "Asia/Shanghai", "parent": "club"})),
+        )
+        .await;
+    }
+    s.install("group-competition").await;
+    for g in ["gz", "sz"] {
+        s.ok("PUT", &format!("/v1/groups/{g}/plugins/group-competition"), Some(json!({"config": {}}))).await;
+    }
+    // Sunday 00:30 → the first close is Saturday 21:00 local.
+    let close = midnight + 6 * DAY + 21 * HOUR;
+    for g in ["gz", "sz"] {
+        let t = timers(&s, g).await;
+        assert_eq!(t.len(), 1, "{g}: {t:?}");
+        assert_eq!((t[0]["name"].as_str(), t[0]["due_at"].as_i64()), (Some("close"), Some(close)), "{g}");
+    }
+    assert!(timers(&s, "bj").await.is_empty());
+
+    for (g, id, name) in [
+        ("gz", "amy", "Amy"),
+        ("gz", "bob", "Bob"),
+        ("gz", "cat", "Cat"),
+        ("gz", "dan", "Dan"),
+        ("sz", "eve", "Eve"),
+        ("sz", "fay", "Fay"),
+        ("bj", "gus", "Gus"),
+    ] {
+        add(&s, g, id, name).await;
+    }
+    // Guangzhou: 6 messages in the period from Amy, Bob and Cat (who then
+    // leaves); Dan spoke only before the period.
+    say(&s, "gz", "g0", "dan", "old news", START - 10 * DAY).await;
+    for (i, (who, at)) in [
+        ("amy", START + HOUR),
+        ("amy", START + DAY),
+        ("amy", START + 2 * DAY),
+        ("bob", START + 3 * DAY),
+        ("bob", START + 4 * DAY),
+        ("cat", START + 4 * DAY + HOUR),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        say(&s, "gz", &format!("g{}", i + 1), who, "hello", at).await;
+    }
+    event(&s, json!({"id": "cat-left", "group": "gz", "type": "member_left", "member": "cat", "at": START + 5 * DAY})).await;
+    // Shenzhen and Beijing tie on 4 messages; Shenzhen has more speakers.
+    for (i, (who, at)) in [("eve", START + DAY), ("fay", START + 2 * DAY), ("eve", START + 3 * DAY), ("fay", START + 4 * DAY)]
+        .into_iter()
+        .enumerate()
+    {
+        say(&s, "sz", &format!("s{i}"), who, "hi", at).await;
+        say(&s, "bj", &format!("b{i}"), "gus", "hey", at + HOUR).await;
+    }
+    say(&s, "sz", "s-cmd", "eve", "/competition", START + 5 * DAY).await;
+    assert_eq!(
+        post_texts(&s, "sz").await,
+        ["🏁 Competition standings this period:\n\
+          #1 Club Guangzhou — 6 messages, 3 active members\n\
+          #2 Club Shenzhen — 4 messages, 2 active members\n\
+          #3 Club Beijing — 4 messages, 1 active members"]
+    );
+    assert!(post_texts(&s, "gz").await.is_empty());
+
+    clock.advance(close - START + 60_000);
+    assert_eq!(s.kith.fire_due_timers().await.unwrap(), 2);
+    let gz_posts = actions(&s, "gz", "post").await;
+    assert_eq!(gz_posts.len(), 1);
+    assert_eq!(
+        gz_posts[0]["text"],
+        "🏆 Club Guangzhou placed #1 of 3 this period with 6 messages; +100 points to each of 2 active members"
+    );
+    assert_eq!(gz_posts[0]["mentions"], json!([]));
+    for (id, p) in [("amy", 100), ("bob", 100), ("cat", 0), ("dan", 0)] {
+        assert_eq!(points(&s, "gz", id).await, p, "{id}");
+    }
+    assert_eq!(balance(&s, "gz", "issuer", "points").await, -200);
+    // Shenzhen's command message counts too: 5 messages.
+    assert_eq!(
+        post_texts(&s, "sz").await.last().unwrap(),
+        "This period: #2 of 3 with 5 messages. The winner: gz (6)."
+    );
+    for id in ["eve", "fay"] {
+        assert_eq!(points(&s, "sz", id).await, 0, "{id}");
+    }
+    assert_eq!(balance(&s, "sz", "issuer", "points").await, 0);
+    assert!(post_texts(&s, "bj").await.is_empty());
+    for g in ["gz", "sz"] {
+        assert_eq!(timers(&s, g).await[0]["due_at"].as_i64(), Some(close + 7 * DAY), "{g}");
+        s.assert_ledger_balances(g).await;
+    }
+    // Firing again does nothing: the next close is a week away.
+    assert_eq!(s.kith.fire_due_timers().await.unwrap(), 0);
+
+    // A new period: standings count only what was said since the close.
+    say(&s, "sz", "s-new", "fay", "new week", close + HOUR).await;
+    say(&s, "gz", "g-cmd", "bob", "/competition", close + 2 * HOUR).await;
+    assert_eq!(
+        post_texts(&s, "gz").await.last().unwrap(),
+        "🏁 Competition standings this period:\n\
+         #1 Club Shenzhen — 1 messages, 1 active members\n\
+         #2 Club Beijing — 0 messages, 0 active members\n\
+         #3 Club Guangzhou — 0 messages, 0 active members"
+    );
+    assert_eq!(points(&s, "gz", "bob").await, 100);
+    s.assert_ledger_balances("gz").await;
+});

@@ -2,11 +2,13 @@
 //! committed in one transaction with the event's processing record.
 
 mod apply;
+mod auth;
 mod events;
 mod groups;
 mod plugins;
 mod timers;
 
+pub use auth::hash_token;
 pub use events::EventOutcome;
 pub use groups::GroupInput;
 pub use plugins::{check_schema, EnableInput, MAX_PLUGIN_BYTES};
@@ -90,6 +92,8 @@ pub struct Kith {
     group_locks: Mutex<HashMap<GroupId, Arc<tokio::sync::Mutex<()>>>>,
     /// When set, every invocation's full report is kept here (conformance).
     observed: Mutex<Option<Vec<Observed>>>,
+    /// Requests need a token (see `auth.rs`).
+    auth_required: std::sync::atomic::AtomicBool,
 }
 
 /// One invocation as the conformance suite sees it.
@@ -114,6 +118,7 @@ impl Kith {
             clock,
             group_locks: Mutex::new(HashMap::new()),
             observed: Mutex::new(None),
+            auth_required: Default::default(),
         })
     }
 

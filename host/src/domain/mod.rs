@@ -2,11 +2,13 @@
 //!
 //! Times are Unix epoch milliseconds (`i64`), amounts integer minor units.
 
+mod auth;
 mod effects;
 mod events;
 mod ledger;
 mod plugin;
 
+pub use auth::*;
 pub use effects::*;
 pub use events::*;
 pub use ledger::*;

@@ -42,9 +42,12 @@ struct ListQuery {
 
 async fn list(
     State(kith): State<AppState>,
+    principal: Option<axum::Extension<crate::domain::Principal>>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let groups = kith.store.list_groups(q.parent.as_deref()).await?;
+    let mut groups = kith.store.list_groups(q.parent.as_deref()).await?;
+    // An operator sees the groups they run.
+    groups.retain(|g| super::auth::visible(principal.as_deref(), &g.id));
     Ok(Json(json!({"groups": groups})))
 }
 

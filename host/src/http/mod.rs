@@ -1,6 +1,7 @@
 //! The HTTP API: `router(state)` and one file per resource. Handlers extract,
 //! call one service function and map the result; errors are one `ApiError`.
 
+mod auth;
 mod error;
 mod events;
 mod groups;
@@ -52,6 +53,8 @@ pub fn router(state: AppState) -> Router {
         .merge(members::routes())
         .merge(plugins::routes())
         .merge(events::routes())
+        .merge(auth::routes())
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::check))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY))
         .with_state(state)

@@ -497,3 +497,39 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// The principal of a token, by the SHA-256 of its secret.
+    pub async fn principal(&self, token_hash: &str) -> Result<Option<Principal>> {
+        let row = sqlx::query("SELECT id, scope, groups FROM api_tokens WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(Principal {
+                token_id: r.try_get("id")?,
+                scope: parse(&r.try_get::<String, _>("scope")?)?,
+                groups: json(&r.try_get::<String, _>("groups")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Tokens without their secrets: id, name, scope, groups, created_at.
+    pub async fn tokens(&self) -> Result<Vec<serde_json::Value>> {
+        let rows = sqlx::query("SELECT id, name, scope, groups, created_at FROM api_tokens ORDER BY created_at, id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(serde_json::json!({
+                    "id": r.try_get::<String, _>("id")?,
+                    "name": r.try_get::<String, _>("name")?,
+                    "scope": r.try_get::<String, _>("scope")?,
+                    "groups": json::<serde_json::Value>(&r.try_get::<String, _>("groups")?)?,
+                    "created_at": r.try_get::<i64, _>("created_at")?,
+                }))
+            })
+            .collect()
+    }
+}

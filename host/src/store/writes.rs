@@ -490,3 +490,30 @@ impl<'c> Tx<'c> {
         Ok(r.rows_affected() == 1)
     }
 }
+
+impl Tx<'_> {
+    /// Records a token by the hash of its secret; `false` if the hash exists.
+    pub async fn insert_token(&mut self, id: &str, name: &str, hash: &str, scope: Scope, groups: &[GroupId], at: Millis) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO api_tokens (id, name, token_hash, scope, groups, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (token_hash) DO NOTHING",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(hash)
+        .bind(scope.as_str())
+        .bind(to_json(&groups))
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    pub async fn delete_token(&mut self, id: &str) -> Result<()> {
+        let r = sqlx::query("DELETE FROM api_tokens WHERE id = $1").bind(id).execute(&mut *self.tx).await?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("token {id:?}")));
+        }
+        Ok(())
+    }
+}

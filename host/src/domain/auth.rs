@@ -1,0 +1,62 @@
+//! Who may call what: API token scopes and the rule for each endpoint.
+
+use super::*;
+
+text_enum!(
+    /// admin: everything; operator: the listed groups and reading plugins;
+    /// adapter: events in, outbox out.
+    Scope { Admin = "admin", Operator = "operator", Adapter = "adapter" }
+);
+
+/// The caller of a request, from its token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    pub token_id: String,
+    pub scope: Scope,
+    /// For operators: the groups they run.
+    pub groups: Vec<GroupId>,
+}
+
+/// Endpoints anyone may call.
+pub fn is_public(method: &str, route: &str) -> bool {
+    method == "GET" && matches!(route, "/healthz" | "/openapi.json")
+}
+
+/// Whether `who` may call `method route` (the route as declared, e.g.
+/// `/v1/groups/{group}/members`), on `group` when the path names one.
+pub fn may(who: &Principal, method: &str, route: &str, group: Option<&str>) -> bool {
+    match who.scope {
+        Scope::Admin => true,
+        Scope::Adapter => matches!((method, route), ("POST", "/v1/events") | ("GET", "/v1/outbox") | ("POST", "/v1/outbox/ack")),
+        Scope::Operator => {
+            if let Some(g) = group {
+                return route.starts_with("/v1/groups/{group}") && who.groups.iter().any(|mine| mine == g);
+            }
+            matches!((method, route), ("GET", "/v1/groups") | ("GET", "/v1/plugins") | ("GET", "/v1/plugins/{name}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who(scope: Scope, groups: &[&str]) -> Principal {
+        Principal { token_id: "t".into(), scope, groups: groups.iter().map(|g| g.to_string()).collect() }
+    }
+
+    #[test]
+    fn each_scope_reaches_only_its_endpoints() {
+        let op = who(Scope::Operator, &["gz"]);
+        assert!(may(&op, "PUT", "/v1/groups/{group}/plugins/{name}", Some("gz")));
+        assert!(!may(&op, "PUT", "/v1/groups/{group}/plugins/{name}", Some("sz")));
+        assert!(!may(&op, "POST", "/v1/plugins", None));
+        assert!(!may(&op, "POST", "/v1/groups", None));
+        assert!(!may(&op, "POST", "/v1/events", None));
+        let ad = who(Scope::Adapter, &[]);
+        assert!(may(&ad, "POST", "/v1/events", None));
+        assert!(!may(&ad, "GET", "/v1/groups/{group}", Some("gz")));
+        assert!(may(&who(Scope::Admin, &[]), "POST", "/v1/tokens", None));
+        assert!(is_public("GET", "/healthz") && !is_public("POST", "/healthz"));
+    }
+}

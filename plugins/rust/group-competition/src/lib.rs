@@ -1,0 +1,186 @@
+//! `group-competition`: groups of an alliance compete on activity over a
+//! period; when it closes, the members who spoke in a winning group get
+//! points, and every group hears its rank.
+
+mod logic;
+
+wit_bindgen::generate!({ path: "../../../wit", world: "activity-game" });
+kith_plugin_util::host_glue!();
+
+use exports::kith::plugin::game::Guest as Game;
+use kith::plugin::messages::{self, Outgoing};
+use kith::plugin::types::{
+    Capability, Context, Member, MemberStatus, Message, PluginKind, Reaction, TimerFired,
+};
+use kith::plugin::{groups, members, timers};
+use logic::{Config, Outcome, Row};
+
+struct GroupCompetition;
+
+fn post(text: String) -> Result<(), String> {
+    messages::post(&Outgoing {
+        text,
+        mentions: vec![],
+        reply_to: None,
+    })
+    .map(drop)
+    .map_err(|e| host::err("messages.post", e))
+}
+
+fn ranked_since(since: i64) -> Vec<Row> {
+    logic::rank(
+        groups::activity(since)
+            .into_iter()
+            .map(|a| Row {
+                group: a.group,
+                messages: a.messages,
+                active_members: a.active_members,
+            })
+            .collect(),
+    )
+}
+
+/// Where the running period began: the last close, or one period back
+/// before the first close.
+fn period_start(cfg: &Config, now: i64) -> Result<i64, String> {
+    Ok(host::load::<i64>(logic::PERIOD_START)?.unwrap_or(now - cfg.period_ms()))
+}
+
+/// Active members who spoke in this group since `since`. `expected` is the
+/// host's count of distinct speakers, to notice when the 200 most recent
+/// messages did not reach back far enough to see all of them.
+fn active_speakers(since: i64, expected: u32) -> Vec<String> {
+    let recent = messages::recent(200, Some(since));
+    let senders = logic::speakers(recent.into_iter().map(|m| m.sender).collect());
+    if (senders.len() as u32) < expected {
+        host::warn(&format!(
+            "only the 200 most recent messages were read: {} of {expected} speakers found",
+            senders.len()
+        ));
+    }
+    // Plugin posts have no member behind them, and those who left are not
+    // rewarded for a group they no longer belong to.
+    senders
+        .into_iter()
+        .filter(|s| members::get(s).is_some_and(|m| m.status == MemberStatus::Active))
+        .collect()
+}
+
+fn close(cfg: &Config, ctx: &Context) -> Result<(), String> {
+    let since = period_start(cfg, ctx.now)?;
+    let ranked = ranked_since(since);
+    let text = match logic::outcome(cfg, &ranked, &ctx.group) {
+        Outcome::Won { rank, of, messages } => {
+            let expected = ranked
+                .iter()
+                .find(|r| r.group == ctx.group)
+                .map_or(0, |r| r.active_members);
+            let winners = active_speakers(since, expected);
+            if cfg.reward_points > 0 {
+                for w in &winners {
+                    members::award_points(w, cfg.reward_points, "group competition")
+                        .map_err(|e| host::err("members.award-points", e))?;
+                }
+            }
+            let name = groups::current().name;
+            logic::won_message(&name, rank, of, messages, cfg.reward_points, winners.len())
+        }
+        Outcome::Lost {
+            rank,
+            of,
+            messages,
+            winner,
+            winner_messages,
+        } => logic::lost_message(rank, of, messages, &winner, winner_messages),
+        Outcome::Quiet => logic::quiet_message(),
+    };
+    host::save(logic::PERIOD_START, &ctx.now)?;
+    if cfg.announce {
+        post(text)?;
+    }
+    Ok(())
+}
+
+fn standings(cfg: &Config, now: i64) -> Result<(), String> {
+    let ranked = ranked_since(period_start(cfg, now)?);
+    let current = groups::current();
+    let mut known = vec![(current.id, current.name)];
+    known.extend(groups::siblings().into_iter().map(|g| (g.id, g.name)));
+    let names: Vec<String> = ranked
+        .iter()
+        .map(|r| {
+            known
+                .iter()
+                .find(|(id, _)| *id == r.group)
+                .map_or_else(|| r.group.clone(), |(_, n)| n.clone())
+        })
+        .collect();
+    post(logic::standings_message(&ranked, &names))
+}
+
+impl Guest for GroupCompetition {
+    fn metadata() -> PluginMetadata {
+        PluginMetadata {
+            name: "group-competition".into(),
+            version: "0.1.0".into(),
+            kind: PluginKind::ActivityGame,
+            description: "Groups of an alliance compete on messages per period; the winners' active members get points.".into(),
+            config_schema: logic::config_schema(),
+            capabilities: vec![
+                Capability::ReadMembers,
+                Capability::PostMessages,
+                Capability::AwardPoints,
+                Capability::Timers,
+                Capability::Storage,
+            ],
+        }
+    }
+}
+
+impl Game for GroupCompetition {
+    fn on_enabled(ctx: Context) -> Result<(), String> {
+        let cfg = host::config::<Config>()?.validate()?;
+        let first = logic::first_close(&cfg, ctx.now, groups::current().utc_offset_minutes);
+        timers::set_recurring(logic::CLOSE, first, cfg.period_ms() as u64, "")
+            .map_err(|e| host::err("timers", e))
+    }
+
+    fn on_member_joined(_ctx: Context, _member: Member) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn on_member_left(_ctx: Context, _member: Member) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn on_message(ctx: Context, message: Message) -> Result<(), String> {
+        if !kith_plugin_util::is_command(&message.text, logic::COMMAND) {
+            return Ok(());
+        }
+        let cfg = host::config::<Config>()?.validate()?;
+        standings(&cfg, ctx.now)
+    }
+
+    fn on_reaction(_ctx: Context, _reaction: Reaction) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn on_timer(ctx: Context, timer: TimerFired) -> Result<(), String> {
+        if timer.name != logic::CLOSE {
+            return Ok(());
+        }
+        let cfg = host::config::<Config>()?.validate()?;
+        close(&cfg, &ctx)?;
+        // Re-set so the close stays at the local hour across offset changes.
+        let next = logic::next_close(
+            &cfg,
+            timer.due_at,
+            ctx.now,
+            groups::current().utc_offset_minutes,
+        );
+        timers::set_recurring(logic::CLOSE, next, cfg.period_ms() as u64, "")
+            .map_err(|e| host::err("timers", e))
+    }
+}
+
+export!(GroupCompetition);
