@@ -256,6 +256,38 @@ on_both_databases!(events_storage_timers_outbox, |db| async move {
         .unwrap();
     tx.commit().await.unwrap();
 
+    // Timers fire only for plugins enabled and not switched off.
+    let meta = PluginMetadata {
+        name: "p".into(),
+        version: "1".into(),
+        kind: PluginKind::ActivityGame,
+        description: String::new(),
+        config_schema: serde_json::json!({"type": "object"}),
+        capabilities: vec![],
+    };
+    let mut enablement = kith::store::Enablement {
+        group: "g".into(),
+        plugin: "p".into(),
+        position: 0,
+        config: serde_json::json!({}),
+        capabilities: vec![],
+        limits: Limits::default(),
+        enabled_at: 1,
+        consecutive_failures: 0,
+        last_error: None,
+        policy: FailurePolicy::default(),
+        disabled_reason: Some("off".into()),
+    };
+    let mut tx = s.begin().await.unwrap();
+    tx.put_plugin(&meta, "sha", b"wasm", 1).await.unwrap();
+    tx.put_enablement(&enablement).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.due_timers(100, 10).await.unwrap(), vec![], "switched off: no timers fire");
+    enablement.disabled_reason = None;
+    let mut tx = s.begin().await.unwrap();
+    tx.put_enablement(&enablement).await.unwrap();
+    tx.commit().await.unwrap();
+
     assert_eq!(s.event_outcome("e1").await.unwrap(), Some(outcome));
     assert_eq!(s.event_outcome("e2").await.unwrap(), None);
     assert_eq!(

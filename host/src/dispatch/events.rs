@@ -143,7 +143,9 @@ impl Kith {
             Mode::Timer(_) => "timer",
             Mode::Enabled(_) => "enabled",
         };
-        let enablements = self.store.enablements(&batch.group.id).await?;
+        // Plugins the host switched off (too many failures) no longer run.
+        let mut enablements = self.store.enablements(&batch.group.id).await?;
+        enablements.retain(|e| e.disabled_reason.is_none());
         self.run_event(&mut batch, &enablements, &event, mode)
             .await?;
         self.dispatch_membership_changes(&mut batch, &enablements)
@@ -622,6 +624,8 @@ impl Kith {
             match result {
                 Ok(Decision::Admit { reason }) => decision = Decision::Admit { reason },
                 Ok(other) => return Ok((other, Some(e.plugin.clone()))),
+                // Fail open, if the operator chose it: the next gate decides.
+                Err(_) if e.policy.gate_failure == GateFailure::Open => continue,
                 // Fail closed: a broken gate must not let people in.
                 Err(error) => {
                     let reason = format!("gate {} failed, try again later: {error}", e.plugin);

@@ -22,6 +22,9 @@ pub struct EnableInput {
     pub capabilities: Option<Vec<Capability>>,
     #[serde(default)]
     pub limits: Option<Limits>,
+    /// What a failure means, and when the plugin is switched off.
+    #[serde(default)]
+    pub policy: Option<FailurePolicy>,
 }
 
 /// A group to run metadata calls against, which touch no group data.
@@ -213,6 +216,9 @@ impl Kith {
             enabled_at: self.clock.now(),
             consecutive_failures: 0,
             last_error: None,
+            policy: input.policy.unwrap_or_default(),
+            // Enabling again is how an operator turns a switched-off plugin back on.
+            disabled_reason: None,
         };
         let mut tx = self.store.begin().await?;
         tx.put_enablement(&enablement).await?;

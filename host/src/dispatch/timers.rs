@@ -16,7 +16,7 @@ impl Kith {
                 .store
                 .get_enablement(&timer.group, &timer.plugin)
                 .await
-                .is_ok();
+                .is_ok_and(|e| e.disabled_reason.is_none());
             let event = IncomingEvent {
                 // Id by due time: a crash between firing and rescheduling
                 // cannot fire the same occurrence twice.

@@ -42,6 +42,10 @@ pub struct Limits {
     pub fuel: u64,
     /// Host-call effects (writes, messages, transfers) per invocation.
     pub max_effects: u32,
+    /// Bytes of storage the plugin may hold in one group.
+    pub storage_bytes: u64,
+    /// Posts and direct messages the plugin may send per minute in one group.
+    pub messages_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -51,6 +55,8 @@ impl Default for Limits {
             timeout_ms: 1_000,
             fuel: 2_000_000_000,
             max_effects: 1_000,
+            storage_bytes: 1 << 20,
+            messages_per_minute: 60,
         }
     }
 }
@@ -69,5 +75,26 @@ pub fn validate_plugin_name(name: &str) -> Result<(), String> {
         Err(format!(
             "plugin name {name:?} must be 1-64 lower-case letters, digits or dashes"
         ))
+    }
+}
+
+text_enum!(
+    /// What a failing gate means for a join request: `closed` rejects it
+    /// (safe for paid or invite-only groups), `open` lets the next gate decide.
+    GateFailure { Closed = "closed", Open = "open" }
+);
+
+/// An operator's choices for when a plugin fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FailurePolicy {
+    pub gate_failure: GateFailure,
+    /// Switch the plugin off after this many failures in a row (None: never).
+    pub disable_after: Option<u32>,
+}
+
+impl Default for FailurePolicy {
+    fn default() -> Self {
+        FailurePolicy { gate_failure: GateFailure::Closed, disable_after: Some(10) }
     }
 }

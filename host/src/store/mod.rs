@@ -63,6 +63,10 @@ pub struct Enablement {
     pub enabled_at: Millis,
     pub consecutive_failures: i64,
     pub last_error: Option<String>,
+    pub policy: FailurePolicy,
+    /// Set when the host switched the plugin off (e.g. too many failures);
+    /// enabling it again clears it.
+    pub disabled_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -268,6 +272,8 @@ fn enablement_from_row(row: &AnyRow) -> Result<Enablement> {
         enabled_at: row.try_get("enabled_at")?,
         consecutive_failures: row.try_get("consecutive_failures")?,
         last_error: row.try_get("last_error")?,
+        policy: json(&row.try_get::<String, _>("policy")?)?,
+        disabled_reason: row.try_get("disabled_reason")?,
     })
 }
 

@@ -307,6 +307,32 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("plugin {plugin:?} on group {group:?}")))
     }
 
+    /// Bytes a plugin stores in a group.
+    pub async fn storage_bytes(&self, plugin: &str, group: &str) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(LENGTH(value)), 0) AS BIGINT) FROM plugin_storage WHERE plugin = $1 AND group_id = $2",
+        )
+        .bind(plugin)
+        .bind(group)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n as u64)
+    }
+
+    /// Posts and direct messages a plugin sent in a group since a time.
+    pub async fn messages_sent(&self, plugin: &str, group: &str, since: Millis) -> Result<u32> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE plugin = $1 AND group_id = $2 AND created_at >= $3 \
+             AND action IN ('post', 'direct')",
+        )
+        .bind(plugin)
+        .bind(group)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n as u32)
+    }
+
     pub async fn storage_get(
         &self,
         plugin: &str,
@@ -402,9 +428,11 @@ impl Store {
             .collect()
     }
 
+    /// Due timers of plugins that are enabled and not switched off.
     pub async fn due_timers(&self, now: Millis, limit: u32) -> Result<Vec<Timer>> {
         let sql = format!(
-            "SELECT * FROM timers WHERE due_at <= $1 ORDER BY due_at LIMIT {}",
+            "SELECT t.* FROM timers t JOIN enablements e ON e.group_id = t.group_id AND e.plugin = t.plugin \
+             WHERE t.due_at <= $1 AND e.disabled_reason IS NULL ORDER BY t.due_at LIMIT {}",
             limit.min(MAX_LIST)
         );
         let rows = sqlx::query(&sql).bind(now).fetch_all(&self.pool).await?;

@@ -1,7 +1,7 @@
 //! Writes, always inside a transaction: an event's effects commit together.
 
 use super::*;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 pub struct Tx<'c> {
     tx: Transaction<'c, Any>,
@@ -230,9 +230,10 @@ impl<'c> Tx<'c> {
     pub async fn put_enablement(&mut self, e: &Enablement) -> Result<()> {
         sqlx::query(
             "INSERT INTO enablements (group_id, plugin, position, config, capabilities, limits, enabled_at, \
-             consecutive_failures, last_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             consecutive_failures, last_error, policy, disabled_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              ON CONFLICT (group_id, plugin) DO UPDATE SET position = $3, config = $4, capabilities = $5, limits = $6, \
-             consecutive_failures = $8, last_error = $9",
+             consecutive_failures = $8, last_error = $9, policy = $10, disabled_reason = $11",
         )
         .bind(&e.group)
         .bind(&e.plugin)
@@ -243,6 +244,8 @@ impl<'c> Tx<'c> {
         .bind(e.enabled_at)
         .bind(e.consecutive_failures)
         .bind(&e.last_error)
+        .bind(to_json(&e.policy))
+        .bind(&e.disabled_reason)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -269,25 +272,38 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
-    /// Counts a plugin's failure or resets the count after a success.
-    pub async fn record_outcome(
-        &mut self,
-        group: &str,
-        plugin: &str,
-        error: Option<&str>,
-    ) -> Result<()> {
-        let sql = if error.is_some() {
-            "UPDATE enablements SET consecutive_failures = consecutive_failures + 1, last_error = $3 \
-             WHERE group_id = $1 AND plugin = $2"
-        } else {
-            "UPDATE enablements SET consecutive_failures = 0 WHERE group_id = $1 AND plugin = $2 AND consecutive_failures <> 0"
+    /// Counts a plugin's failure or resets the count after a success; a
+    /// failure that reaches the policy's limit switches the plugin off.
+    pub async fn record_outcome(&mut self, group: &str, plugin: &str, error: Option<&str>) -> Result<()> {
+        let Some(error) = error else {
+            sqlx::query("UPDATE enablements SET consecutive_failures = 0 WHERE group_id = $1 AND plugin = $2 AND consecutive_failures <> 0")
+                .bind(group)
+                .bind(plugin)
+                .execute(&mut *self.tx)
+                .await?;
+            return Ok(());
         };
-        sqlx::query(sql)
-            .bind(group)
-            .bind(plugin)
-            .bind(error)
-            .execute(&mut *self.tx)
-            .await?;
+        let row = sqlx::query(
+            "UPDATE enablements SET consecutive_failures = consecutive_failures + 1, last_error = $3 \
+             WHERE group_id = $1 AND plugin = $2 RETURNING consecutive_failures, policy",
+        )
+        .bind(group)
+        .bind(plugin)
+        .bind(error)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let Some(row) = row else { return Ok(()) };
+        let failures: i64 = row.try_get("consecutive_failures")?;
+        let policy: FailurePolicy = json(&row.try_get::<String, _>("policy")?)?;
+        if policy.disable_after.is_some_and(|n| failures >= i64::from(n)) {
+            let reason = format!("switched off after {failures} failures in a row; the last: {error}");
+            sqlx::query("UPDATE enablements SET disabled_reason = $3 WHERE group_id = $1 AND plugin = $2 AND disabled_reason IS NULL")
+                .bind(group)
+                .bind(plugin)
+                .bind(reason)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         Ok(())
     }
 

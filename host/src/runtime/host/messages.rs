@@ -2,6 +2,21 @@ use super::*;
 use crate::runtime::bindings::kith::plugin::messages::{Host, Outgoing};
 use crate::runtime::bindings::wit;
 
+impl HostState {
+    /// Posts and direct messages per minute, counted with the buffer.
+    async fn within_message_quota(&mut self) -> HostResult<Result<(), WitError>> {
+        let since = self.ctx.now - 60_000;
+        let sent = self.ctx.store.messages_sent(&self.ctx.plugin, &self.ctx.group.id, since).await?;
+        let buffered = self.own_effects().iter().filter(|e| matches!(e, Effect::Post { .. } | Effect::Direct { .. })).count() as u32;
+        let quota = self.ctx.limits.messages_per_minute;
+        Ok(if sent + buffered >= quota {
+            Err(err(ErrorCode::QuotaExceeded, format!("more than {quota} messages in a minute")))
+        } else {
+            Ok(())
+        })
+    }
+}
+
 impl Host for HostState {
     async fn post(&mut self, message: Outgoing) -> HostResult<Result<String, WitError>> {
         if let Err(e) = self.require(Capability::PostMessages) {
@@ -11,6 +26,9 @@ impl Host for HostState {
             return Ok(Err(err(ErrorCode::Invalid, "a message needs text")));
         }
         if let Err(e) = check_len("message text", message.text.len(), MAX_TEXT) {
+            return Ok(Err(e));
+        }
+        if let Err(e) = self.within_message_quota().await? {
             return Ok(Err(e));
         }
         let id = self.new_id("msg");
@@ -28,6 +46,9 @@ impl Host for HostState {
             return Ok(Err(e));
         }
         if let Err(e) = check_len("message text", text.len(), MAX_TEXT) {
+            return Ok(Err(e));
+        }
+        if let Err(e) = self.within_message_quota().await? {
             return Ok(Err(e));
         }
         if let Err(e) = self

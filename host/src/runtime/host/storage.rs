@@ -22,6 +22,24 @@ impl Host for HostState {
         {
             return Ok(Err(e));
         }
+        // The quota counts what is stored, minus the value being replaced,
+        // plus what this invocation has buffered.
+        let (plugin, group) = (&self.ctx.plugin, &self.ctx.group.id);
+        let stored = self.ctx.store.storage_bytes(plugin, group).await?;
+        let replaced = self.ctx.store.storage_get(plugin, group, &key).await?.map_or(0, |v| v.len() as u64);
+        let buffered: u64 = self
+            .own_effects()
+            .iter()
+            .map(|e| match e {
+                Effect::StorageSet { key: k, value } if *k != key => value.len() as u64,
+                _ => 0,
+            })
+            .sum();
+        let total = stored.saturating_sub(replaced) + buffered + value.len() as u64;
+        if total > self.ctx.limits.storage_bytes {
+            let quota = self.ctx.limits.storage_bytes;
+            return Ok(Err(err(ErrorCode::QuotaExceeded, format!("storage would hold {total} bytes; the quota is {quota}"))));
+        }
         Ok(self.push(Effect::StorageSet { key, value }))
     }
 
