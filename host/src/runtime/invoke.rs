@@ -7,7 +7,7 @@ use wasmtime::Store as WasmStore;
 
 use super::bindings::wit;
 use super::convert::metadata_from_wit;
-use super::engine::{Loaded, Pre, Runtime, EPOCH_TICK};
+use super::engine::{Loaded, Pre, Runtime};
 use super::host::{HostState, InvocationContext};
 use crate::domain::*;
 
@@ -90,9 +90,19 @@ impl Runtime {
         store
             .set_fuel(limits.fuel)
             .expect("fuel is enabled on the engine");
-        store.epoch_deadline_trap();
-        store.set_epoch_deadline((limits.timeout_ms / EPOCH_TICK.as_millis() as u64).max(1));
+        // Every couple of ticks the plugin yields to the executor, so a plugin
+        // spinning until its deadline cannot hold a worker thread that other
+        // groups' events need; past the deadline it is interrupted.
         let started = Instant::now();
+        let budget = std::time::Duration::from_millis(limits.timeout_ms);
+        store.epoch_deadline_callback(move |_| {
+            if started.elapsed() >= budget {
+                Ok(wasmtime::UpdateDeadline::Interrupt)
+            } else {
+                Ok(wasmtime::UpdateDeadline::Yield(YIELD_TICKS))
+            }
+        });
+        store.set_epoch_deadline(YIELD_TICKS);
         let outcome = match &call {
             Call::Metadata => metadata(&loaded.pre, &mut store).await,
             Call::Event(event) => dispatch(&loaded.pre, &mut store, event).await,
@@ -121,6 +131,9 @@ impl Runtime {
         InvocationReport { handler, result, failure, peak_memory, effects, logs, fuel_used, duration }
     }
 }
+
+/// How many epoch ticks a plugin runs between yields.
+const YIELD_TICKS: u64 = 2;
 
 type Outcome = wasmtime::Result<Result<HandlerOutput, String>>;
 
