@@ -60,6 +60,8 @@ async fn hostile_behaviour_fails_its_scenarios_with_the_reason() {
     assert!(reason("memory").contains("memory"), "{}", reason("memory"));
     assert!(reason("recurse").contains("stack"), "{}", reason("recurse"));
     assert!(reason("flood").contains("stopped after 60 posts"), "the per-minute message quota: {}", reason("flood"));
+    assert!(reason("big").contains("memory"), "{}", reason("big"));
+    assert!(reason("stash").contains("storage refused after 17 values"), "{}", reason("stash"));
     // Whatever it wrote before being stopped was discarded: no other diff.
     for n in ["loop", "panic", "memory", "recurse"] {
         assert!(!reason(n).contains("members[victim]") && !reason(n).contains("storage[mark]"), "{n}: {}", reason(n));

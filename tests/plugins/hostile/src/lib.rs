@@ -79,6 +79,16 @@ impl Game for Hostile {
                 }
                 Ok(())
             }
+            "stash" => {
+                // Fills storage until the quota refuses.
+                let value = vec![7u8; 60 * 1024];
+                for i in 0..10_000u32 {
+                    if let Err(e) = storage::set(&format!("stash:{i}"), &value) {
+                        return Err(format!("storage refused after {i} values: {}", e.message));
+                    }
+                }
+                Ok(())
+            }
             "big" => {
                 let text = "x".repeat(100 << 20);
                 messages::post(&messages::Outgoing { text, mentions: vec![], reply_to: None }).map(|_| ()).map_err(|e| e.message)
