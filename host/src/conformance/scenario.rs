@@ -285,9 +285,12 @@ async fn set_up(kith: &Arc<Kith>, plugin: &str, given: &Given) -> anyhow::Result
     let err = |e: crate::dispatch::ServiceError| anyhow::anyhow!("given: {e}");
     let group = kith.create_group(spec_input(&given.group, parent.clone())).await.map_err(err)?.id;
     let now = kith.clock.now();
-    let mut tx = kith.store.begin().await?;
+    // Groups first: creating one takes its own transaction.
     for sibling in &given.siblings {
         kith.create_group(spec_input(sibling, parent.clone())).await.map_err(err)?;
+    }
+    let mut tx = kith.store.begin().await?;
+    for sibling in &given.siblings {
         for n in 0..sibling.member_count {
             let mut m = Member::new(&sibling.id, &format!("{}-member-{n}", sibling.id), "member");
             m.status = MemberStatus::Active;
