@@ -108,3 +108,30 @@ impl From<QueryRejection> for ApiError {
         ApiError::BadRequest(r.body_text())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every error code the API can send is in the OpenAPI document.
+    #[test]
+    fn every_code_is_documented() {
+        let doc: serde_json::Value = serde_json::from_str(include_str!("openapi.json")).unwrap();
+        let documented = &doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"];
+        let errors = [
+            ApiError::BadRequest(String::new()),
+            ApiError::Unauthorized(String::new()),
+            ApiError::Forbidden(String::new()),
+            ApiError::NotFound(String::new()),
+            ApiError::Conflict(String::new()),
+            ApiError::Unprocessable(String::new()),
+            ApiError::TooLarge(String::new()),
+            ApiError::UnsupportedMediaType(String::new()),
+            ApiError::Internal(anyhow::anyhow!("x")),
+        ];
+        for e in errors {
+            let code = e.status_and_code().1;
+            assert!(documented.as_array().unwrap().iter().any(|c| c == code), "{code} is not in openapi.json");
+        }
+    }
+}
