@@ -7,21 +7,31 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 bash scripts/build-plugins.sh
+bash scripts/build-lang-plugins.sh
 
 echo "== plugin unit tests (native)"
 (cd plugins/rust && PATH="/usr/bin:$PATH" CARGO_TARGET_DIR="$ROOT/plugins/rust/target" cargo test --locked --quiet)
 
-echo "== kith test: every bundled plugin against the conformance suite"
+echo "== kith test: every bundled plugin against the conformance suite, with its scenarios"
 cargo build --locked -p kith
 mkdir -p target/conformance
+# Compiled code is kept between runs: Python and JS components take a while.
+export KITH_CACHE_DIR="$ROOT/target/kith-cache"
 for wasm in target/plugins/*.wasm; do
     name="$(basename "$wasm" .wasm)"
-    args=(--junit "target/conformance/$name.xml")
-    if [[ -d "plugins/rust/$name/scenarios" ]]; then
-        args+=(--scenarios "plugins/rust/$name/scenarios")
+    scenarios="$(ls -d plugins/*/"$name"/scenarios 2>/dev/null | head -n 1)"
+    if [[ -z "$scenarios" ]]; then
+        echo "error: plugin $name ships no scenarios (plugins/<lang>/$name/scenarios)" >&2
+        exit 1
     fi
-    target/debug/kith test "$wasm" "${args[@]}"
+    target/debug/kith test "$wasm" --scenarios "$scenarios" --junit "target/conformance/$name.xml"
 done
+
+echo "== python plugin unit tests"
+python3 -m unittest discover -s plugins/python/daily-checkin-py
+
+echo "== API fuzzing against /openapi.json (schemathesis): no 5xx, responses as documented"
+bash scripts/fuzz-api.sh
 
 bash scripts/ensure-postgres.sh
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"

@@ -63,6 +63,9 @@ enum Command {
         memory_bytes: Option<u64>,
         #[arg(long)]
         timeout_ms: Option<u64>,
+        /// Keep compiled code here between runs (default: ~/.cache/kith).
+        #[arg(long, env = "KITH_CACHE_DIR")]
+        cache_dir: Option<PathBuf>,
     },
     /// Manage plugins on a running host.
     Plugin {
@@ -78,6 +81,9 @@ enum Command {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Generate load on a running host: groups, members, plugins, then
+    /// message events; prints events/s and latency percentiles.
+    Load(kith::loadgen::LoadArgs),
 }
 
 /// Where a running host is, and the token to call it with.
@@ -151,7 +157,7 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into()))
         .init();
     match cli.command {
-        Command::Test { file, scenarios, junit, seed, events, fuel, memory_bytes, timeout_ms } => {
+        Command::Test { file, scenarios, junit, seed, events, fuel, memory_bytes, timeout_ms, cache_dir } => {
             let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let defaults = kith::domain::Limits::default();
             let limits = kith::domain::Limits {
@@ -160,7 +166,8 @@ async fn main() -> anyhow::Result<()> {
                 timeout_ms: timeout_ms.unwrap_or(defaults.timeout_ms),
                 ..defaults
             };
-            let opts = kith::conformance::Options { seed, events, limits };
+            let cache_dir = cache_dir.or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kith")));
+            let opts = kith::conformance::Options { seed, events, limits, cache_dir };
             let report = kith::conformance::run(&wasm, scenarios.as_deref(), &opts).await?;
             println!("kith test {}", file.display());
             print!("{}", report.render());
@@ -283,6 +290,7 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Load(args) => kith::loadgen::main(args).await,
         Command::Group { command, remote } => {
             let client = Client::new(remote);
             match command {

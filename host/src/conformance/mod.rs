@@ -28,11 +28,14 @@ pub struct Options {
     pub events: usize,
     /// The budget the plugin must stay within.
     pub limits: Limits,
+    /// Where compiled code is kept between runs (large Python and
+    /// JavaScript components take seconds to compile).
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { seed: 1, events: 300, limits: Limits::default() }
+        Options { seed: 1, events: 300, limits: Limits::default(), cache_dir: None }
     }
 }
 
@@ -108,7 +111,7 @@ async fn test_host(runtime: &Arc<Runtime>) -> anyhow::Result<TestHost> {
 /// with failed checks.
 pub async fn run(wasm: &[u8], scenarios: Option<&Path>, opts: &Options) -> anyhow::Result<Report> {
     let mut checks = Checks { list: vec![], started: Instant::now() };
-    let runtime = Runtime::new(None)?;
+    let runtime = Runtime::new(opts.cache_dir.clone())?;
     let file = match runtime.read_plugin_file(wasm) {
         Ok(f) => f,
         Err(e) => {
