@@ -85,26 +85,42 @@ async fn a_failing_scenario_shows_a_diff() {
 }
 
 /// `kith plugin new` gives a skeleton that builds and passes `kith test`,
-/// for each world.
+/// for each world in Rust, and for one world in each other language (their
+/// toolchains, from scripts/build-lang-plugins.sh, are slow enough).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plugin_skeletons_build_and_conform() {
     use kith::domain::PluginKind;
+    use kith::scaffold::Lang;
+    let root = workspace_root();
+    let toolchain = |path: &str| {
+        let p = root.join(path);
+        assert!(p.exists(), "{}: missing; run bash scripts/build-lang-plugins.sh", p.display());
+        p
+    };
     let dir = tempfile::tempdir().unwrap();
-    for (name, kind) in [("new-gate", PluginKind::EntryGate), ("new-game", PluginKind::ActivityGame), ("new-flow", PluginKind::ConversionFlow)] {
-        let root = kith::scaffold::new_plugin(dir.path(), name, kind, kith::scaffold::Lang::Rust).unwrap();
-        let status = std::process::Command::new("bash")
-            .arg(root.join("build.sh"))
-            // Shares the compiled wasm std of the bundled plugins.
-            .env("CARGO_TARGET_DIR", workspace_root().join("plugins/rust/target"))
-            .status()
-            .expect("bash");
-        assert!(status.success(), "{name}: build.sh failed");
-        let wasm = std::fs::read(root.join(format!("{name}.wasm"))).unwrap();
-        let opts = Options { events: 80, ..Options::default() };
-        let report = conformance::run(&wasm, Some(&root.join("scenarios")), &opts).await.unwrap();
-        assert!(report.passed(), "{name}:\n{}", report.render());
+    // Shares the compiled wasm std of the bundled plugins.
+    let rust_env = || vec![("CARGO_TARGET_DIR", root.join("plugins/rust/target"))];
+    let rust_events = Options { events: 80, ..Options::default() };
+    let lang_events = Options { events: 40, cache_dir: None, ..Default::default() };
+    let skeletons = [
+        ("new-gate", PluginKind::EntryGate, Lang::Rust, rust_env(), &rust_events),
+        ("new-game", PluginKind::ActivityGame, Lang::Rust, rust_env(), &rust_events),
+        ("new-flow", PluginKind::ConversionFlow, Lang::Rust, rust_env(), &rust_events),
+        ("new-gate-c", PluginKind::EntryGate, Lang::C, vec![], &lang_events),
+        ("new-flow-js", PluginKind::ConversionFlow, Lang::Js, vec![("KITH_JS_MODULES", toolchain("plugins/js/node_modules"))], &lang_events),
+        ("new-game-py", PluginKind::ActivityGame, Lang::Python, vec![("KITH_PY", toolchain("target/toolchains/py"))], &lang_events),
+    ];
+    for (name, kind, lang, env, opts) in skeletons {
+        let plugin = kith::scaffold::new_plugin(dir.path(), name, kind, lang).unwrap();
+        let status = std::process::Command::new("bash").arg(plugin.join("build.sh")).envs(env).status().expect("bash");
+        assert!(status.success(), "{name} ({lang:?}): build.sh failed");
+        let wasm = std::fs::read(plugin.join(format!("{name}.wasm"))).unwrap();
+        let report = conformance::run(&wasm, Some(&plugin.join("scenarios")), opts).await.unwrap();
+        assert!(report.passed(), "{name} ({lang:?}):\n{}", report.render());
         assert_eq!(check(&report, "world").detail, format!("{kind} (kith:plugin@0.1.0)"));
+        assert!(check(&report, "scenario hello.yaml").passed, "{name} ({lang:?}) runs its scenario");
     }
-    assert!(kith::scaffold::new_plugin(dir.path(), "new-gate", PluginKind::EntryGate, kith::scaffold::Lang::Rust).is_err(), "no overwrite");
-    assert!(kith::scaffold::new_plugin(dir.path(), "Bad Name", PluginKind::EntryGate, kith::scaffold::Lang::Rust).is_err());
+    assert!(kith::scaffold::new_plugin(dir.path(), "new-gate", PluginKind::EntryGate, Lang::Rust).is_err(), "no overwrite");
+    assert!(kith::scaffold::new_plugin(dir.path(), "Bad Name", PluginKind::EntryGate, Lang::Rust).is_err());
+    assert!("cobol".parse::<Lang>().is_err());
 }
