@@ -360,17 +360,7 @@ mod tests {
     }
 }
 
-/// Unix ms of the next `hour`:00 in the group's local time, strictly after `now`.
-pub fn next_local_hour(now: i64, utc_offset_minutes: i32, hour: u8) -> i64 {
-    const DAY: i64 = 86_400_000;
-    let offset = i64::from(utc_offset_minutes) * 60_000;
-    let local = now + offset;
-    let mut at = local.div_euclid(DAY) * DAY + i64::from(hour) * 3_600_000;
-    if at <= local {
-        at += DAY;
-    }
-    at - offset
-}
+pub use kith_plugin_util::next_local_hour;
 
 pub fn reminder_message(cfg: &Config) -> String {
     let command = cfg.commands.first().map(String::as_str).unwrap_or("/checkin");

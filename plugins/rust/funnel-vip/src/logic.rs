@@ -242,16 +242,7 @@ pub fn reminder(cfg: &Config, name: &str) -> String {
     cfg.reminder_text.replace("{name}", name)
 }
 
-/// Unix ms of the next `hour`:00 in the group's local time, strictly after `now`.
-pub fn next_local_hour(now: i64, utc_offset_minutes: i32, hour: u8) -> i64 {
-    let offset = i64::from(utc_offset_minutes) * 60_000;
-    let local = now + offset;
-    let mut at = local.div_euclid(DAY_MS) * DAY_MS + i64::from(hour) * 3_600_000;
-    if at <= local {
-        at += DAY_MS;
-    }
-    at - offset
-}
+pub use kith_plugin_util::next_local_hour;
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-pub const MINUTE_MS: i64 = 60_000;
 pub const HOUR_MS: i64 = 3_600_000;
 pub const DAY_MS: i64 = 86_400_000;
 pub const CLOSE: &str = "close";
@@ -86,16 +85,7 @@ pub fn config_schema() -> String {
     ])
 }
 
-/// Unix ms of the next local `hour`:00, strictly after `after`.
-pub fn next_local_hour(after: i64, offset_minutes: i32, hour: u8) -> i64 {
-    let offset = i64::from(offset_minutes) * MINUTE_MS;
-    let local = after + offset;
-    let mut at = local.div_euclid(DAY_MS) * DAY_MS + i64::from(hour) * HOUR_MS;
-    if at <= local {
-        at += DAY_MS;
-    }
-    at - offset
-}
+pub use kith_plugin_util::next_local_hour;
 
 /// The first close after enabling: the next local `hour`:00, then the rest
 /// of a period's days, so the first period is never much shorter than the
@@ -248,6 +238,7 @@ pub fn standings_message(ranked: &[Row], names: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
+    const MINUTE_MS: i64 = 60_000;
     use super::*;
 
     /// 2026-03-01 00:30 in Shanghai (UTC+8), a Sunday.

@@ -33,6 +33,19 @@ impl SplitMix64 {
     }
 }
 
+/// Unix ms of the next `hour`:00 in a group's local time (its UTC offset
+/// in minutes), strictly after `now`: when daily timers should fire.
+pub fn next_local_hour(now: i64, utc_offset_minutes: i32, hour: u8) -> i64 {
+    const DAY_MS: i64 = 86_400_000;
+    let offset = i64::from(utc_offset_minutes) * 60_000;
+    let local = now + offset;
+    let mut at = local.div_euclid(DAY_MS) * DAY_MS + i64::from(hour) * 3_600_000;
+    if at <= local {
+        at += DAY_MS;
+    }
+    at - offset
+}
+
 /// Parses the operator's config, letting `#[serde(default)]` on `T` fill in
 /// missing keys.
 ///

@@ -147,16 +147,7 @@ pub fn removal_reason(silent_ms: i64) -> String {
     format!("silent for {} days", silent_ms.max(0) / DAY_MS)
 }
 
-/// Unix ms of the next `hour`:00 in the group's local time, strictly after `now`.
-pub fn next_local_hour(now: i64, utc_offset_minutes: i32, hour: u8) -> i64 {
-    let offset = i64::from(utc_offset_minutes) * 60_000;
-    let local = now + offset;
-    let mut at = local.div_euclid(DAY_MS) * DAY_MS + i64::from(hour) * 3_600_000;
-    if at <= local {
-        at += DAY_MS;
-    }
-    at - offset
-}
+pub use kith_plugin_util::next_local_hour;
 
 #[cfg(test)]
 mod tests {
