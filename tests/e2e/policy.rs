@@ -75,3 +75,19 @@ on_both_databases!(quotas_refuse_what_is_over, |db| async move {
     assert_eq!(member(&s, "g", "d").await["points"], 0);
     s.assert_ledger_balances("g").await;
 });
+
+on_both_databases!(calls_outside_the_grant_are_denied_and_logged, |db| async move {
+    let Some(s) = TestServer::start(db).await else { return };
+    group_with(&s, "g", &[]).await;
+    s.install("daily-checkin").await;
+    // Granted everything it declares but award-points.
+    let grant = json!({"capabilities": ["read-members", "post-messages", "storage", "timers"]});
+    s.ok("PUT", "/v1/groups/g/plugins/daily-checkin", Some(grant)).await;
+    say(&s, "g", "c1", "amy", "/checkin", 1_790_000_000_000).await;
+    assert_eq!(member(&s, "g", "amy").await["points"], 0);
+    let log = s.ok("GET", "/v1/groups/g/invocations?plugin=daily-checkin&limit=1", None).await;
+    let inv = &log["invocations"][0];
+    assert!(inv["error"].as_str().unwrap().contains("denied"), "{inv}");
+    assert!(inv["logs"].to_string().contains("capability award-points is not granted"), "{inv}");
+    assert!(s.outbox("g").await.iter().all(|a| a["plugin"] != "daily-checkin"), "nothing was posted");
+});
