@@ -11,6 +11,7 @@ pub mod conformance;
 pub mod dispatch;
 pub mod domain;
 pub mod http;
+pub mod loadgen;
 pub mod runtime;
 pub mod scaffold;
 pub mod store;

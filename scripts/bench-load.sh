@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Load benchmarks of a real kith server on loopback (see docs/benchmarks.md).
+#
+#   bash scripts/bench-load.sh [sqlite|postgres]   throughput at full speed, then p99 at half that rate
+#   bash scripts/bench-load.sh scaling [sqlite|postgres]
+#                                                  events/s vs plugins per group, groups, connections
+#   bash scripts/bench-load.sh rss                 server RSS with 1000 groups x 5 plugins
+#   bash scripts/bench-load.sh restart             time to ready on a restart with 20 plugins
+#
+# Builds the release binary once, starts `target/release/kith serve` on a
+# free loopback port with a temp data dir (and, for postgres, a fresh
+# database created with psql -h 127.0.0.1 -U postgres), runs `kith load`,
+# prints the results and stops the server. Knobs (environment): LOAD_GROUPS,
+# MEMBERS, EVENTS, CONCURRENCY, PLUGINS, NO_BUILD=1.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+KITH="$ROOT/target/release/kith"
+MODE="${1:-sqlite}"
+GROUPS_N="${LOAD_GROUPS:-100}"
+MEMBERS="${MEMBERS:-20}"
+EVENTS="${EVENTS:-20000}"
+CONCURRENCY="${CONCURRENCY:-32}"
+PLUGINS="${PLUGINS:-daily-checkin,referral-fission,ad-filter}"
+
+if [[ "${NO_BUILD:-}" != 1 ]]; then
+    cargo build --release -p kith
+fi
+if [[ ! -f target/plugins/daily-checkin.wasm ]]; then
+    bash scripts/build-plugins.sh
+fi
+
+WORK="$(mktemp -d)"
+SERVER_PID=""
+PGDB=""
+cleanup() {
+    stop_server
+    if [[ -n "$PGDB" ]]; then
+        psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $PGDB" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_server DB [extra serve args…]: starts kith on a fresh port (the data
+# dir $WORK/data is kept across calls, so a second start is a restart) and
+# waits for its "listening" line. Sets PORT, URL, SERVER_PID, READY_MS.
+start_server() {
+    local db="$1"
+    shift
+    PORT="$(free_port)"
+    URL="http://127.0.0.1:$PORT"
+    local dbargs=()
+    if [[ "$db" == postgres ]]; then
+        if [[ -z "$PGDB" ]]; then
+            PGDB="kith_bench_$$_$RANDOM"
+            psql -h 127.0.0.1 -U postgres -q -c "CREATE DATABASE $PGDB" >/dev/null
+        fi
+        dbargs=(--database "postgres://postgres@127.0.0.1:5432/$PGDB")
+    fi
+    : >"$WORK/server.log"
+    local t0 t1
+    t0=$(date +%s%N)
+    RUST_LOG="${RUST_LOG:-warn}" "$KITH" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" \
+        "${dbargs[@]}" "$@" >"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 6000); do
+        if grep -q "listening" "$WORK/server.log"; then
+            t1=$(date +%s%N)
+            READY_MS=$(((t1 - t0) / 1000000))
+            return 0
+        fi
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            cat "$WORK/server.log" >&2
+            echo "error: the server exited" >&2
+            exit 1
+        fi
+        sleep 0.01
+    done
+    echo "error: the server did not get ready in 60 s" >&2
+    exit 1
+}
+
+stop_server() {
+    if [[ -n "$SERVER_PID" ]]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=""
+    fi
+}
+
+load() {
+    "$KITH" load --server "$URL" "$@"
+}
+
+field() { # field NAME < load output
+    grep '^RESULT' | grep -o "$1=[0-9.]*" | head -1 | cut -d= -f2
+}
+
+machine() {
+    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -m | awk '/Mem:/{print $2}') MiB RAM; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+throughput() {
+    local db="$1"
+    machine
+    start_server "$db"
+    echo "== $db: full speed (groups $GROUPS_N x members $MEMBERS, plugins $PLUGINS, $CONCURRENCY connections, $EVENTS events)"
+    local out eps half paced_events
+    out="$(load --groups "$GROUPS_N" --members "$MEMBERS" --events "$EVENTS" --concurrency "$CONCURRENCY" --plugins "$PLUGINS")"
+    echo "$out"
+    eps="$(echo "$out" | field events_per_sec)"
+    half=$((${eps%.*} / 2))
+    ((half > 0)) || half=1
+    # About 10 s of paced events (at least 2000).
+    paced_events=$((half * 10))
+    ((paced_events >= 2000)) || paced_events=2000
+    echo "== $db: paced at half the max rate ($half events/s, $paced_events events)"
+    load --groups "$GROUPS_N" --members "$MEMBERS" --events "$paced_events" --concurrency "$CONCURRENCY" \
+        --plugins "$PLUGINS" --rate "$half" --skip-setup
+    echo "server RSS after the runs: $(ps -o rss= -p "$SERVER_PID") KiB"
+    stop_server
+}
+
+scaling() {
+    local db="$1" n="${EVENTS_SCALING:-5000}" out
+    machine
+    start_server "$db"
+    echo "== $db: plugins per group (100 groups x 20 members, 32 connections, $n events)"
+    local p1="daily-checkin" p3="daily-checkin,referral-fission,ad-filter"
+    local p5="daily-checkin,referral-fission,ad-filter,points-levels,welcome-ritual"
+    local p0="" i=0
+    for plugins in NONE "$p1" "$p3" "$p5"; do
+        i=$((i + 1))
+        if [[ "$plugins" == NONE ]]; then p0=""; else p0="$plugins"; fi
+        out="$(load --group-prefix "p$i" --groups 100 --members 20 --events "$n" --concurrency 32 --plugins "$p0")"
+        echo "plugins=[${p0}] $(echo "$out" | grep RESULT)"
+    done
+    echo "== $db: groups (3 plugins, 20 members, 32 connections, $n events)"
+    for g in 1 10 100 1000; do
+        out="$(load --group-prefix "g$g" --groups "$g" --members 20 --events "$n" --concurrency 32 --plugins "$p3")"
+        echo "groups=$g $(echo "$out" | grep RESULT)"
+    done
+    echo "== $db: connections (100 groups x 20 members, 3 plugins, $n events)"
+    load --group-prefix c --groups 100 --members 20 --events 1 --concurrency 32 --plugins "$p3" >/dev/null
+    for c in 1 4 16 32 64 128; do
+        out="$(load --group-prefix c --groups 100 --members 20 --events "$n" --concurrency "$c" --plugins "$p3" --skip-setup)"
+        echo "connections=$c $(echo "$out" | grep RESULT)"
+    done
+    stop_server
+}
+
+rss() {
+    machine
+    start_server sqlite
+    echo "RSS at start: $(ps -o rss= -p "$SERVER_PID") KiB"
+    local plugins="ad-filter,daily-checkin,referral-fission,points-levels,welcome-ritual"
+    # 1000 groups x 5 plugins; then events reaching every group, so every
+    # plugin has been instantiated and every group's state touched.
+    load --groups 1000 --members 5 --events 10000 --concurrency 32 --plugins "$plugins"
+    echo "RSS with 1000 groups x 5 plugins, after 10000 events: $(ps -o rss= -p "$SERVER_PID") KiB"
+    stop_server
+}
+
+restart() {
+    machine
+    # First start: install the bundled plugins, then test plugins up to 20.
+    start_server sqlite --install target/plugins
+    local n
+    for f in target/test-plugins/*.wasm; do
+        n="$(curl -s "$URL/v1/plugins" | python3 -c 'import json,sys; v=json.load(sys.stdin); print(len(v["plugins"] if isinstance(v,dict) else v))')"
+        ((n >= 20)) && break
+        curl -s -o /dev/null -w "install $(basename "$f"): %{http_code}\n" -H 'content-type: application/wasm' \
+            --data-binary "@$f" "$URL/v1/plugins"
+    done
+    n="$(curl -s "$URL/v1/plugins" | python3 -c 'import json,sys; v=json.load(sys.stdin); print(len(v["plugins"] if isinstance(v,dict) else v))')"
+    echo "installed plugins: $n; first start (installing, compiling): ${READY_MS} ms"
+    stop_server
+    echo "compiled cache: $(ls "$WORK/data/cache" | wc -l) files, $(du -sh "$WORK/data/cache" | cut -f1)"
+    for i in 1 2 3; do
+        start_server sqlite
+        echo "restart $i: ready (\"listening\" line) after ${READY_MS} ms, RSS $(ps -o rss= -p "$SERVER_PID") KiB"
+        stop_server
+    done
+}
+
+case "$MODE" in
+    sqlite | postgres) throughput "$MODE" ;;
+    scaling) scaling "${2:-sqlite}" ;;
+    rss) rss ;;
+    restart) restart ;;
+    *)
+        echo "usage: $0 [sqlite|postgres|scaling [sqlite|postgres]|rss|restart]" >&2
+        exit 2
+        ;;
+esac
