@@ -38,4 +38,13 @@ export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres
 export KITH_REQUIRE_POSTGRES=1
 
 echo "== host tests (SQLite and Postgres: $DATABASE_URL)"
-cargo test --workspace --locked --no-fail-fast
+mkdir -p target
+set +e
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee target/cargo-test.log
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole run: cargo prints a line per test binary.
+passed=$(grep -oE '^test result: [A-Za-z]+\. [0-9]+ passed' target/cargo-test.log | awk '{s += $4} END {print s + 0}')
+failed=$(grep -oE '^test result: .*; [0-9]+ failed' target/cargo-test.log | grep -oE '[0-9]+ failed' | awk '{s += $1} END {print s + 0}')
+echo "tests: $passed passed, $failed failed"
+exit "$status"
