@@ -78,6 +78,10 @@ pub struct MemberFilter {
     pub limit: u32,
 }
 
+/// An account's balance: the same query inside and outside a transaction.
+const BALANCE_SQL: &str = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger_entries \
+     WHERE group_id = $1 AND account = $2 AND asset = $3";
+
 /// The most rows a list returns, whatever is asked.
 pub const MAX_LIST: u32 = 1000;
 

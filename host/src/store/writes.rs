@@ -338,10 +338,7 @@ impl<'c> Tx<'c> {
     }
 
     pub async fn balance(&mut self, group: &str, account: &str, asset: Asset) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger_entries \
-             WHERE group_id = $1 AND account = $2 AND asset = $3",
-        )
+        Ok(sqlx::query_scalar(BALANCE_SQL)
         .bind(group)
         .bind(account)
         .bind(asset.as_str())

@@ -43,7 +43,8 @@ pub struct HostState {
     pub limits: Limiter,
     /// WASI for components that import it (Python, JavaScript, C): no
     /// files, network or environment; clocks and randomness from the event.
-    pub wasi: wasmtime_wasi::WasiCtx,
+    /// Built on first use: most plugins import no WASI.
+    pub wasi: Option<wasmtime_wasi::WasiCtx>,
     pub table: wasmtime::component::ResourceTable,
     /// Deterministic ids for what the plugin creates (messages, transfers).
     next_id: u32,
@@ -54,14 +55,13 @@ pub type HostResult<T> = wasmtime::Result<T>;
 impl HostState {
     pub fn new(ctx: InvocationContext, earlier: Vec<Effect>) -> Self {
         let limits = Limiter::new(ctx.limits.memory_bytes);
-        let wasi = wasi::sandboxed(ctx.now, ctx.seed);
         HostState {
             own_from: earlier.len(),
             effects: earlier,
             ctx,
             logs: vec![],
             limits,
-            wasi,
+            wasi: None,
             table: wasmtime::component::ResourceTable::new(),
             next_id: 0,
         }

@@ -49,6 +49,8 @@ pub fn sandboxed(now_ms: i64, seed: u64) -> WasiCtx {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        let (now, seed) = (self.ctx.now, self.ctx.seed);
+        let ctx = self.wasi.get_or_insert_with(|| sandboxed(now, seed));
+        WasiCtxView { ctx, table: &mut self.table }
     }
 }
