@@ -6,6 +6,8 @@
 #                                                  events/s vs plugins per group, groups, connections
 #   bash scripts/bench-load.sh rss                 server RSS with 1000 groups x 5 plugins
 #   bash scripts/bench-load.sh restart             time to ready on a restart with 20 plugins
+#   bash scripts/bench-load.sh hostile [sqlite|postgres]
+#                                                  other groups' latency while hostile plugins spin
 #
 # Builds the release binary once, starts `target/release/kith serve` on a
 # free loopback port with a temp data dir (and, for postgres, a fresh
@@ -189,13 +191,49 @@ restart() {
     done
 }
 
+# Paced load on normal groups, first alone, then while HOSTILE_GROUPS other
+# groups run the hostile test plugin's infinite loop back to back (each
+# invocation stopped at its 1 s budget; auto-disable switched off so it keeps
+# spinning). Shows what a misbehaving plugin costs everyone else.
+hostile() {
+    local db="$1" rate="${RATE:-200}" hg="${HOSTILE_GROUPS:-1}" secs="${SECONDS_PER_RUN:-15}"
+    local n=$((rate * secs)) i
+    machine
+    start_server "$db"
+    [[ -f target/test-plugins/hostile.wasm ]] || bash scripts/build-plugins.sh
+    load --groups "$GROUPS_N" --members "$MEMBERS" --events 0 --plugins "$PLUGINS" >/dev/null
+    load --group-prefix hostile --groups "$hg" --members 2 --events 0 --plugins hostile \
+        --plugin-dir target/test-plugins >/dev/null
+    for i in $(seq 0 $((hg - 1))); do
+        curl -sf -o /dev/null -X PUT -H 'content-type: application/json' \
+            -d '{"config": {}, "policy": {"disable_after": null}}' "$URL/v1/groups/hostile-$i/plugins/hostile"
+    done
+    echo "== $db: $GROUPS_N groups, plugins $PLUGINS, paced at $rate events/s, $n events: undisturbed"
+    load --groups "$GROUPS_N" --members "$MEMBERS" --events "$n" --concurrency "$CONCURRENCY" \
+        --plugins "$PLUGINS" --rate "$rate" --skip-setup
+    echo "== the same, while $hg hostile group(s) send \"loop\" back to back"
+    load --group-prefix hostile --groups "$hg" --members 2 --events $((hg * (secs + 4))) --concurrency "$hg" \
+        --plugins hostile --skip-setup --text loop >"$WORK/hostile.out" &
+    local hostile_pid=$!
+    sleep 2
+    load --groups "$GROUPS_N" --members "$MEMBERS" --events "$n" --concurrency "$CONCURRENCY" \
+        --plugins "$PLUGINS" --rate "$rate" --skip-setup
+    wait "$hostile_pid"
+    echo "-- the hostile groups' own events (each one a plugin stopped at its budget):"
+    cat "$WORK/hostile.out"
+    curl -s "$URL/v1/groups/hostile-0/invocations?limit=1" | head -c 400
+    echo
+    stop_server
+}
+
 case "$MODE" in
     sqlite | postgres) throughput "$MODE" ;;
     scaling) scaling "${2:-sqlite}" ;;
     rss) rss ;;
     restart) restart ;;
+    hostile) hostile "${2:-sqlite}" ;;
     *)
-        echo "usage: $0 [sqlite|postgres|scaling [sqlite|postgres]|rss|restart]" >&2
+        echo "usage: $0 [sqlite|postgres|scaling [sqlite|postgres]|rss|restart|hostile [sqlite|postgres]]" >&2
         exit 2
         ;;
 esac

@@ -33,6 +33,8 @@ pub struct Options {
     pub group_prefix: String,
     /// One event in `checkin_every` is a check-in, the rest plain text.
     pub checkin_every: usize,
+    /// Every event says this text (no check-ins), e.g. a hostile plugin's command.
+    pub text: Option<String>,
     pub skip_setup: bool,
 }
 
@@ -221,7 +223,9 @@ fn event(opts: &Options, run: &str, i: usize) -> Value {
     // A hash, not `i % n`: with round-robin over groups a modulus would
     // give the check-ins of a group to the same few members.
     let mix = mix64(i as u64);
-    let text = if mix % opts.checkin_every.max(1) as u64 == 0 {
+    let text = if let Some(fixed) = &opts.text {
+        fixed.clone()
+    } else if mix % opts.checkin_every.max(1) as u64 == 0 {
         if (mix >> 32) % 2 == 0 { "/checkin".to_string() } else { "签到".to_string() }
     } else {
         format!("hello from {} #{i}, nice photos today", member_id(m))
@@ -333,6 +337,7 @@ mod tests {
             rate: None,
             group_prefix: "load".into(),
             checkin_every: 4,
+            text: None,
             skip_setup: true,
         }
     }
@@ -358,6 +363,8 @@ mod tests {
         let mut ids: Vec<&str> = evs.iter().map(|e| e["id"].as_str().unwrap()).collect();
         ids.dedup();
         assert_eq!(ids.len(), 6);
+        let fixed = Options { text: Some("loop".into()), ..o };
+        assert!((0..100).all(|i| event(&fixed, "r", i)["text"] == "loop"));
     }
 
     #[test]
@@ -411,6 +418,9 @@ pub struct LoadArgs {
     /// One event in this many is a check-in; the others are plain text.
     #[arg(long, default_value_t = 4)]
     pub checkin_every: usize,
+    /// Send this text in every event instead (e.g. `loop` to a hostile test plugin).
+    #[arg(long)]
+    pub text: Option<String>,
     /// Do not create groups, members and enablements (an earlier run did).
     #[arg(long)]
     pub skip_setup: bool,
@@ -437,6 +447,7 @@ pub async fn main(args: LoadArgs) -> anyhow::Result<()> {
         rate: args.rate,
         group_prefix: args.group_prefix,
         checkin_every: args.checkin_every,
+        text: args.text,
         skip_setup: args.skip_setup,
     };
     let report = run(&opts).await?;

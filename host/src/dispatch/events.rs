@@ -60,12 +60,16 @@ pub struct EventOutcome {
 
 /// The work of one event, built up before it is committed.
 struct Batch {
+    /// The event's view of the store (reads once per event).
+    store: crate::store::Store,
     group: Group,
     event_id: String,
     now: Millis,
     /// Every effect in order, with the plugin that made it (None: the host).
     effects: Vec<(Option<String>, Effect)>,
     invocations: Vec<Invocation>,
+    /// Plugins whose last invocation failed: a success resets their count.
+    failing: Vec<String>,
     outcome: EventOutcome,
 }
 
@@ -110,23 +114,22 @@ impl Kith {
         if event.id.trim().is_empty() || event.id.len() > 200 {
             return Err(ServiceError::Invalid("event id must be 1-200 bytes".into()));
         }
-        if let Some(done) = self.duplicate(&event.id).await? {
-            return Ok(done);
-        }
         let lock = self.group_lock(&event.group);
         let _guard = lock.lock().await;
-        // Another request with this id may have finished while we waited.
+        // Checked under the lock: a retry waits for the first attempt.
         if let Some(done) = self.duplicate(&event.id).await? {
             return Ok(done);
         }
         let group = self.store.get_group(&event.group).await?;
         let now = event.at.unwrap_or_else(|| self.clock.now());
         let mut batch = Batch {
+            store: self.store.for_event(),
             group,
             event_id: event.id.clone(),
             now,
             effects: vec![],
             invocations: vec![],
+            failing: vec![],
             outcome: EventOutcome {
                 event_id: event.id.clone(),
                 duplicate: false,
@@ -144,8 +147,8 @@ impl Kith {
             Mode::Enabled(_) => "enabled",
         };
         // Plugins the host switched off (too many failures) no longer run.
-        let mut enablements = self.store.enablements(&batch.group.id).await?;
-        enablements.retain(|e| e.disabled_reason.is_none());
+        let enablements = self.store.active_enablements(&batch.group.id).await?;
+        batch.failing = enablements.iter().filter(|e| e.consecutive_failures > 0).map(|e| e.plugin.clone()).collect();
         self.run_event(&mut batch, &enablements, &event, mode)
             .await?;
         self.dispatch_membership_changes(&mut batch, &enablements)
@@ -223,7 +226,7 @@ impl Kith {
                     reason,
                 },
             ) => {
-                let stored = self.store.get_member(&gid, &member).await?;
+                let stored = b.store.get_member(&gid, &member).await?;
                 match b.member(stored, &member) {
                     Some(m) if m.status == MemberStatus::Pending => {}
                     _ => {
@@ -232,7 +235,7 @@ impl Kith {
                         )))
                     }
                 }
-                let request = self.store.pending_join_request(&gid, &member).await?;
+                let request = b.store.pending_join_request(&gid, &member).await?;
                 b.host(if approve {
                     Effect::Approve {
                         member: member.clone(),
@@ -287,7 +290,7 @@ impl Kith {
                     sent_at: b.now,
                     deleted: false,
                 };
-                if self.store.get_message(&gid, &message.id).await?.is_some() {
+                if b.store.get_message(&gid, &message.id).await?.is_some() {
                     return Err(ServiceError::Conflict(format!(
                         "message {:?} already exists in group {gid:?}",
                         message.id
@@ -361,7 +364,7 @@ impl Kith {
                         "payment amount must be positive, got {amount}"
                     )));
                 }
-                if self.store.get_member(&gid, member).await?.is_none() {
+                if b.store.get_member(&gid, member).await?.is_none() {
                     return Err(ServiceError::Unprocessable(format!(
                         "no member {member:?} in group {gid:?}; send a join request first"
                     )));
@@ -436,7 +439,7 @@ impl Kith {
                 self.decide(b, request, decision, decider).await?;
             }
             (EventBody::MemberLeft { member }, _) => {
-                let stored = self.store.get_member(&gid, member).await?;
+                let stored = b.store.get_member(&gid, member).await?;
                 match b.member(stored, member) {
                     Some(m) if m.status == MemberStatus::Active => b.host(Effect::Leave {
                         member: member.clone(),
@@ -455,7 +458,7 @@ impl Kith {
     /// A member who speaks or reacts is in the group on the platform: one the
     /// host did not know yet is registered as an active member.
     async fn present_member(&self, b: &mut Batch, id: &str) -> Result<Member> {
-        let stored = self.store.get_member(&b.group.id, id).await?;
+        let stored = b.store.get_member(&b.group.id, id).await?;
         if let Some(m) = b.member(stored, id) {
             return Ok(m);
         }
@@ -477,9 +480,9 @@ impl Kith {
     ) -> Result<()> {
         let effects = b.plain_effects();
         let gid = &b.group.id;
-        let in_wallet = self.store.balance(gid, wallet, Asset::Money).await?
+        let in_wallet = b.store.balance(gid, wallet, Asset::Money).await?
             + balance_delta(wallet, Asset::Money, &effects);
-        let in_group = self.store.balance(gid, "group", Asset::Money).await?
+        let in_group = b.store.balance(gid, "group", Asset::Money).await?
             + balance_delta("group", Asset::Money, &effects);
         let from_wallet = amount.min(in_wallet.max(0));
         let from_group = (amount - from_wallet).min(in_group.max(0));
@@ -513,7 +516,7 @@ impl Kith {
     ) -> Result<()> {
         let gid = b.group.id.clone();
         super::groups::validate_member_id(&input.member)?;
-        let stored = self.store.get_member(&gid, &input.member).await?;
+        let stored = b.store.get_member(&gid, &input.member).await?;
         if let Some(m) = &stored {
             if m.status == MemberStatus::Active {
                 let role_change = matches!(mode, Mode::OperatorAdd(r) if r != m.role);
@@ -534,7 +537,7 @@ impl Kith {
                 return Ok(());
             }
             if m.status == MemberStatus::Pending {
-                if let Some(r) = self.store.pending_join_request(&gid, &m.id).await? {
+                if let Some(r) = b.store.pending_join_request(&gid, &m.id).await? {
                     b.outcome.join = Some(JoinOutcome {
                         request_id: r.id,
                         member: m.id.clone(),
@@ -646,7 +649,7 @@ impl Kith {
     ) -> Result<()> {
         let mut decision = decision;
         if let Decision::Admit { .. } = decision {
-            let counts = self.store.counts(&b.group.id).await?;
+            let counts = b.store.counts(&b.group.id).await?;
             if counts.active >= b.group.capacity {
                 decision = Decision::Reject {
                     reason: format!("the group is full ({} members)", b.group.capacity),
@@ -654,7 +657,7 @@ impl Kith {
             }
         }
         if let Decision::Redirect { group, .. } = &decision {
-            if group == &b.group.id || self.store.get_group(group).await.is_err() {
+            if group == &b.group.id || b.store.get_group(group).await.is_err() {
                 decision = Decision::Reject {
                     reason: format!("redirect to unknown group {group:?}"),
                 };
@@ -718,7 +721,7 @@ impl Kith {
                     Effect::Leave { member } | Effect::Remove { member, .. } => (member, false),
                     _ => continue,
                 };
-                let stored = self.store.get_member(&b.group.id, id).await?;
+                let stored = b.store.get_member(&b.group.id, id).await?;
                 let Some(member) = b.member(stored, id) else {
                     continue;
                 };
@@ -761,7 +764,7 @@ impl Kith {
                 continue;
             }
             let ctx = InvocationContext {
-                store: self.store.clone(),
+                store: b.store.clone(),
                 group: b.group.clone(),
                 plugin: e.plugin.clone(),
                 event_id: b.event_id.clone(),
@@ -843,10 +846,12 @@ impl Kith {
             self.apply(&mut tx, &b.group.id, plugin.as_deref(), effect, b.now)
                 .await?;
         }
+        tx.insert_invocations(&b.invocations).await?;
         for inv in &b.invocations {
-            tx.insert_invocation(inv).await?;
-            tx.record_outcome(&inv.group, &inv.plugin, inv.error.as_deref())
-                .await?;
+            if inv.error.is_some() || b.failing.contains(&inv.plugin) {
+                tx.record_outcome(&inv.group, &inv.plugin, inv.error.as_deref())
+                    .await?;
+            }
         }
         tx.commit().await?;
         Ok(b.outcome)

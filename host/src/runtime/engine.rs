@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::bindings::{flow::ConversionFlowPre, game::ActivityGamePre, EntryGate, EntryGatePre};
 use super::host::HostState;
@@ -16,6 +16,21 @@ pub const WIT_VERSION: &str = "0.1.0";
 
 /// How often the epoch ticks: the granularity of invocation deadlines.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Linear memories kept ready by the pooling allocator: the most plugin
+/// instances alive at once (a component usually has one memory). Each slot
+/// reserves 4 GiB of address space (not of RAM), so 512 slots are 2 TiB of
+/// the 128 TiB a process has.
+const POOL_MEMORIES: u32 = 512;
+/// Tables and core instances per memory slot: a component built by
+/// wit-component has a few small shim modules beside the plugin's own.
+const POOL_TABLES_PER_MEMORY: u32 = 4;
+const POOL_CORE_INSTANCES_PER_MEMORY: u32 = 64;
+/// The largest table a plugin may start with (CPython's is about 10k).
+const MAX_TABLE_ELEMENTS: usize = 100_000;
+/// Pages of a linear memory kept mapped between instances (zeroed with
+/// memset instead of faulted in again): a Rust plugin's first megabyte.
+const KEEP_RESIDENT: usize = 1 << 20;
 
 /// A component ready to instantiate, for the world it targets.
 #[derive(Clone)]
@@ -30,6 +45,8 @@ pub struct Loaded {
     pub sha256: String,
     pub kind: PluginKind,
     pub pre: Pre,
+    /// Pool slots one instance takes (see `Runtime::slots`).
+    pub(super) slots: u32,
 }
 
 /// A plugin file as uploaded, turned into a component.
@@ -45,6 +62,9 @@ pub struct Runtime {
     linker: Linker<HostState>,
     cache_dir: Option<PathBuf>,
     loaded: RwLock<HashMap<String, Loaded>>,
+    /// Free memory slots of the instance pool. An invocation waits for the
+    /// slots its component needs instead of failing when the pool is full.
+    pub(super) slots: tokio::sync::Semaphore,
 }
 
 impl Runtime {
@@ -61,6 +81,19 @@ impl Runtime {
         // Plugins are small and short-lived: bound their stacks so deep
         // recursion traps quickly instead of eating the host's memory.
         config.max_wasm_stack(1 << 20);
+        // A fresh instance per invocation: the pooling allocator reuses
+        // mapped memory slots, tables and stacks instead of an mmap, page
+        // faults and munmap each time (copy-on-write images for data).
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_memories(POOL_MEMORIES)
+            .total_component_instances(POOL_MEMORIES)
+            .total_stacks(POOL_MEMORIES)
+            .total_tables(POOL_MEMORIES * POOL_TABLES_PER_MEMORY)
+            .total_core_instances(POOL_MEMORIES * POOL_CORE_INSTANCES_PER_MEMORY)
+            .table_elements(MAX_TABLE_ELEMENTS)
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(64 << 10);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         EntryGate::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)?;
@@ -84,6 +117,7 @@ impl Runtime {
             linker,
             cache_dir,
             loaded: RwLock::new(HashMap::new()),
+            slots: tokio::sync::Semaphore::new(POOL_MEMORIES as usize),
         }))
     }
 
@@ -111,6 +145,7 @@ impl Runtime {
         let sha256 = hex::encode(Sha256::digest(&component));
         let compiled = self.compile(&sha256, &component)?;
         let kind = world_of(&self.engine, &compiled)?;
+        slots_needed(&compiled)?;
         Ok(PluginFile {
             component,
             sha256,
@@ -129,6 +164,7 @@ impl Runtime {
         }
         let compiled = self.compile(sha256, component)?;
         let kind = world_of(&self.engine, &compiled)?;
+        let slots = slots_needed(&compiled)?;
         let instance_pre = self
             .linker
             .instantiate_pre(&compiled)
@@ -143,6 +179,7 @@ impl Runtime {
             sha256: sha256.to_string(),
             kind,
             pre,
+            slots,
         };
         self.loaded
             .write()
@@ -183,6 +220,23 @@ impl Runtime {
         // SAFETY: just produced by this engine.
         Ok(unsafe { Component::deserialize(&self.engine, &bytes) }?)
     }
+}
+
+/// The pool slots an instance of `component` takes: its memories, or its
+/// tables and core instances where those are the scarcer resource.
+fn slots_needed(component: &Component) -> anyhow::Result<u32> {
+    let Some(r) = component.resources_required() else {
+        bail!("the component instantiates imported modules, which kith does not provide");
+    };
+    if let Some(n) = r.max_initial_table_size.filter(|&n| n > MAX_TABLE_ELEMENTS as u64) {
+        bail!("the component starts with a table of {n} elements; the host allows {MAX_TABLE_ELEMENTS}");
+    }
+    let slots = r.num_memories.max(r.num_tables.div_ceil(POOL_TABLES_PER_MEMORY)).max(1);
+    if slots > POOL_MEMORIES / 4 {
+        bail!("the component needs {} memories and {} tables; the host allows {} and {}",
+            r.num_memories, r.num_tables, POOL_MEMORIES / 4, POOL_MEMORIES / 4 * POOL_TABLES_PER_MEMORY);
+    }
+    Ok(slots)
 }
 
 /// The kith world a component exports, from its export names.

@@ -85,6 +85,9 @@ impl Runtime {
             Call::Metadata => "metadata",
             Call::Event(e) => e.handler(),
         };
+        // Never fails: the semaphore is not closed and no component needs more
+        // than it holds (checked on load).
+        let _slots = self.slots.acquire_many(loaded.slots).await.expect("pool semaphore");
         let mut store = WasmStore::new(&self.engine, HostState::new(ctx, earlier));
         store.limiter(|s| &mut s.limits);
         store

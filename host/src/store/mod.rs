@@ -4,6 +4,7 @@
 //! The SQL is kept portable: `$n` placeholders (SQLite accepts them too),
 //! BIGINT for every number, JSON as text, `CAST(.. AS BIGINT)` around sums.
 
+mod cache;
 mod reads;
 mod writes;
 
@@ -11,6 +12,7 @@ pub use writes::Tx;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::domain::*;
@@ -41,6 +43,23 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    cache: Arc<cache::Cache>,
+    /// SQLite: one writing transaction at a time, taken in turn here. Left to
+    /// SQLite, a second writer gets SQLITE_BUSY and its busy handler sleeps
+    /// (1, 2, 5… ms), which under load costs more than the writes.
+    writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// Set on the view one event reads through (`for_event`).
+    event: Option<Arc<EventReads>>,
+}
+
+/// Rows one event has read. While an event runs, its group takes no other
+/// event (the group lock) and nothing is committed before its own commit,
+/// so what the host and each plugin read once is read from memory after:
+/// they ask for the same few members and counts.
+#[derive(Default)]
+struct EventReads {
+    members: std::sync::Mutex<std::collections::HashMap<(GroupId, MemberId), Option<Member>>>,
+    counts: std::sync::Mutex<std::collections::HashMap<GroupId, GroupCounts>>,
 }
 
 /// A plugin as installed: its metadata and the hash of its component.
@@ -154,7 +173,8 @@ impl Store {
             .connect(&url)
             .await
             .with_context(|| format!("connecting to {url}"))?;
-        let store = Store { pool, backend };
+        let writer = (backend == Backend::Sqlite).then(Default::default);
+        let store = Store { pool, backend, cache: Default::default(), writer, event: None };
         let migrator = match backend {
             Backend::Sqlite => sqlx::migrate!("../migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
@@ -166,12 +186,28 @@ impl Store {
         Ok(store)
     }
 
+    /// A view of the store for processing one event: members and counts
+    /// are read once per event (see `EventReads`). Its writes (`begin`) are
+    /// the store's.
+    pub fn for_event(&self) -> Store {
+        Store { event: Some(Default::default()), ..self.clone() }
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
     pub async fn begin(&self) -> Result<Tx<'static>> {
-        Ok(Tx::new(self.pool.begin().await?))
+        let turn = self.writer_turn().await;
+        Ok(Tx::new(self.pool.begin().await?, self.cache.clone(), turn))
+    }
+
+    /// Waits for SQLite's writer turn (see `writer`); Postgres needs none.
+    async fn writer_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        }
     }
 
     pub async fn close(&self) {

@@ -8,14 +8,21 @@ const POINTS_SUBQUERY: &str = "(SELECT CAST(COALESCE(SUM(l.amount), 0) AS BIGINT
 
 impl Store {
     pub async fn get_group(&self, id: &str) -> Result<Group> {
+        if let Some(g) = self.cache.group(id) {
+            return Ok(g);
+        }
+        let since = self.cache.generation();
         let row = sqlx::query("SELECT * FROM groups WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref()
+        let group = row
+            .as_ref()
             .map(group_from_row)
             .transpose()?
-            .ok_or_else(|| StoreError::NotFound(format!("group {id:?}")))
+            .ok_or_else(|| StoreError::NotFound(format!("group {id:?}")))?;
+        self.cache.keep_group(since, &group);
+        Ok(group)
     }
 
     pub async fn list_groups(&self, parent: Option<&str>) -> Result<Vec<Group>> {
@@ -49,6 +56,9 @@ impl Store {
     }
 
     pub async fn counts(&self, group: &str) -> Result<GroupCounts> {
+        if let Some(seen) = self.event.as_ref().and_then(|e| e.counts.lock().expect("reads").get(group).copied()) {
+            return Ok(seen);
+        }
         let rows = sqlx::query(
             "SELECT status, COUNT(*) AS n FROM members WHERE group_id = $1 GROUP BY status",
         )
@@ -65,10 +75,25 @@ impl Store {
                 MemberStatus::Removed => counts.removed = n,
             }
         }
+        if let Some(e) = &self.event {
+            e.counts.lock().expect("reads").insert(group.to_string(), counts);
+        }
         Ok(counts)
     }
 
     pub async fn get_member(&self, group: &str, id: &str) -> Result<Option<Member>> {
+        let key = (group.to_string(), id.to_string());
+        if let Some(seen) = self.event.as_ref().and_then(|e| e.members.lock().expect("reads").get(&key).cloned()) {
+            return Ok(seen);
+        }
+        let member = self.read_member(group, id).await?;
+        if let Some(e) = &self.event {
+            e.members.lock().expect("reads").insert(key, member.clone());
+        }
+        Ok(member)
+    }
+
+    async fn read_member(&self, group: &str, id: &str) -> Result<Option<Member>> {
         let sql = format!("SELECT {MEMBER_COLUMNS}, {POINTS_SUBQUERY} FROM members m WHERE group_id = $1 AND member_id = $2");
         let Some(row) = sqlx::query(&sql)
             .bind(group)
@@ -248,17 +273,23 @@ impl Store {
     }
 
     pub async fn get_plugin(&self, name: &str) -> Result<InstalledPlugin> {
+        if let Some(p) = self.cache.plugin(name) {
+            return Ok(p);
+        }
+        let since = self.cache.generation();
         let row =
             sqlx::query("SELECT metadata, wasm_sha256, installed_at FROM plugins WHERE name = $1")
                 .bind(name)
                 .fetch_optional(&self.pool)
                 .await?
                 .ok_or_else(|| StoreError::NotFound(format!("plugin {name:?}")))?;
-        Ok(InstalledPlugin {
+        let plugin = InstalledPlugin {
             metadata: json(&row.try_get::<String, _>("metadata")?)?,
             sha256: row.try_get("wasm_sha256")?,
             installed_at: row.try_get("installed_at")?,
-        })
+        };
+        self.cache.keep_plugin(since, &plugin);
+        Ok(plugin)
     }
 
     pub async fn plugin_wasm(&self, name: &str) -> Result<Vec<u8>> {
@@ -293,6 +324,21 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
         rows.iter().map(enablement_from_row).collect()
+    }
+
+    /// The plugins that run on a group's events, in order: those not
+    /// switched off. From memory after the first call; the failure counters
+    /// in it may lag (read `enablements` for those).
+    pub async fn active_enablements(&self, group: &str) -> Result<Arc<Vec<Enablement>>> {
+        if let Some(list) = self.cache.enablements(group) {
+            return Ok(list);
+        }
+        let since = self.cache.generation();
+        let mut list = self.enablements(group).await?;
+        list.retain(|e| e.disabled_reason.is_none());
+        let list = Arc::new(list);
+        self.cache.keep_enablements(since, group, list.clone());
+        Ok(list)
     }
 
     pub async fn get_enablement(&self, group: &str, plugin: &str) -> Result<Enablement> {
@@ -474,6 +520,7 @@ impl Store {
 
     pub async fn ack_outbox(&self, ids: &[i64], now: Millis) -> Result<u64> {
         let mut acked = 0;
+        let _turn = self.writer_turn().await;
         let mut tx = self.pool.begin().await?;
         for id in ids {
             acked +=

@@ -1,10 +1,18 @@
 //! Writes, always inside a transaction: an event's effects commit together.
 
+use super::cache::{Cache, Key};
 use super::*;
 use sqlx::{Any, Row, Transaction};
 
 pub struct Tx<'c> {
+    // Declared before `_turn`: a dropped transaction rolls back before the
+    // next writer's turn.
     tx: Transaction<'c, Any>,
+    cache: Arc<Cache>,
+    /// Cached rows this transaction changes, evicted when it commits.
+    evict: Vec<Key>,
+    /// SQLite's writer turn (see `Store::writer`).
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -12,12 +20,24 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 }
 
 impl<'c> Tx<'c> {
-    pub(super) fn new(tx: Transaction<'c, Any>) -> Self {
-        Tx { tx }
+    pub(super) fn new(
+        tx: Transaction<'c, Any>,
+        cache: Arc<Cache>,
+        turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    ) -> Self {
+        Tx { tx, cache, evict: vec![], _turn: turn }
     }
 
     pub async fn commit(self) -> Result<()> {
-        Ok(self.tx.commit().await?)
+        self.tx.commit().await?;
+        self.cache.evict(&self.evict);
+        Ok(())
+    }
+
+    fn changes(&mut self, key: Key) {
+        if !self.evict.contains(&key) {
+            self.evict.push(key);
+        }
     }
 
     pub async fn insert_group(&mut self, g: &Group) -> Result<()> {
@@ -47,6 +67,7 @@ impl<'c> Tx<'c> {
     }
 
     pub async fn update_group(&mut self, g: &Group) -> Result<()> {
+        self.changes(Key::Group(g.id.clone()));
         let result = sqlx::query(
             "UPDATE groups SET name = $2, positioning = $3, category = $4, region = $5, capacity = $6, parent = $7, \
              timezone = $8, settings = $9 WHERE id = $1",
@@ -210,6 +231,7 @@ impl<'c> Tx<'c> {
         wasm: &[u8],
         at: Millis,
     ) -> Result<()> {
+        self.changes(Key::Plugin(metadata.name.clone()));
         sqlx::query(
             "INSERT INTO plugins (name, version, kind, metadata, wasm_sha256, wasm, installed_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET version = $2, kind = $3, \
@@ -228,6 +250,7 @@ impl<'c> Tx<'c> {
     }
 
     pub async fn put_enablement(&mut self, e: &Enablement) -> Result<()> {
+        self.changes(Key::Enablements(e.group.clone()));
         sqlx::query(
             "INSERT INTO enablements (group_id, plugin, position, config, capabilities, limits, enabled_at, \
              consecutive_failures, last_error, policy, disabled_reason) \
@@ -254,6 +277,7 @@ impl<'c> Tx<'c> {
     /// Switches a plugin off for a group; its storage and timers stay for a re-enable,
     /// but its timers stop firing.
     pub async fn delete_enablement(&mut self, group: &str, plugin: &str) -> Result<()> {
+        self.changes(Key::Enablements(group.to_string()));
         let result = sqlx::query("DELETE FROM enablements WHERE group_id = $1 AND plugin = $2")
             .bind(group)
             .bind(plugin)
@@ -276,13 +300,18 @@ impl<'c> Tx<'c> {
     /// failure that reaches the policy's limit switches the plugin off.
     pub async fn record_outcome(&mut self, group: &str, plugin: &str, error: Option<&str>) -> Result<()> {
         let Some(error) = error else {
-            sqlx::query("UPDATE enablements SET consecutive_failures = 0 WHERE group_id = $1 AND plugin = $2 AND consecutive_failures <> 0")
+            let reset = sqlx::query("UPDATE enablements SET consecutive_failures = 0 WHERE group_id = $1 AND plugin = $2 AND consecutive_failures <> 0")
                 .bind(group)
                 .bind(plugin)
                 .execute(&mut *self.tx)
                 .await?;
+            if reset.rows_affected() > 0 {
+                self.changes(Key::Enablements(group.to_string()));
+            }
             return Ok(());
         };
+        // A failure may switch the plugin off; a success changes only counters.
+        self.changes(Key::Enablements(group.to_string()));
         let row = sqlx::query(
             "UPDATE enablements SET consecutive_failures = consecutive_failures + 1, last_error = $3 \
              WHERE group_id = $1 AND plugin = $2 RETURNING consecutive_failures, policy",
@@ -449,23 +478,37 @@ impl<'c> Tx<'c> {
         Ok(result.rows_affected() == 1)
     }
 
-    pub async fn insert_invocation(&mut self, inv: &Invocation) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO invocations (event_id, group_id, plugin, handler, ok, error, fuel_used, duration_us, logs, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&inv.event_id)
-        .bind(&inv.group)
-        .bind(&inv.plugin)
-        .bind(&inv.handler)
-        .bind(inv.ok as i64)
-        .bind(&inv.error)
-        .bind(inv.fuel_used)
-        .bind(inv.duration_us)
-        .bind(to_json(&inv.logs))
-        .bind(inv.at)
-        .execute(&mut *self.tx)
-        .await?;
+    /// Records invocations, many rows per statement.
+    pub async fn insert_invocations(&mut self, list: &[Invocation]) -> Result<()> {
+        const COLUMNS: usize = 10;
+        for chunk in list.chunks(100) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    let params: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", r * COLUMNS + c)).collect();
+                    format!("({})", params.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO invocations (event_id, group_id, plugin, handler, ok, error, fuel_used, duration_us, logs, at) \
+                 VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for inv in chunk {
+                query = query
+                    .bind(&inv.event_id)
+                    .bind(&inv.group)
+                    .bind(&inv.plugin)
+                    .bind(&inv.handler)
+                    .bind(inv.ok as i64)
+                    .bind(&inv.error)
+                    .bind(inv.fuel_used)
+                    .bind(inv.duration_us)
+                    .bind(to_json(&inv.logs))
+                    .bind(inv.at);
+            }
+            query.execute(&mut *self.tx).await?;
+        }
         Ok(())
     }
 

@@ -1,0 +1,103 @@
+//! The rows every event reads and operators rarely change (a group, its
+//! enablements, an installed plugin), kept in memory.
+//!
+//! Writes go through `Tx`, which notes what it touches; `Tx::commit` evicts
+//! those entries after the database has the new rows. That is enough while
+//! this process is the only writer of its database, which kith already
+//! assumes: the one-at-a-time order of a group's events is kept in memory too.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::{Enablement, InstalledPlugin};
+use crate::domain::{Group, GroupId};
+
+/// What a transaction changed, to evict on commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Key {
+    Group(GroupId),
+    Enablements(GroupId),
+    Plugin(String),
+}
+
+#[derive(Default)]
+pub(super) struct Cache {
+    /// Bumped by every eviction. A read that started before one must not
+    /// store what it read: it may be the row the eviction replaced.
+    generation: AtomicU64,
+    groups: Table<GroupId, Group>,
+    enablements: Table<GroupId, Arc<Vec<Enablement>>>,
+    plugins: Table<String, InstalledPlugin>,
+}
+
+struct Table<K, V>(Mutex<HashMap<K, V>>);
+
+impl<K, V> Default for Table<K, V> {
+    fn default() -> Self {
+        Table(Mutex::new(HashMap::new()))
+    }
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> Table<K, V> {
+    fn get(&self, key: &K) -> Option<V> {
+        self.0.lock().expect("cache").get(key).cloned()
+    }
+    fn remove(&self, key: &K) {
+        self.0.lock().expect("cache").remove(key);
+    }
+}
+
+impl Cache {
+    pub(super) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub(super) fn group(&self, id: &str) -> Option<Group> {
+        self.groups.get(&id.to_string())
+    }
+    pub(super) fn enablements(&self, group: &str) -> Option<Arc<Vec<Enablement>>> {
+        self.enablements.get(&group.to_string())
+    }
+    pub(super) fn plugin(&self, name: &str) -> Option<InstalledPlugin> {
+        self.plugins.get(&name.to_string())
+    }
+
+    pub(super) fn keep_group(&self, since: u64, g: &Group) {
+        self.keep(since, &self.groups, g.id.clone(), g.clone());
+    }
+    pub(super) fn keep_enablements(&self, since: u64, group: &str, list: Arc<Vec<Enablement>>) {
+        self.keep(since, &self.enablements, group.to_string(), list);
+    }
+    pub(super) fn keep_plugin(&self, since: u64, p: &InstalledPlugin) {
+        self.keep(since, &self.plugins, p.metadata.name.clone(), p.clone());
+    }
+
+    /// Stores a value read from the database, unless an eviction happened
+    /// since the read began (`since`, a generation).
+    fn keep<K: Eq + Hash + Clone, V: Clone>(&self, since: u64, table: &Table<K, V>, key: K, value: V) {
+        let mut map = table.0.lock().expect("cache");
+        // Checked under the table's lock, which `evict` also takes.
+        if self.generation() == since {
+            map.insert(key, value);
+        }
+    }
+
+    pub(super) fn evict(&self, keys: &[Key]) {
+        if keys.is_empty() {
+            return;
+        }
+        // First the generation, then the entries: a read racing with this
+        // either sees the new generation and keeps nothing, or keeps its
+        // value before the removal below.
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        for key in keys {
+            match key {
+                Key::Group(g) => self.groups.remove(g),
+                Key::Enablements(g) => self.enablements.remove(g),
+                Key::Plugin(p) => self.plugins.remove(p),
+            }
+        }
+    }
+}
