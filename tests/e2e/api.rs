@@ -184,6 +184,23 @@ on_both_databases!(events_are_processed_once, |db| async move {
         .await;
     assert_eq!(acked["acknowledged"], ids.len());
     assert!(s.outbox("g").await.is_empty());
+
+    // Another event naming a message id the group already has is refused
+    // whole: the check-in its plugin made is not kept.
+    let taken = first["message_id"].clone();
+    let clash = json!({"id": "other", "group": "g", "type": "message", "sender": "bob",
+        "text": "/checkin", "message_id": taken, "at": 1_790_000_000_000i64});
+    let (st, v) = s.call("POST", "/v1/events", Some(clash.clone())).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (409, Some("conflict")), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("already exists"), "{v}");
+    let (st, _) = s.call("GET", "/v1/groups/g/members/bob", None).await;
+    assert_eq!(st, 404, "bob's first message was refused, so he is not registered");
+    assert!(s.outbox("g").await.is_empty(), "no check-in reply was kept");
+    // Corrected, the same event id goes through.
+    let mut fixed = clash;
+    fixed["message_id"] = json!("m-bob-1");
+    assert_eq!(s.ok("POST", "/v1/events", Some(fixed)).await["duplicate"], false);
+    assert_eq!(member(&s, "g", "bob").await["points"], 10);
 });
 
 on_both_databases!(

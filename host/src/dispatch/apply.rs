@@ -22,7 +22,16 @@ impl Kith {
         match effect {
             Effect::PutMember { member } => tx.upsert_member(member).await?,
             Effect::PutJoinRequest { request } => tx.upsert_join_request(request).await?,
-            Effect::PutMessage { message } => tx.insert_message(message).await?,
+            // The event's own message: a second one with the same id is the
+            // sender's mistake, and the whole event is refused.
+            Effect::PutMessage { message } => {
+                if !tx.insert_message(message).await? {
+                    return Err(ServiceError::Conflict(format!(
+                        "message {:?} already exists in group {group:?}",
+                        message.id
+                    )));
+                }
+            }
             Effect::Touch { member, at } => tx.touch_member(group, member, *at).await?,
             Effect::SetRole { member, .. }
             | Effect::SetInviter { member, .. }
@@ -60,6 +69,7 @@ impl Kith {
                     sent_at: now,
                     deleted: false,
                 };
+                // A post's id is unique by construction (event, plugin, count).
                 tx.insert_message(&message).await?;
                 let payload = json!({"message_id": id, "text": text, "mentions": mentions, "reply_to": reply_to});
                 tx.push_outbox(group, "post", &payload, plugin, now).await?;

@@ -290,12 +290,7 @@ impl Kith {
                     sent_at: b.now,
                     deleted: false,
                 };
-                if b.store.get_message(&gid, &message.id).await?.is_some() {
-                    return Err(ServiceError::Conflict(format!(
-                        "message {:?} already exists in group {gid:?}",
-                        message.id
-                    )));
-                }
+                // A message id already taken is refused at commit (apply.rs).
                 b.outcome.message_id = Some(message.id.clone());
                 b.host(Effect::PutMessage {
                     message: message.clone(),

@@ -28,9 +28,11 @@ const POOL_TABLES_PER_MEMORY: u32 = 4;
 const POOL_CORE_INSTANCES_PER_MEMORY: u32 = 64;
 /// The largest table a plugin may start with (CPython's is about 10k).
 const MAX_TABLE_ELEMENTS: usize = 100_000;
-/// Pages of a linear memory kept mapped between instances (zeroed with
-/// memset instead of faulted in again): a Rust plugin's first megabyte.
-const KEEP_RESIDENT: usize = 1 << 20;
+/// Bytes of a linear memory kept mapped between instances, zeroed with
+/// memset instead of faulted in again. Measured (docs/benchmarks.md): 64 KiB
+/// gives the fastest trivial invocation; 1 MiB spends more on memset than
+/// it saves in page faults.
+const KEEP_RESIDENT: usize = 64 << 10;
 
 /// A component ready to instantiate, for the world it targets.
 #[derive(Clone)]

@@ -101,3 +101,47 @@ impl Cache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(name: &str) -> Group {
+        Group {
+            id: "g".into(),
+            name: name.into(),
+            positioning: String::new(),
+            category: String::new(),
+            region: None,
+            capacity: 10,
+            parent: None,
+            timezone: "UTC".into(),
+            settings: serde_json::json!({}),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_read_older_than_an_eviction_is_not_kept() {
+        let cache = Cache::default();
+        let before = cache.generation();
+        // A write commits and evicts while a read of the old row is in flight.
+        cache.evict(&[Key::Group("g".into())]);
+        cache.keep_group(before, &group("old"));
+        assert_eq!(cache.group("g"), None);
+        // A read that starts after the eviction is kept, until the next one.
+        cache.keep_group(cache.generation(), &group("new"));
+        assert_eq!(cache.group("g").map(|g| g.name), Some("new".into()));
+        cache.evict(&[Key::Group("g".into())]);
+        assert_eq!(cache.group("g"), None);
+    }
+
+    #[test]
+    fn evicting_nothing_keeps_the_generation() {
+        let cache = Cache::default();
+        let before = cache.generation();
+        cache.evict(&[]);
+        cache.keep_group(before, &group("kept"));
+        assert!(cache.group("g").is_some());
+    }
+}

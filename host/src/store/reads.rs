@@ -94,7 +94,16 @@ impl Store {
     }
 
     async fn read_member(&self, group: &str, id: &str) -> Result<Option<Member>> {
-        let sql = format!("SELECT {MEMBER_COLUMNS}, {POINTS_SUBQUERY} FROM members m WHERE group_id = $1 AND member_id = $2");
+        // Tags in the same query, as a JSON array: one round trip per member.
+        let tags = match self.backend {
+            Backend::Sqlite => "json_group_array(tag)",
+            Backend::Postgres => "COALESCE(json_agg(tag)::text, '[]')",
+        };
+        let sql = format!(
+            "SELECT {MEMBER_COLUMNS}, {POINTS_SUBQUERY}, (SELECT {tags} FROM member_tags t \
+             WHERE t.group_id = m.group_id AND t.member_id = m.member_id) AS tags \
+             FROM members m WHERE group_id = $1 AND member_id = $2"
+        );
         let Some(row) = sqlx::query(&sql)
             .bind(group)
             .bind(id)
@@ -105,13 +114,8 @@ impl Store {
         };
         let mut member = member_from_row(&row)?;
         member.points = row.try_get("points")?;
-        member.tags = sqlx::query_scalar(
-            "SELECT tag FROM member_tags WHERE group_id = $1 AND member_id = $2 ORDER BY tag",
-        )
-        .bind(group)
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
+        member.tags = json(&row.try_get::<String, _>("tags")?)?;
+        member.tags.sort();
         Ok(Some(member))
     }
 

@@ -205,8 +205,9 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
-    pub async fn insert_message(&mut self, m: &Message) -> Result<()> {
-        sqlx::query(
+    /// Stores a message; false if the group already has one with its id.
+    pub async fn insert_message(&mut self, m: &Message) -> Result<bool> {
+        let result = sqlx::query(
             "INSERT INTO messages (group_id, id, sender, kind, text, mentions, reply_to, links, sent_at, deleted) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0) ON CONFLICT (group_id, id) DO NOTHING",
         )
@@ -221,7 +222,7 @@ impl<'c> Tx<'c> {
         .bind(m.sent_at)
         .execute(&mut *self.tx)
         .await?;
-        Ok(())
+        Ok(result.rows_affected() == 1)
     }
 
     pub async fn put_plugin(
