@@ -201,6 +201,16 @@ on_both_databases!(events_are_processed_once, |db| async move {
     fixed["message_id"] = json!("m-bob-1");
     assert_eq!(s.ok("POST", "/v1/events", Some(fixed)).await["duplicate"], false);
     assert_eq!(member(&s, "g", "bob").await["points"], 10);
+
+    // A retry that would now be refused (bob has left since the first
+    // attempt) still gets the first attempt's outcome.
+    let left = json!({"id": "left-1", "group": "g", "type": "member_left", "member": "bob"});
+    assert_eq!(s.ok("POST", "/v1/events", Some(left.clone())).await["duplicate"], false);
+    assert_eq!(s.ok("POST", "/v1/events", Some(left)).await["duplicate"], true);
+    let (st, _) = s
+        .call("POST", "/v1/events", Some(json!({"id": "left-2", "group": "g", "type": "member_left", "member": "bob"})))
+        .await;
+    assert_eq!(st, 422, "a new event for a member who has left is refused");
 });
 
 on_both_databases!(

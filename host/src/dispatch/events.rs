@@ -116,10 +116,23 @@ impl Kith {
         }
         let lock = self.group_lock(&event.group);
         let _guard = lock.lock().await;
-        // Checked under the lock: a retry waits for the first attempt.
-        if let Some(done) = self.duplicate(&event.id).await? {
-            return Ok(done);
+        // A retry waits for the first attempt (the lock), then is found at
+        // commit, where its id is already taken: retries are rare, so the
+        // common case pays no read for them. A retry refused before its
+        // commit (its member has left since, say) gets its first outcome too.
+        let id = event.id.clone();
+        match self.process_locked(event, mode).await {
+            Err(refused @ (ServiceError::Invalid(_) | ServiceError::NotFound(_) | ServiceError::Conflict(_) | ServiceError::Unprocessable(_))) => {
+                match self.duplicate(&id).await? {
+                    Some(done) => Ok(done),
+                    None => Err(refused),
+                }
+            }
+            other => other,
         }
+    }
+
+    async fn process_locked(&self, event: IncomingEvent, mode: Mode) -> Result<EventOutcome> {
         let group = self.store.get_group(&event.group).await?;
         let now = event.at.unwrap_or_else(|| self.clock.now());
         let mut batch = Batch {
