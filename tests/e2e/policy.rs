@@ -91,3 +91,43 @@ on_both_databases!(calls_outside_the_grant_are_denied_and_logged, |db| async mov
     assert!(inv["logs"].to_string().contains("capability award-points is not granted"), "{inv}");
     assert!(s.outbox("g").await.iter().all(|a| a["plugin"] != "daily-checkin"), "nothing was posted");
 });
+
+/// More plugins spinning at once than there are cores: they take turns in the
+/// slow lane, each is still stopped at its budget of running time, and a
+/// calm group's events go through meanwhile. (What it costs the calm group
+/// in latency is measured by `scripts/bench-load.sh hostile`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spinning_plugins_take_turns_and_stop_at_their_budget() {
+    let s = TestServer::start(Db::Sqlite).await.expect("sqlite");
+    let spinners = std::thread::available_parallelism().map_or(2, |n| n.get()) + 1;
+    group_with(&s, "calm", &[("daily-checkin", json!({}))]).await;
+    for g in 0..spinners {
+        group_with(&s, &format!("busy-{g}"), &[]).await;
+        let enable = json!({"policy": {"disable_after": null}, "limits": {"fuel": 1_000_000_000_000_000u64, "timeout_ms": 400}});
+        hostile(&s, &format!("busy-{g}"), enable).await;
+    }
+    let t = 1_790_000_000_000i64;
+    let mut spinning = Vec::new();
+    for g in 0..spinners {
+        let (url, http) = (s.url("/v1/events"), s.http.clone());
+        let event = json!({"id": format!("spin-{g}"), "group": format!("busy-{g}"), "type": "message", "sender": "amy", "text": "loop", "at": t});
+        spinning.push(tokio::spawn(async move { http.post(url).json(&event).send().await.unwrap().json::<Value>().await.unwrap() }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    for i in 0..5 {
+        let out = say(&s, "calm", &format!("calm-{i}"), &format!("m{i}"), "/checkin", t).await;
+        assert_eq!(out["invocations"][0]["ok"], true, "{out}");
+    }
+    for task in spinning {
+        let out = task.await.unwrap();
+        let error = out["invocations"][0]["error"].as_str().unwrap_or_default().to_string();
+        assert!(error.contains("timed out after 400 ms"), "{out}");
+    }
+    for g in 0..spinners {
+        let inv = s.ok("GET", &format!("/v1/groups/busy-{g}/invocations"), None).await;
+        let spin = inv["invocations"].as_array().unwrap().iter().find(|i| i["handler"] == "on-message").unwrap().clone();
+        let wall_ms = spin["duration_us"].as_i64().unwrap() / 1000;
+        // At least its budget of running time; at most the wall-clock cap.
+        assert!((400..4_000).contains(&wall_ms), "{spin}");
+    }
+}

@@ -67,6 +67,9 @@ pub struct Runtime {
     /// Free memory slots of the instance pool. An invocation waits for the
     /// slots its component needs instead of failing when the pool is full.
     pub(super) slots: tokio::sync::Semaphore,
+    /// Turns for invocations that outlast their first slice: one fewer than
+    /// the cores (at least one), so long runs never take every core.
+    pub(super) slow_lane: Arc<tokio::sync::Semaphore>,
 }
 
 impl Runtime {
@@ -120,6 +123,9 @@ impl Runtime {
             cache_dir,
             loaded: RwLock::new(HashMap::new()),
             slots: tokio::sync::Semaphore::new(POOL_MEMORIES as usize),
+            slow_lane: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1)),
+            )),
         }))
     }
 

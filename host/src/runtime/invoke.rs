@@ -2,7 +2,10 @@
 //! report of what happened. Effects are returned only when the handler
 //! succeeded; a trap, a timeout or an `Err` discards them.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::Store as WasmStore;
 
 use super::bindings::wit;
@@ -93,17 +96,20 @@ impl Runtime {
         store
             .set_fuel(limits.fuel)
             .expect("fuel is enabled on the engine");
-        // Every couple of ticks the plugin yields to the executor, so a plugin
-        // spinning until its deadline cannot hold a worker thread that other
-        // groups' events need; past the deadline it is interrupted.
+        // A plugin still running after its first slice (YIELD_TICKS) takes
+        // turns in the slow lane, yielding every slice: however many plugins
+        // spin at once, they share the lane's cores and leave the others to
+        // every group's short invocations. The budget counts running time,
+        // not the wait for a turn; a wall-clock cap bounds the wait.
         let started = Instant::now();
-        let budget = std::time::Duration::from_millis(limits.timeout_ms);
+        let budget = Duration::from_millis(limits.timeout_ms);
+        let turns = Turns { lane: self.slow_lane.clone(), held: Default::default(), waited: Default::default() };
         store.epoch_deadline_callback(move |_| {
-            if started.elapsed() >= budget {
-                Ok(wasmtime::UpdateDeadline::Interrupt)
-            } else {
-                Ok(wasmtime::UpdateDeadline::Yield(YIELD_TICKS))
+            let waited = turns.waited();
+            if started.elapsed().saturating_sub(waited) >= budget || started.elapsed() >= budget * WALL_CLOCK_FACTOR {
+                return Ok(wasmtime::UpdateDeadline::Interrupt);
             }
+            Ok(wasmtime::UpdateDeadline::YieldCustom(YIELD_TICKS, Box::pin(turns.clone().next())))
         });
         store.set_epoch_deadline(YIELD_TICKS);
         let outcome = match &call {
@@ -135,8 +141,38 @@ impl Runtime {
     }
 }
 
-/// How many epoch ticks a plugin runs between yields.
+/// How many epoch ticks a plugin runs between yields (a slice, 5-10 ms):
+/// far longer than a well-behaved handler takes.
 const YIELD_TICKS: u64 = 2;
+
+/// The longest an invocation may take in wall-clock time, waiting for
+/// turns included, in multiples of its budget.
+const WALL_CLOCK_FACTOR: u32 = 10;
+
+/// One invocation's turns in the slow lane.
+#[derive(Clone)]
+struct Turns {
+    lane: Arc<Semaphore>,
+    held: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
+    /// Time spent waiting for turns, in microseconds.
+    waited: Arc<AtomicU64>,
+}
+
+impl Turns {
+    /// Gives up the lane, then waits for the next turn (the semaphore is
+    /// fair: first come, first served), so spinning plugins alternate.
+    async fn next(self) {
+        drop(self.held.lock().expect("turn").take());
+        let asked = Instant::now();
+        let permit = self.lane.clone().acquire_owned().await.expect("the lane is never closed");
+        self.waited.fetch_add(asked.elapsed().as_micros() as u64, Ordering::Relaxed);
+        *self.held.lock().expect("turn") = Some(permit);
+    }
+
+    fn waited(&self) -> Duration {
+        Duration::from_micros(self.waited.load(Ordering::Relaxed))
+    }
+}
 
 type Outcome = wasmtime::Result<Result<HandlerOutput, String>>;
 
