@@ -112,6 +112,8 @@ throughput() {
     local db="$1"
     machine
     start_server "$db"
+    echo "== $db: the HTTP floor (GET /healthz, $CONCURRENCY connections, $EVENTS requests)"
+    load --floor --events "$EVENTS" --concurrency "$CONCURRENCY" | grep RESULT
     echo "== $db: full speed (groups $GROUPS_N x members $MEMBERS, plugins $PLUGINS, $CONCURRENCY connections, $EVENTS events)"
     local out eps half paced_events
     out="$(load --groups "$GROUPS_N" --members "$MEMBERS" --events "$EVENTS" --concurrency "$CONCURRENCY" --plugins "$PLUGINS")"

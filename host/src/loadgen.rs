@@ -35,6 +35,8 @@ pub struct Options {
     pub checkin_every: usize,
     /// Every event says this text (no check-ins), e.g. a hostile plugin's command.
     pub text: Option<String>,
+    /// Send `GET /healthz` instead of events: the HTTP floor of the machine.
+    pub floor: bool,
     pub skip_setup: bool,
 }
 
@@ -69,24 +71,31 @@ impl Report {
             Some(r) => format!("paced at {r:.0} events/s"),
             None => "full speed".into(),
         };
-        let mut out = format!(
-            "load: {} events, {} groups x {} members, plugins {}, {} connections, {mode}\n\
-             setup {:.1} s; sent in {:.2} s: {:.0} events/s, {} errors\n\
-             latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}\n",
-            self.events,
-            opts.groups,
-            opts.members,
-            opts.plugins.join(","),
-            opts.concurrency,
-            self.setup.as_secs_f64(),
-            self.elapsed.as_secs_f64(),
-            self.events_per_sec(),
-            self.errors,
-            ms(self.percentile(0.50)),
-            ms(self.percentile(0.90)),
-            ms(self.percentile(0.99)),
-            ms(self.latencies.last().copied().unwrap_or_default()),
-        );
+        let what = if opts.floor {
+            format!("load: {} requests GET /healthz (the HTTP floor), {} connections, {mode}\n", self.events, opts.concurrency)
+        } else {
+            format!(
+                "load: {} events, {} groups x {} members, plugins {}, {} connections, {mode}\n",
+                self.events,
+                opts.groups,
+                opts.members,
+                opts.plugins.join(","),
+                opts.concurrency
+            )
+        };
+        let mut out = what
+            + &format!(
+                "setup {:.1} s; sent in {:.2} s: {:.0} events/s, {} errors\n\
+                 latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}\n",
+                self.setup.as_secs_f64(),
+                self.elapsed.as_secs_f64(),
+                self.events_per_sec(),
+                self.errors,
+                ms(self.percentile(0.50)),
+                ms(self.percentile(0.90)),
+                ms(self.percentile(0.99)),
+                ms(self.latencies.last().copied().unwrap_or_default()),
+            );
         if let Some(e) = &self.first_error {
             out += &format!("first error: {e}\n");
         }
@@ -256,7 +265,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
         bail!("--groups and --members must be at least 1");
     }
     let started = Instant::now();
-    if !opts.skip_setup {
+    if !opts.skip_setup && !opts.floor {
         setup(opts).await?;
     }
     let setup_time = started.elapsed();
@@ -273,6 +282,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
             let mut errors = 0usize;
             let mut first_error = None;
             let url = format!("{}/v1/events", api.base);
+            let floor_url = format!("{}/healthz", api.base);
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= opts.events {
@@ -288,8 +298,12 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
                     }
                     None => Instant::now(),
                 };
-                let body = event(&opts, &run_id, i);
-                match api.send(api.http.post(&url).json(&body)).await {
+                let request = if opts.floor {
+                    api.http.get(&floor_url)
+                } else {
+                    api.http.post(&url).json(&event(&opts, &run_id, i))
+                };
+                match api.send(request).await {
                     Ok((200..=299, _)) => latencies.push(t0.elapsed()),
                     Ok((status, text)) => {
                         errors += 1;
@@ -338,6 +352,7 @@ mod tests {
             group_prefix: "load".into(),
             checkin_every: 4,
             text: None,
+            floor: false,
             skip_setup: true,
         }
     }
@@ -421,6 +436,10 @@ pub struct LoadArgs {
     /// Send this text in every event instead (e.g. `loop` to a hostile test plugin).
     #[arg(long)]
     pub text: Option<String>,
+    /// Send `GET /healthz` instead of events (no setup): what HTTP alone
+    /// costs on this machine, the floor for events/s.
+    #[arg(long)]
+    pub floor: bool,
     /// Do not create groups, members and enablements (an earlier run did).
     #[arg(long)]
     pub skip_setup: bool,
@@ -448,6 +467,7 @@ pub async fn main(args: LoadArgs) -> anyhow::Result<()> {
         group_prefix: args.group_prefix,
         checkin_every: args.checkin_every,
         text: args.text,
+        floor: args.floor,
         skip_setup: args.skip_setup,
     };
     let report = run(&opts).await?;

@@ -36,7 +36,9 @@ pub struct PluginMetadata {
 pub struct Limits {
     /// Linear memory cap per instance.
     pub memory_bytes: u64,
-    /// Wall-clock budget per invocation, enforced by epoch interruption.
+    /// Running-time budget per invocation, enforced by epoch interruption
+    /// (time waiting for a turn in the slow lane is not counted; see
+    /// `runtime/invoke.rs`).
     pub timeout_ms: u64,
     /// Instruction budget per invocation (wasmtime fuel).
     pub fuel: u64,
