@@ -406,6 +406,13 @@ fn main() {
         }
         g.finish();
     }
+    {
+        // One store round trip: a query of kith's through sqlx's Any driver,
+        // a hop to the SQLite connection's thread and back.
+        let mut g = c.benchmark_group("store");
+        g.bench_function("counts", |b| b.to_async(&rt).iter(|| s.kith.store.counts("g")));
+        g.finish();
+    }
     c.final_summary();
     summary(&out);
 }
@@ -429,6 +436,7 @@ fn summary(out: &Path) {
         "native/daily-checkin",
         "host-call/config-get/0",
         "host-call/config-get/1000",
+        "store/counts",
     ] {
         if let Some(ns) = get(id) {
             println!("  {id:<36} {}", us(ns));

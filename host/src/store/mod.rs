@@ -150,7 +150,15 @@ impl Store {
         } else {
             url.to_string()
         };
-        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        // No ping before each use of a pooled connection: sqlx's default
+        // costs a second round trip per query (for SQLite a second hop to
+        // the connection's thread; measured in docs/benchmarks.md). A
+        // Postgres connection that died while idle fails its next query,
+        // which is discarded with it; the request gets a 500 and the
+        // adapter's retry (events are idempotent) goes through.
+        let mut options = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false);
         if backend == Backend::Sqlite {
             // One writer at a time is SQLite's rule; WAL lets readers run beside it.
             options = options.max_connections(8).after_connect(|conn, _| {
