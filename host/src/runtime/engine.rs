@@ -28,7 +28,7 @@ const POOL_TABLES_PER_MEMORY: u32 = 4;
 const POOL_CORE_INSTANCES_PER_MEMORY: u32 = 64;
 /// The largest table a plugin may start with (CPython's is about 10k).
 const MAX_TABLE_ELEMENTS: usize = 100_000;
-/// Bytes of a linear memory kept mapped between instances, zeroed with
+/// Bytes of a linear memory (and of a table) kept mapped between instances, zeroed with
 /// memset instead of faulted in again. Measured (docs/benchmarks.md): 64 KiB
 /// gives the fastest trivial invocation; 1 MiB spends more on memset than
 /// it saves in page faults.
@@ -97,7 +97,7 @@ impl Runtime {
             .total_core_instances(POOL_MEMORIES * POOL_CORE_INSTANCES_PER_MEMORY)
             .table_elements(MAX_TABLE_ELEMENTS)
             .linear_memory_keep_resident(KEEP_RESIDENT)
-            .table_keep_resident(64 << 10);
+            .table_keep_resident(KEEP_RESIDENT);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
