@@ -195,8 +195,9 @@ restart() {
 
 # Paced load on normal groups, first alone, then while HOSTILE_GROUPS other
 # groups run the hostile test plugin's infinite loop back to back. The worst
-# case: its fuel is unlimited, so every invocation spins for its whole 1 s
-# budget before it is stopped, and auto-disable is off so it keeps spinning.
+# case: its fuel is unlimited (HOSTILE_FUEL=2000000000 for the default), so
+# every invocation spins for its whole 1 s budget before it is stopped, and
+# auto-disable is off so it keeps spinning.
 # Shows what a misbehaving plugin costs everyone else.
 hostile() {
     local db="$1" rate="${RATE:-200}" hg="${HOSTILE_GROUPS:-1}" secs="${SECONDS_PER_RUN:-15}"
@@ -209,7 +210,7 @@ hostile() {
         --plugin-dir target/test-plugins >/dev/null
     for i in $(seq 0 $((hg - 1))); do
         curl -sf -o /dev/null -X PUT -H 'content-type: application/json' \
-            -d '{"config": {}, "policy": {"disable_after": null}, "limits": {"fuel": 1000000000000000, "timeout_ms": 1000}}' \
+            -d "{\"config\": {}, \"policy\": {\"disable_after\": null}, \"limits\": {\"fuel\": ${HOSTILE_FUEL:-1000000000000000}, \"timeout_ms\": 1000}}" \
             "$URL/v1/groups/hostile-$i/plugins/hostile"
     done
     echo "== $db: $GROUPS_N groups, plugins $PLUGINS, paced at $rate events/s, $n events: undisturbed"

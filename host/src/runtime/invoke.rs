@@ -154,7 +154,7 @@ const WALL_CLOCK_FACTOR: u32 = 10;
 struct Turns {
     lane: Arc<Semaphore>,
     held: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
-    /// Time spent waiting for turns, in microseconds.
+    /// Time spent waiting for turns and yielding, in microseconds.
     waited: Arc<AtomicU64>,
 }
 
@@ -162,11 +162,17 @@ impl Turns {
     /// Gives up the lane, then waits for the next turn (the semaphore is
     /// fair: first come, first served), so spinning plugins alternate.
     async fn next(self) {
-        drop(self.held.lock().expect("turn").take());
         let asked = Instant::now();
+        drop(self.held.lock().expect("turn").take());
         let permit = self.lane.clone().acquire_owned().await.expect("the lane is never closed");
-        self.waited.fetch_add(asked.elapsed().as_micros() as u64, Ordering::Relaxed);
         *self.held.lock().expect("turn") = Some(permit);
+        // Hand the thread back to the executor every slice, even when the
+        // lane was free at once: otherwise tasks queued behind this one on
+        // its worker wait a whole budget (measured: p99 963 ms on Postgres
+        // with the lane but without this yield, docs/benchmarks.md §5).
+        tokio::task::yield_now().await;
+        // Not running: neither the wait nor the yield counts against the budget.
+        self.waited.fetch_add(asked.elapsed().as_micros() as u64, Ordering::Relaxed);
     }
 
     fn waited(&self) -> Duration {
