@@ -97,10 +97,11 @@ impl Runtime {
             .set_fuel(limits.fuel)
             .expect("fuel is enabled on the engine");
         // A plugin still running after its first slice (YIELD_TICKS) takes
-        // turns in the slow lane, yielding every slice: however many plugins
-        // spin at once, they share the lane's cores and leave the others to
-        // every group's short invocations. The budget counts running time,
-        // not the wait for a turn; a wall-clock cap bounds the wait.
+        // short turns (LANE_TICKS) in the slow lane, yielding after each:
+        // however many plugins spin at once, they share the lane's cores and
+        // leave the others to every group's short invocations. The budget
+        // counts running time, not the wait for a turn; a wall-clock cap
+        // bounds the wait.
         let started = Instant::now();
         let budget = Duration::from_millis(limits.timeout_ms);
         let turns = Turns { lane: self.slow_lane.clone(), held: Default::default(), waited: Default::default() };
@@ -109,7 +110,7 @@ impl Runtime {
             if started.elapsed().saturating_sub(waited) >= budget || started.elapsed() >= budget * WALL_CLOCK_FACTOR {
                 return Ok(wasmtime::UpdateDeadline::Interrupt);
             }
-            Ok(wasmtime::UpdateDeadline::YieldCustom(YIELD_TICKS, Box::pin(turns.clone().next())))
+            Ok(wasmtime::UpdateDeadline::YieldCustom(LANE_TICKS, Box::pin(turns.clone().next())))
         });
         store.set_epoch_deadline(YIELD_TICKS);
         let outcome = match &call {
@@ -141,9 +142,13 @@ impl Runtime {
     }
 }
 
-/// How many epoch ticks a plugin runs between yields (a slice, 5-10 ms):
-/// far longer than a well-behaved handler takes.
+/// How many epoch ticks a plugin runs before its first yield (a slice,
+/// 5-10 ms): far longer than a well-behaved handler takes.
 const YIELD_TICKS: u64 = 2;
+
+/// A turn in the slow lane, in epoch ticks (0-5 ms): short, because while a
+/// long run has its turn, tasks queued on its worker wait.
+const LANE_TICKS: u64 = 1;
 
 /// The longest an invocation may take in wall-clock time, waiting for
 /// turns included, in multiples of its budget.
