@@ -145,12 +145,7 @@ async fn enable(s: &Setup, file: &str) -> Enabled {
         name,
         loaded,
         config: e.config.to_string(),
-        granted: e
-            .capabilities
-            .iter()
-            .copied()
-            .filter(|c| installed.metadata.capabilities.contains(c))
-            .collect(),
+        granted: e.granted(&installed.metadata.capabilities),
         limits: e.limits,
     }
 }

@@ -68,8 +68,6 @@ struct Batch {
     /// Every effect in order, with the plugin that made it (None: the host).
     effects: Vec<(Option<String>, Effect)>,
     invocations: Vec<Invocation>,
-    /// Plugins whose last invocation failed: a success resets their count.
-    failing: Vec<String>,
     outcome: EventOutcome,
 }
 
@@ -142,7 +140,6 @@ impl Kith {
             now,
             effects: vec![],
             invocations: vec![],
-            failing: vec![],
             outcome: EventOutcome {
                 event_id: event.id.clone(),
                 duplicate: false,
@@ -161,7 +158,6 @@ impl Kith {
         };
         // Plugins the host switched off (too many failures) no longer run.
         let enablements = self.store.active_enablements(&batch.group.id).await?;
-        batch.failing = enablements.iter().filter(|e| e.consecutive_failures > 0).map(|e| e.plugin.clone()).collect();
         self.run_event(&mut batch, &enablements, &event, mode)
             .await?;
         self.dispatch_membership_changes(&mut batch, &enablements)
@@ -177,7 +173,7 @@ impl Kith {
             })
             .collect();
         let body = serde_json::to_string(&event.body).expect("serializable");
-        self.commit(batch, kind, &body).await
+        self.commit(batch, &enablements, kind, &body).await
     }
 
     async fn duplicate(&self, id: &str) -> Result<Option<EventOutcome>> {
@@ -779,12 +775,7 @@ impl Kith {
                 now: b.now,
                 seed: seed_of(&[&b.event_id, &e.plugin, event.handler()]),
                 config: e.config.to_string(),
-                granted: e
-                    .capabilities
-                    .iter()
-                    .copied()
-                    .filter(|c| installed.metadata.capabilities.contains(c))
-                    .collect(),
+                granted: e.granted(&installed.metadata.capabilities),
                 limits: e.limits,
             };
             let report = self
@@ -840,7 +831,7 @@ impl Kith {
         Ok(decision)
     }
 
-    async fn commit(&self, b: Batch, kind: &str, body: &str) -> Result<EventOutcome> {
+    async fn commit(&self, b: Batch, enablements: &[Enablement], kind: &str, body: &str) -> Result<EventOutcome> {
         let outcome_json = serde_json::to_value(&b.outcome).expect("serializable");
         let mut tx = self.store.begin().await?;
         if !tx
@@ -855,8 +846,10 @@ impl Kith {
                 .await?;
         }
         tx.insert_invocations(&b.invocations).await?;
+        // A success only needs recording when it ends a run of failures.
+        let had_failed = |plugin: &str| enablements.iter().any(|e| e.plugin == plugin && e.consecutive_failures > 0);
         for inv in &b.invocations {
-            if inv.error.is_some() || b.failing.contains(&inv.plugin) {
+            if inv.error.is_some() || had_failed(&inv.plugin) {
                 tx.record_outcome(&inv.group, &inv.plugin, inv.error.as_deref())
                     .await?;
             }

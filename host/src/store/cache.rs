@@ -40,11 +40,11 @@ impl<K, V> Default for Table<K, V> {
     }
 }
 
-impl<K: Eq + Hash + Clone, V: Clone> Table<K, V> {
-    fn get(&self, key: &K) -> Option<V> {
+impl<V: Clone> Table<String, V> {
+    fn get(&self, key: &str) -> Option<V> {
         self.0.lock().expect("cache").get(key).cloned()
     }
-    fn remove(&self, key: &K) {
+    fn remove(&self, key: &str) {
         self.0.lock().expect("cache").remove(key);
     }
 }
@@ -55,13 +55,13 @@ impl Cache {
     }
 
     pub(super) fn group(&self, id: &str) -> Option<Group> {
-        self.groups.get(&id.to_string())
+        self.groups.get(id)
     }
     pub(super) fn enablements(&self, group: &str) -> Option<Arc<Vec<Enablement>>> {
-        self.enablements.get(&group.to_string())
+        self.enablements.get(group)
     }
     pub(super) fn plugin(&self, name: &str) -> Option<InstalledPlugin> {
-        self.plugins.get(&name.to_string())
+        self.plugins.get(name)
     }
 
     pub(super) fn keep_group(&self, since: u64, g: &Group) {

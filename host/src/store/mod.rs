@@ -88,6 +88,14 @@ pub struct Enablement {
     pub disabled_reason: Option<String>,
 }
 
+impl Enablement {
+    /// What the plugin may do: what the operator granted, within what the
+    /// plugin declares.
+    pub fn granted(&self, declared: &[Capability]) -> Vec<Capability> {
+        self.capabilities.iter().copied().filter(|c| declared.contains(c)).collect()
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MemberFilter {
     pub role: Option<Role>,
@@ -206,16 +214,20 @@ impl Store {
     }
 
     pub async fn begin(&self) -> Result<Tx<'static>> {
-        let turn = self.writer_turn().await;
+        // SQLite's writer turn (see `writer`); Postgres needs none.
+        let turn = match &self.writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
         Ok(Tx::new(self.pool.begin().await?, self.cache.clone(), turn))
     }
 
-    /// Waits for SQLite's writer turn (see `writer`); Postgres needs none.
-    async fn writer_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-        match &self.writer {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
-        }
+    /// Marks outbox actions delivered, in a transaction of their own.
+    pub async fn ack_outbox(&self, ids: &[i64], now: Millis) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let acked = tx.ack_outbox(ids, now).await?;
+        tx.commit().await?;
+        Ok(acked)
     }
 
     pub async fn close(&self) {

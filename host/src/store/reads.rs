@@ -522,23 +522,6 @@ impl Store {
         rows.iter().map(outbox_from_row).collect()
     }
 
-    pub async fn ack_outbox(&self, ids: &[i64], now: Millis) -> Result<u64> {
-        let mut acked = 0;
-        let _turn = self.writer_turn().await;
-        let mut tx = self.pool.begin().await?;
-        for id in ids {
-            acked +=
-                sqlx::query("UPDATE outbox SET acked_at = $1 WHERE id = $2 AND acked_at IS NULL")
-                    .bind(now)
-                    .bind(*id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-        }
-        tx.commit().await?;
-        Ok(acked)
-    }
-
     pub async fn invocations(
         &self,
         group: &str,

@@ -513,6 +513,20 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
+    /// Marks outbox actions delivered; returns how many were not already.
+    pub async fn ack_outbox(&mut self, ids: &[i64], now: Millis) -> Result<u64> {
+        let mut acked = 0;
+        for id in ids {
+            acked += sqlx::query("UPDATE outbox SET acked_at = $1 WHERE id = $2 AND acked_at IS NULL")
+                .bind(now)
+                .bind(*id)
+                .execute(&mut *self.tx)
+                .await?
+                .rows_affected();
+        }
+        Ok(acked)
+    }
+
     pub async fn push_outbox(
         &mut self,
         group: &str,
