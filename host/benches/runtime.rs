@@ -62,7 +62,11 @@ async fn floor_once(f: &Floor, kith_config: bool) {
         store.set_fuel(u64::MAX / 2).unwrap();
         store.set_epoch_deadline(1_000_000);
     }
-    let instance = f.pre.instantiate_async(&mut store).await.expect("instantiate");
+    let instance = f
+        .pre
+        .instantiate_async(&mut store)
+        .await
+        .expect("instantiate");
     let run = instance
         .get_typed_func::<(), ()>(&mut store, "run")
         .expect("run export");
@@ -87,13 +91,19 @@ struct Enabled {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn plugin_bytes(rel: &str) -> Vec<u8> {
     let path = root().join(rel);
     std::fs::read(&path).unwrap_or_else(|e| {
-        panic!("{}: {e}; build the plugins first: bash scripts/build-plugins.sh", path.display())
+        panic!(
+            "{}: {e}; build the plugins first: bash scripts/build-plugins.sh",
+            path.display()
+        )
     })
 }
 
@@ -115,17 +125,28 @@ async fn setup() -> Setup {
         .await
         .expect("member");
     let group = kith.store.get_group("g").await.expect("group");
-    Setup { kith, group, _dir: dir }
+    Setup {
+        kith,
+        group,
+        _dir: dir,
+    }
 }
 
 async fn enable(s: &Setup, file: &str) -> Enabled {
-    let installed = s.kith.install_plugin(&plugin_bytes(file)).await.expect("install");
+    let installed = s
+        .kith
+        .install_plugin(&plugin_bytes(file))
+        .await
+        .expect("install");
     let name = installed.metadata.name.clone();
     s.kith
         .enable_plugin(
             "g",
             &name,
-            EnableInput { config: Some(serde_json::json!({})), ..Default::default() },
+            EnableInput {
+                config: Some(serde_json::json!({})),
+                ..Default::default()
+            },
         )
         .await
         .expect("enable");
@@ -255,7 +276,9 @@ fn parse_config(raw: &str) -> Result<CheckinConfig, String> {
 /// The on-message handler of daily-checkin for a check-in command, making
 /// the same host calls in the same order as the plugin.
 async fn native_checkin(state: &mut HostState, text: &str, sender: &str) -> Result<(), String> {
-    let raw = wit_host::config::Host::get(state).await.map_err(|e| e.to_string())?;
+    let raw = wit_host::config::Host::get(state)
+        .await
+        .map_err(|e| e.to_string())?;
     let cfg = parse_config(&raw)?;
     let is_command = |c: &str| !c.trim().is_empty() && text.trim() == c.trim();
     if !cfg.commands.iter().any(|c| is_command(c)) {
@@ -275,7 +298,8 @@ async fn native_checkin(state: &mut HostState, text: &str, sender: &str) -> Resu
         .map_err(|e| e.to_string())?
     {
         Some(bytes) => Some(
-            serde_json::from_slice(&bytes).map_err(|e| format!("corrupted state at `{key}`: {e}"))?,
+            serde_json::from_slice(&bytes)
+                .map_err(|e| format!("corrupted state at `{key}`: {e}"))?,
         ),
         None => None,
     };
@@ -340,7 +364,9 @@ async fn post(state: &mut HostState, text: String, sender: &str) -> Result<(), S
 async fn native_once(s: &Setup, p: &Enabled) {
     let ctx = context(s, p, "e-bench", "on-message");
     let mut state = HostState::new(ctx, vec![]);
-    native_checkin(&mut state, "/checkin", "ann").await.expect("native check-in");
+    native_checkin(&mut state, "/checkin", "ann")
+        .await
+        .expect("native check-in");
     let (effects, logs) = state.into_parts();
     assert_eq!(effects.len(), 3, "{effects:?}");
     std::hint::black_box((effects, logs));
@@ -364,7 +390,11 @@ fn main() {
         let mut g = c.benchmark_group("floor");
         for kith_config in [false, true] {
             let f = floor(kith_config);
-            let id = if kith_config { "empty-component-kith-config" } else { "empty-component" };
+            let id = if kith_config {
+                "empty-component-kith-config"
+            } else {
+                "empty-component"
+            };
             g.bench_function(id, |b| b.to_async(&rt).iter(|| floor_once(&f, kith_config)));
         }
         g.finish();
@@ -382,13 +412,16 @@ fn main() {
         // Effects are not committed, so every iteration is a first check-in:
         // award-points, storage.set and a post.
         g.bench_function("daily-checkin", |b| {
-            b.to_async(&rt).iter(|| invoke(&s, &checkin, &checkin_msg, 3))
+            b.to_async(&rt)
+                .iter(|| invoke(&s, &checkin, &checkin_msg, 3))
         });
         g.finish();
     }
     {
         let mut g = c.benchmark_group("native");
-        g.bench_function("daily-checkin", |b| b.to_async(&rt).iter(|| native_once(&s, &checkin)));
+        g.bench_function("daily-checkin", |b| {
+            b.to_async(&rt).iter(|| native_once(&s, &checkin))
+        });
         g.finish();
     }
     {
@@ -405,7 +438,9 @@ fn main() {
         // One store round trip: a query of kith's through sqlx's Any driver,
         // a hop to the SQLite connection's thread and back.
         let mut g = c.benchmark_group("store");
-        g.bench_function("counts", |b| b.to_async(&rt).iter(|| s.kith.store.counts("g")));
+        g.bench_function("counts", |b| {
+            b.to_async(&rt).iter(|| s.kith.store.counts("g"))
+        });
         g.finish();
     }
     c.final_summary();
@@ -437,16 +472,34 @@ fn summary(out: &Path) {
             println!("  {id:<36} {}", us(ns));
         }
     }
-    if let (Some(t), Some(f)) = (get("invoke/trivial-on-reaction"), get("floor/empty-component")) {
-        println!("  trivial invocation / floor:          {:.2}x (target <= 3x)", t / f);
+    if let (Some(t), Some(f)) = (
+        get("invoke/trivial-on-reaction"),
+        get("floor/empty-component"),
+    ) {
+        println!(
+            "  trivial invocation / floor:          {:.2}x (target <= 3x)",
+            t / f
+        );
     }
-    if let (Some(t), Some(f)) = (get("invoke/trivial-on-reaction"), get("floor/empty-component-kith-config")) {
+    if let (Some(t), Some(f)) = (
+        get("invoke/trivial-on-reaction"),
+        get("floor/empty-component-kith-config"),
+    ) {
         println!("  trivial invocation / floor(kith cfg): {:.2}x", t / f);
     }
     if let (Some(p), Some(n)) = (get("invoke/daily-checkin"), get("native/daily-checkin")) {
-        println!("  check-in plugin / native:            {:.2}x (target <= 2x)", p / n);
+        println!(
+            "  check-in plugin / native:            {:.2}x (target <= 2x)",
+            p / n
+        );
     }
-    if let (Some(a), Some(b)) = (get("host-call/config-get/0"), get("host-call/config-get/1000")) {
-        println!("  one host call (config.get):          {:.1} ns", (b - a) / 1000.0);
+    if let (Some(a), Some(b)) = (
+        get("host-call/config-get/0"),
+        get("host-call/config-get/1000"),
+    ) {
+        println!(
+            "  one host call (config.get):          {:.1} ns",
+            (b - a) / 1000.0
+        );
     }
 }

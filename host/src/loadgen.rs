@@ -61,7 +61,8 @@ impl Report {
         if self.latencies.is_empty() {
             return Duration::ZERO;
         }
-        let rank = ((q * self.latencies.len() as f64).ceil() as usize).clamp(1, self.latencies.len());
+        let rank =
+            ((q * self.latencies.len() as f64).ceil() as usize).clamp(1, self.latencies.len());
         self.latencies[rank - 1]
     }
 
@@ -72,7 +73,10 @@ impl Report {
             None => "full speed".into(),
         };
         let what = if opts.floor {
-            format!("load: {} requests GET /healthz (the HTTP floor), {} connections, {mode}\n", self.events, opts.concurrency)
+            format!(
+                "load: {} requests GET /healthz (the HTTP floor), {} connections, {mode}\n",
+                self.events, opts.concurrency
+            )
         } else {
             format!(
                 "load: {} events, {} groups x {} members, plugins {}, {} connections, {mode}\n",
@@ -134,18 +138,34 @@ impl Api {
             .pool_max_idle_per_host(1)
             .tcp_nodelay(true)
             .build()?;
-        Ok(Api { http, base: opts.server.trim_end_matches('/').to_string() })
+        Ok(Api {
+            http,
+            base: opts.server.trim_end_matches('/').to_string(),
+        })
     }
 
     /// Sends a request; returns the status and the body as text.
     async fn send(&self, req: reqwest::RequestBuilder) -> anyhow::Result<(u16, String)> {
-        let resp = req.send().await.with_context(|| format!("cannot reach kith at {}", self.base))?;
+        let resp = req
+            .send()
+            .await
+            .with_context(|| format!("cannot reach kith at {}", self.base))?;
         let status = resp.status().as_u16();
         Ok((status, resp.text().await?))
     }
 
-    async fn json(&self, method: reqwest::Method, path: &str, body: Value) -> anyhow::Result<(u16, String)> {
-        self.send(self.http.request(method, format!("{}{path}", self.base)).json(&body)).await
+    async fn json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> anyhow::Result<(u16, String)> {
+        self.send(
+            self.http
+                .request(method, format!("{}{path}", self.base))
+                .json(&body),
+        )
+        .await
     }
 }
 
@@ -171,11 +191,16 @@ fn member_id(i: usize) -> String {
 async fn setup(opts: &Options) -> anyhow::Result<()> {
     let api = Api::new(opts)?;
     for name in &opts.plugins {
-        let (status, _) = api.send(api.http.get(format!("{}/v1/plugins/{name}", api.base))).await?;
+        let (status, _) = api
+            .send(api.http.get(format!("{}/v1/plugins/{name}", api.base)))
+            .await?;
         if status == 404 {
             let path = opts.plugin_dir.join(format!("{name}.wasm"));
             let bytes = std::fs::read(&path).with_context(|| {
-                format!("plugin {name} is not installed and {} cannot be read", path.display())
+                format!(
+                    "plugin {name} is not installed and {} cannot be read",
+                    path.display()
+                )
             })?;
             let (status, body) = api
                 .send(
@@ -235,7 +260,11 @@ fn event(opts: &Options, run: &str, i: usize) -> Value {
     let text = if let Some(fixed) = &opts.text {
         fixed.clone()
     } else if mix % opts.checkin_every.max(1) as u64 == 0 {
-        if (mix >> 32) % 2 == 0 { "/checkin".to_string() } else { "签到".to_string() }
+        if (mix >> 32) % 2 == 0 {
+            "/checkin".to_string()
+        } else {
+            "签到".to_string()
+        }
     } else {
         format!("hello from {} #{i}, nice photos today", member_id(m))
     };
@@ -331,7 +360,14 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     }
     let elapsed = begin.elapsed();
     latencies.sort();
-    Ok(Report { events: opts.events, errors, elapsed, setup: setup_time, latencies, first_error })
+    Ok(Report {
+        events: opts.events,
+        errors,
+        elapsed,
+        setup: setup_time,
+        latencies,
+        first_error,
+    })
 }
 
 #[cfg(test)]
@@ -362,10 +398,23 @@ mod tests {
         let o = opts();
         let evs: Vec<Value> = (0..6).map(|i| event(&o, "r", i)).collect();
         let groups: Vec<&str> = evs.iter().map(|e| e["group"].as_str().unwrap()).collect();
-        assert_eq!(groups, ["load-0", "load-1", "load-2", "load-0", "load-1", "load-2"]);
+        assert_eq!(
+            groups,
+            ["load-0", "load-1", "load-2", "load-0", "load-1", "load-2"]
+        );
         assert_eq!(evs[3]["sender"], "m1");
-        let checkins = (0..4000).filter(|&i| matches!(event(&o, "r", i)["text"].as_str(), Some("/checkin" | "签到"))).count();
-        assert!((800..1200).contains(&checkins), "{checkins} check-ins in 4000 events");
+        let checkins = (0..4000)
+            .filter(|&i| {
+                matches!(
+                    event(&o, "r", i)["text"].as_str(),
+                    Some("/checkin" | "签到")
+                )
+            })
+            .count();
+        assert!(
+            (800..1200).contains(&checkins),
+            "{checkins} check-ins in 4000 events"
+        );
         // Every member of a group checks in at some point.
         let mut who: Vec<String> = (0..4000)
             .map(|i| event(&o, "r", i))
@@ -378,7 +427,10 @@ mod tests {
         let mut ids: Vec<&str> = evs.iter().map(|e| e["id"].as_str().unwrap()).collect();
         ids.dedup();
         assert_eq!(ids.len(), 6);
-        let fixed = Options { text: Some("loop".into()), ..o };
+        let fixed = Options {
+            text: Some("loop".into()),
+            ..o
+        };
         assert!((0..100).all(|i| event(&fixed, "r", i)["text"] == "loop"));
     }
 
@@ -453,7 +505,12 @@ pub async fn main(args: LoadArgs) -> anyhow::Result<()> {
     if args.rate.is_some_and(|r| r <= 0.0 || !r.is_finite()) {
         bail!("--rate must be a positive number of events per second");
     }
-    let plugins = args.plugins.into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
+    let plugins = args
+        .plugins
+        .into_iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
     let opts = Options {
         server: args.server,
         token: args.token,

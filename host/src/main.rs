@@ -89,7 +89,12 @@ enum Command {
 /// Where a running host is, and the token to call it with.
 #[derive(clap::Args)]
 struct Remote {
-    #[arg(long, env = "KITH_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "KITH_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
     server: String,
     /// An API token, when the host requires one.
     #[arg(long, env = "KITH_TOKEN", global = true, hide_env_values = true)]
@@ -152,13 +157,31 @@ enum GroupCommand {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // `kith test` reports failures itself; the log would repeat them.
-    let default_filter = if matches!(cli.command, Command::Test { .. }) { "error" } else { "kith=info,warn" };
+    let default_filter = if matches!(cli.command, Command::Test { .. }) {
+        "error"
+    } else {
+        "kith=info,warn"
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default_filter.into()),
+        )
         .init();
     match cli.command {
-        Command::Test { file, scenarios, junit, seed, events, fuel, memory_bytes, timeout_ms, cache_dir } => {
-            let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+        Command::Test {
+            file,
+            scenarios,
+            junit,
+            seed,
+            events,
+            fuel,
+            memory_bytes,
+            timeout_ms,
+            cache_dir,
+        } => {
+            let wasm =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let defaults = kith::domain::Limits::default();
             let limits = kith::domain::Limits {
                 fuel: fuel.unwrap_or(defaults.fuel),
@@ -166,8 +189,14 @@ async fn main() -> anyhow::Result<()> {
                 timeout_ms: timeout_ms.unwrap_or(defaults.timeout_ms),
                 ..defaults
             };
-            let cache_dir = cache_dir.or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kith")));
-            let opts = kith::conformance::Options { seed, events, limits, cache_dir };
+            let cache_dir = cache_dir
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kith")));
+            let opts = kith::conformance::Options {
+                seed,
+                events,
+                limits,
+                cache_dir,
+            };
             let report = kith::conformance::run(&wasm, scenarios.as_deref(), &opts).await?;
             println!("kith test {}", file.display());
             print!("{}", report.render());
@@ -210,7 +239,11 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
             let warmed = kith.warm_up().await?;
-            let auth = if kith.auth_required() { "API tokens required" } else { "open API (loopback only)" };
+            let auth = if kith.auth_required() {
+                "API tokens required"
+            } else {
+                "open API (loopback only)"
+            };
             kith::app::serve(
                 kith,
                 listen,
@@ -228,10 +261,23 @@ async fn main() -> anyhow::Result<()> {
         Command::Plugin { command, remote } => {
             let client = Client::new(remote);
             match command {
-                PluginCommand::New { name, kind, lang, dir } => {
+                PluginCommand::New {
+                    name,
+                    kind,
+                    lang,
+                    dir,
+                } => {
                     let root = kith::scaffold::new_plugin(&dir, &name, kind, lang)?;
-                    println!("created {}: build it with {}/build.sh, then run", root.display(), root.display());
-                    println!("  kith test {0}/{1}.wasm --scenarios {0}/scenarios", root.display(), name);
+                    println!(
+                        "created {}: build it with {}/build.sh, then run",
+                        root.display(),
+                        root.display()
+                    );
+                    println!(
+                        "  kith test {0}/{1}.wasm --scenarios {0}/scenarios",
+                        root.display(),
+                        name
+                    );
                     Ok(())
                 }
                 PluginCommand::Install { file } => {
@@ -321,12 +367,19 @@ impl Client {
     fn new(remote: Remote) -> Self {
         let mut headers = reqwest::header::HeaderMap::new();
         if let Some(token) = remote.token {
-            let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("a token is printable");
+            let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+                .expect("a token is printable");
             value.set_sensitive(true);
             headers.insert(reqwest::header::AUTHORIZATION, value);
         }
-        let http = reqwest::Client::builder().default_headers(headers).build().expect("an HTTP client");
-        Client { http, base: remote.server.trim_end_matches('/').to_string() }
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .expect("an HTTP client");
+        Client {
+            http,
+            base: remote.server.trim_end_matches('/').to_string(),
+        }
     }
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)

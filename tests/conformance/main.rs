@@ -7,16 +7,30 @@ use kith_tests::workspace_root;
 
 fn file(path: &str) -> Vec<u8> {
     let p = workspace_root().join(path);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}; run bash scripts/build-plugins.sh", p.display()))
+    std::fs::read(&p)
+        .unwrap_or_else(|e| panic!("{}: {e}; run bash scripts/build-plugins.sh", p.display()))
 }
 
 /// A tight budget, so that hostile plugins are stopped quickly.
 fn tight() -> Options {
-    Options { events: 120, limits: Limits { fuel: 50_000_000, timeout_ms: 300, memory_bytes: 32 << 20, ..Limits::default() }, ..Options::default() }
+    Options {
+        events: 120,
+        limits: Limits {
+            fuel: 50_000_000,
+            timeout_ms: 300,
+            memory_bytes: 32 << 20,
+            ..Limits::default()
+        },
+        ..Options::default()
+    }
 }
 
 fn check<'a>(report: &'a Report, name: &str) -> &'a conformance::Check {
-    report.checks.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no check {name}:\n{}", report.render()))
+    report
+        .checks
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no check {name}:\n{}", report.render()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -24,9 +38,17 @@ async fn bundled_plugins_conform_with_their_scenarios() {
     for name in ["invite-only", "daily-checkin", "referral-fission"] {
         let wasm = file(&format!("target/plugins/{name}.wasm"));
         let scenarios = workspace_root().join(format!("plugins/rust/{name}/scenarios"));
-        let report = conformance::run(&wasm, Some(&scenarios), &Options::default()).await.unwrap();
+        let report = conformance::run(&wasm, Some(&scenarios), &Options::default())
+            .await
+            .unwrap();
         assert!(report.passed(), "{name}:\n{}", report.render());
-        assert!(report.checks.iter().any(|c| c.name.starts_with("scenario ")), "{name} ships scenarios");
+        assert!(
+            report
+                .checks
+                .iter()
+                .any(|c| c.name.starts_with("scenario ")),
+            "{name} ships scenarios"
+        );
         let xml = conformance::junit::render(&report);
         assert!(xml.contains("failures=\"0\""), "{xml}");
     }
@@ -34,37 +56,72 @@ async fn bundled_plugins_conform_with_their_scenarios() {
 
 #[tokio::test]
 async fn a_module_of_no_kith_world_is_refused() {
-    let report = conformance::run(&file("target/test-plugins/no-world.wasm"), None, &tight()).await.unwrap();
+    let report = conformance::run(&file("target/test-plugins/no-world.wasm"), None, &tight())
+        .await
+        .unwrap();
     assert!(!report.passed());
-    assert!(check(&report, "world").detail.contains("exports none of kith:plugin"), "{}", report.render());
+    assert!(
+        check(&report, "world")
+            .detail
+            .contains("exports none of kith:plugin"),
+        "{}",
+        report.render()
+    );
 }
 
 #[tokio::test]
 async fn an_invalid_config_schema_is_refused() {
-    let report = conformance::run(&file("target/test-plugins/bad-schema.wasm"), None, &tight()).await.unwrap();
+    let report = conformance::run(&file("target/test-plugins/bad-schema.wasm"), None, &tight())
+        .await
+        .unwrap();
     let m = check(&report, "metadata");
-    assert!(!m.passed && m.detail.contains("not a valid JSON Schema"), "{}", report.render());
+    assert!(
+        !m.passed && m.detail.contains("not a valid JSON Schema"),
+        "{}",
+        report.render()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_behaviour_fails_its_scenarios_with_the_reason() {
     let scenarios = workspace_root().join("tests/plugins/hostile/scenarios");
-    let report = conformance::run(&file("target/test-plugins/hostile.wasm"), Some(&scenarios), &tight()).await.unwrap();
+    let report = conformance::run(
+        &file("target/test-plugins/hostile.wasm"),
+        Some(&scenarios),
+        &tight(),
+    )
+    .await
+    .unwrap();
     assert!(!report.passed());
     // Generated events are harmless to it: only its scenarios fail.
     assert!(check(&report, "handlers").passed, "{}", report.render());
     let reason = |n: &str| check(&report, &format!("scenario {n}.yaml")).detail.clone();
     let loop_reason = reason("loop");
-    assert!(loop_reason.contains("timed out after 300 ms") || loop_reason.contains("ran out of fuel"), "{loop_reason}");
+    assert!(
+        loop_reason.contains("timed out after 300 ms") || loop_reason.contains("ran out of fuel"),
+        "{loop_reason}"
+    );
     assert!(reason("panic").contains("trapped"), "{}", reason("panic"));
     assert!(reason("memory").contains("memory"), "{}", reason("memory"));
     assert!(reason("recurse").contains("stack"), "{}", reason("recurse"));
-    assert!(reason("flood").contains("stopped after 60 posts"), "the per-minute message quota: {}", reason("flood"));
+    assert!(
+        reason("flood").contains("stopped after 60 posts"),
+        "the per-minute message quota: {}",
+        reason("flood")
+    );
     assert!(reason("big").contains("memory"), "{}", reason("big"));
-    assert!(reason("stash").contains("storage refused after 17 values"), "{}", reason("stash"));
+    assert!(
+        reason("stash").contains("storage refused after 17 values"),
+        "{}",
+        reason("stash")
+    );
     // Whatever it wrote before being stopped was discarded: no other diff.
     for n in ["loop", "panic", "memory", "recurse"] {
-        assert!(!reason(n).contains("members[victim]") && !reason(n).contains("storage[mark]"), "{n}: {}", reason(n));
+        assert!(
+            !reason(n).contains("members[victim]") && !reason(n).contains("storage[mark]"),
+            "{n}: {}",
+            reason(n)
+        );
     }
     let xml = conformance::junit::render(&report);
     assert!(xml.contains("<failure message="), "{xml}");
@@ -78,10 +135,21 @@ async fn a_failing_scenario_shows_a_diff() {
         "name: wrong reward\ngiven: {members: [{id: amy}]}\nwhen: [{message: {sender: amy, text: /checkin}}]\nexpect: {members: [{id: amy, points: 11}]}\n",
     )
     .unwrap();
-    let report = conformance::run(&file("target/plugins/daily-checkin.wasm"), Some(dir.path()), &tight()).await.unwrap();
+    let report = conformance::run(
+        &file("target/plugins/daily-checkin.wasm"),
+        Some(dir.path()),
+        &tight(),
+    )
+    .await
+    .unwrap();
     let s = check(&report, "scenario wrong.yaml");
     assert!(!s.passed);
-    assert!(s.detail.contains("members[amy].points: expected 11, got 10"), "{}", s.detail);
+    assert!(
+        s.detail
+            .contains("members[amy].points: expected 11, got 10"),
+        "{}",
+        s.detail
+    );
 }
 
 /// `kith plugin new` gives a skeleton that builds and passes `kith test`,
@@ -94,33 +162,99 @@ async fn plugin_skeletons_build_and_conform() {
     let root = workspace_root();
     let toolchain = |path: &str| {
         let p = root.join(path);
-        assert!(p.exists(), "{}: missing; run bash scripts/build-lang-plugins.sh", p.display());
+        assert!(
+            p.exists(),
+            "{}: missing; run bash scripts/build-lang-plugins.sh",
+            p.display()
+        );
         p
     };
     let dir = tempfile::tempdir().unwrap();
     // Shares the compiled wasm std of the bundled plugins.
     let rust_env = || vec![("CARGO_TARGET_DIR", root.join("plugins/rust/target"))];
-    let rust_events = Options { events: 80, ..Options::default() };
-    let lang_events = Options { events: 40, cache_dir: None, ..Default::default() };
+    let rust_events = Options {
+        events: 80,
+        ..Options::default()
+    };
+    let lang_events = Options {
+        events: 40,
+        cache_dir: None,
+        ..Default::default()
+    };
     let skeletons = [
-        ("new-gate", PluginKind::EntryGate, Lang::Rust, rust_env(), &rust_events),
-        ("new-game", PluginKind::ActivityGame, Lang::Rust, rust_env(), &rust_events),
-        ("new-flow", PluginKind::ConversionFlow, Lang::Rust, rust_env(), &rust_events),
-        ("new-gate-c", PluginKind::EntryGate, Lang::C, vec![], &lang_events),
-        ("new-flow-js", PluginKind::ConversionFlow, Lang::Js, vec![("KITH_JS_MODULES", toolchain("plugins/js/node_modules"))], &lang_events),
-        ("new-game-py", PluginKind::ActivityGame, Lang::Python, vec![("KITH_PY", toolchain("target/toolchains/py"))], &lang_events),
+        (
+            "new-gate",
+            PluginKind::EntryGate,
+            Lang::Rust,
+            rust_env(),
+            &rust_events,
+        ),
+        (
+            "new-game",
+            PluginKind::ActivityGame,
+            Lang::Rust,
+            rust_env(),
+            &rust_events,
+        ),
+        (
+            "new-flow",
+            PluginKind::ConversionFlow,
+            Lang::Rust,
+            rust_env(),
+            &rust_events,
+        ),
+        (
+            "new-gate-c",
+            PluginKind::EntryGate,
+            Lang::C,
+            vec![],
+            &lang_events,
+        ),
+        (
+            "new-flow-js",
+            PluginKind::ConversionFlow,
+            Lang::Js,
+            vec![("KITH_JS_MODULES", toolchain("plugins/js/node_modules"))],
+            &lang_events,
+        ),
+        (
+            "new-game-py",
+            PluginKind::ActivityGame,
+            Lang::Python,
+            vec![("KITH_PY", toolchain("target/toolchains/py"))],
+            &lang_events,
+        ),
     ];
     for (name, kind, lang, env, opts) in skeletons {
         let plugin = kith::scaffold::new_plugin(dir.path(), name, kind, lang).unwrap();
-        let status = std::process::Command::new("bash").arg(plugin.join("build.sh")).envs(env).status().expect("bash");
+        let status = std::process::Command::new("bash")
+            .arg(plugin.join("build.sh"))
+            .envs(env)
+            .status()
+            .expect("bash");
         assert!(status.success(), "{name} ({lang:?}): build.sh failed");
         let wasm = std::fs::read(plugin.join(format!("{name}.wasm"))).unwrap();
-        let report = conformance::run(&wasm, Some(&plugin.join("scenarios")), opts).await.unwrap();
+        let report = conformance::run(&wasm, Some(&plugin.join("scenarios")), opts)
+            .await
+            .unwrap();
         assert!(report.passed(), "{name} ({lang:?}):\n{}", report.render());
-        assert_eq!(check(&report, "world").detail, format!("{kind} (kith:plugin@0.1.0)"));
-        assert!(check(&report, "scenario hello.yaml").passed, "{name} ({lang:?}) runs its scenario");
+        assert_eq!(
+            check(&report, "world").detail,
+            format!("{kind} (kith:plugin@0.1.0)")
+        );
+        assert!(
+            check(&report, "scenario hello.yaml").passed,
+            "{name} ({lang:?}) runs its scenario"
+        );
     }
-    assert!(kith::scaffold::new_plugin(dir.path(), "new-gate", PluginKind::EntryGate, Lang::Rust).is_err(), "no overwrite");
-    assert!(kith::scaffold::new_plugin(dir.path(), "Bad Name", PluginKind::EntryGate, Lang::Rust).is_err());
+    assert!(
+        kith::scaffold::new_plugin(dir.path(), "new-gate", PluginKind::EntryGate, Lang::Rust)
+            .is_err(),
+        "no overwrite"
+    );
+    assert!(
+        kith::scaffold::new_plugin(dir.path(), "Bad Name", PluginKind::EntryGate, Lang::Rust)
+            .is_err()
+    );
     assert!("cobol".parse::<Lang>().is_err());
 }

@@ -174,12 +174,21 @@ fn free_loopback_addr() -> SocketAddr {
 }
 
 /// Sends one request and insists on a 2xx (setup and final reads only).
-async fn ok(http: &reqwest::Client, server: &Server, method: &str, path: &str, body: Option<Value>) -> Value {
+async fn ok(
+    http: &reqwest::Client,
+    server: &Server,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
     let mut req = http.request(method.parse().expect("method"), server.url(path));
     if let Some(b) = body {
         req = req.json(&b);
     }
-    let resp = req.send().await.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+    let resp = req
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
     let status = resp.status();
     let text = resp.text().await.expect("body");
     assert!(status.is_success(), "{method} {path} -> {status}: {text}");
@@ -239,7 +248,9 @@ async fn client(url: String, which: usize, kills_planned: usize, progress: Arc<P
         loop {
             let kills = progress.kills.load(Ordering::SeqCst);
             let quota = EVENTS * (kills + 1) / (kills_planned + 1);
-            if progress.unthrottled.load(Ordering::SeqCst) || progress.started.load(Ordering::SeqCst) < quota {
+            if progress.unthrottled.load(Ordering::SeqCst)
+                || progress.started.load(Ordering::SeqCst) < quota
+            {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -249,14 +260,21 @@ async fn client(url: String, which: usize, kills_planned: usize, progress: Arc<P
         let id = event_id(k);
         let give_up = Instant::now() + Duration::from_secs(45);
         loop {
-            assert!(Instant::now() < give_up, "event {id} was never acknowledged");
+            assert!(
+                Instant::now() < give_up,
+                "event {id} was never acknowledged"
+            );
             match http.post(&url).json(&body).send().await {
                 Ok(resp) if resp.status().is_success() => match resp.json::<Value>().await {
                     Ok(outcome) => {
                         if outcome["duplicate"] == json!(true) {
                             progress.duplicates.fetch_add(1, Ordering::SeqCst);
                         }
-                        progress.outcomes.lock().unwrap().insert(id.clone(), outcome);
+                        progress
+                            .outcomes
+                            .lock()
+                            .unwrap()
+                            .insert(id.clone(), outcome);
                         progress.acked.fetch_add(1, Ordering::SeqCst);
                         break;
                     }
@@ -323,8 +341,22 @@ async fn run(db: TestDb, seed: u64) {
     server.start(&http).await;
 
     // The group, its owner, and daily-checkin without a streak bonus.
-    ok(&http, &server, "POST", "/v1/groups", Some(json!({"id": GROUP, "name": "crash", "timezone": "Asia/Shanghai"}))).await;
-    ok(&http, &server, "POST", &format!("/v1/groups/{GROUP}/members"), Some(json!({"member": "owner", "role": "owner"}))).await;
+    ok(
+        &http,
+        &server,
+        "POST",
+        "/v1/groups",
+        Some(json!({"id": GROUP, "name": "crash", "timezone": "Asia/Shanghai"})),
+    )
+    .await;
+    ok(
+        &http,
+        &server,
+        "POST",
+        &format!("/v1/groups/{GROUP}/members"),
+        Some(json!({"member": "owner", "role": "owner"})),
+    )
+    .await;
     ok(
         &http,
         &server,
@@ -337,13 +369,22 @@ async fn run(db: TestDb, seed: u64) {
     // Stream the events from the clients, and kill the server under them.
     let progress = Arc::new(Progress::default());
     let clients: Vec<_> = (0..CLIENTS)
-        .map(|which| tokio::spawn(client(server.url("/v1/events"), which, kills_planned, progress.clone())))
+        .map(|which| {
+            tokio::spawn(client(
+                server.url("/v1/events"),
+                which,
+                kills_planned,
+                progress.clone(),
+            ))
+        })
         .collect();
     let mut kill_times = vec![];
     for _ in 0..kills_planned {
         let wait = rng.between(50, 300);
         tokio::time::sleep(Duration::from_millis(wait)).await;
-        if progress.acked.load(Ordering::SeqCst) == EVENTS || !progress.errors.lock().unwrap().is_empty() {
+        if progress.acked.load(Ordering::SeqCst) == EVENTS
+            || !progress.errors.lock().unwrap().is_empty()
+        {
             break;
         }
         server.kill();
@@ -356,7 +397,12 @@ async fn run(db: TestDb, seed: u64) {
         c.await.expect("client task");
     }
     let errors = progress.errors.lock().unwrap().clone();
-    assert!(errors.is_empty(), "events refused:\n{}\n{}", errors.join("\n"), server.log_tail());
+    assert!(
+        errors.is_empty(),
+        "events refused:\n{}\n{}",
+        errors.join("\n"),
+        server.log_tail()
+    );
     let kills = progress.kills.load(Ordering::SeqCst);
     eprintln!(
         "{}: {EVENTS} events, {kills} kills (after ms, acked so far: {kill_times:?}), {} starts, {} retries, {} duplicate acks, {:.1} s",
@@ -366,12 +412,18 @@ async fn run(db: TestDb, seed: u64) {
         progress.duplicates.load(Ordering::SeqCst),
         started.elapsed().as_secs_f64()
     );
-    assert_eq!(kills, kills_planned, "every planned kill landed while events streamed");
+    assert_eq!(
+        kills, kills_planned,
+        "every planned kill landed while events streamed"
+    );
 
     // Every event was acknowledged, each with its own message.
     let outcomes = progress.outcomes.lock().unwrap().clone();
     let expected_ids: BTreeSet<String> = (0..EVENTS).map(event_id).collect();
-    assert_eq!(outcomes.keys().cloned().collect::<BTreeSet<_>>(), expected_ids);
+    assert_eq!(
+        outcomes.keys().cloned().collect::<BTreeSet<_>>(),
+        expected_ids
+    );
     for (id, outcome) in &outcomes {
         assert_eq!(outcome["event_id"], json!(id), "{outcome}");
         assert_eq!(outcome["message_id"], json!(format!("m-{id}")), "{outcome}");
@@ -383,14 +435,28 @@ async fn run(db: TestDb, seed: u64) {
 
     // Through the API, on the last server: points and the ledger.
     for (member, n) in &per_member {
-        let m = ok(&http, &server, "GET", &format!("/v1/groups/{GROUP}/members/{member}"), None).await;
+        let m = ok(
+            &http,
+            &server,
+            "GET",
+            &format!("/v1/groups/{GROUP}/members/{member}"),
+            None,
+        )
+        .await;
         assert_eq!(
             m["points"],
             json!(REWARD * n),
             "{member} has {n} acknowledged check-ins, each worth {REWARD}: {m}"
         );
     }
-    let ledger = ok(&http, &server, "GET", &format!("/v1/groups/{GROUP}/ledger"), None).await;
+    let ledger = ok(
+        &http,
+        &server,
+        "GET",
+        &format!("/v1/groups/{GROUP}/ledger"),
+        None,
+    )
+    .await;
     for (asset, sum) in ledger["sums"].as_object().expect("sums") {
         assert_eq!(sum, &json!(0), "{asset} does not balance: {ledger}");
     }
@@ -424,12 +490,19 @@ async fn verify_database(url: &str, ids: &BTreeSet<String>, per_member: &BTreeMa
     let once: BTreeMap<String, i64> = ids.iter().map(|id| (id.clone(), 1)).collect();
 
     // One `events` row per event id.
-    let events = pairs("SELECT id, COUNT(*) FROM events WHERE group_id = $1 AND kind = 'message' GROUP BY id").await;
+    let events = pairs(
+        "SELECT id, COUNT(*) FROM events WHERE group_id = $1 AND kind = 'message' GROUP BY id",
+    )
+    .await;
     assert_eq!(events, once, "events rows per event id");
 
     // One stored message per event id, named after it.
-    let messages = pairs("SELECT id, COUNT(*) FROM messages WHERE group_id = $1 AND sender LIKE 'u%' GROUP BY id").await;
-    let expected_messages: BTreeMap<String, i64> = ids.iter().map(|id| (format!("m-{id}"), 1)).collect();
+    let messages = pairs(
+        "SELECT id, COUNT(*) FROM messages WHERE group_id = $1 AND sender LIKE 'u%' GROUP BY id",
+    )
+    .await;
+    let expected_messages: BTreeMap<String, i64> =
+        ids.iter().map(|id| (format!("m-{id}"), 1)).collect();
     assert_eq!(messages, expected_messages, "messages per event id");
 
     // One check-in invocation per event id, and it succeeded.
@@ -459,12 +532,20 @@ async fn verify_database(url: &str, ids: &BTreeSet<String>, per_member: &BTreeMa
         "SELECT account, COUNT(*) FROM ledger_entries WHERE group_id = $1 AND asset = 'points' AND account LIKE 'member:%' GROUP BY account",
     )
     .await;
-    let expected_rewards: BTreeMap<String, i64> =
-        per_member.iter().map(|(m, n)| (format!("member:{m}"), *n)).collect();
+    let expected_rewards: BTreeMap<String, i64> = per_member
+        .iter()
+        .map(|(m, n)| (format!("member:{m}"), *n))
+        .collect();
     assert_eq!(rewards, expected_rewards, "reward entries per member");
-    let legs = pairs("SELECT transfer_id, COUNT(*) FROM ledger_entries WHERE group_id = $1 GROUP BY transfer_id").await;
+    let legs = pairs(
+        "SELECT transfer_id, COUNT(*) FROM ledger_entries WHERE group_id = $1 GROUP BY transfer_id",
+    )
+    .await;
     let odd: Vec<_> = legs.iter().filter(|(_, n)| **n != 2).collect();
-    assert!(odd.is_empty(), "transfers not made of exactly two entries: {odd:?}");
+    assert!(
+        odd.is_empty(),
+        "transfers not made of exactly two entries: {odd:?}"
+    );
     assert_eq!(legs.len(), ids.len(), "one transfer per check-in");
 
     // The ledger balances, per asset.

@@ -105,14 +105,26 @@ on_both_databases!(bad_input_gets_clear_errors, |db| async move {
     assert_eq!(r.status(), 422);
 
     // Built from source: a module of no kith world, an invalid config schema.
-    let broken = |name: &str| std::fs::read(workspace_root().join(format!("target/test-plugins/{name}.wasm"))).unwrap();
+    let broken = |name: &str| {
+        std::fs::read(workspace_root().join(format!("target/test-plugins/{name}.wasm"))).unwrap()
+    };
     let r = up(broken("no-world"), "application/wasm").await.unwrap();
     assert_eq!(r.status(), 422);
-    assert!(r.json::<Value>().await.unwrap()["error"]["message"].as_str().unwrap().contains("exports none of kith:plugin"));
+    assert!(r.json::<Value>().await.unwrap()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("exports none of kith:plugin"));
     let r = up(broken("bad-schema"), "application/wasm").await.unwrap();
     assert_eq!(r.status(), 422);
-    assert!(r.json::<Value>().await.unwrap()["error"]["message"].as_str().unwrap().contains("not a valid JSON Schema"));
-    assert_eq!(s.call("GET", "/v1/plugins/bad-schema", None).await.0, 404, "nothing was installed");
+    assert!(r.json::<Value>().await.unwrap()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not a valid JSON Schema"));
+    assert_eq!(
+        s.call("GET", "/v1/plugins/bad-schema", None).await.0,
+        404,
+        "nothing was installed"
+    );
 
     // A config that breaks the plugin's schema names the field.
     s.install("daily-checkin").await;
@@ -191,24 +203,50 @@ on_both_databases!(events_are_processed_once, |db| async move {
     let clash = json!({"id": "other", "group": "g", "type": "message", "sender": "bob",
         "text": "/checkin", "message_id": taken, "at": 1_790_000_000_000i64});
     let (st, v) = s.call("POST", "/v1/events", Some(clash.clone())).await;
-    assert_eq!((st, v["error"]["code"].as_str()), (409, Some("conflict")), "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("already exists"), "{v}");
+    assert_eq!(
+        (st, v["error"]["code"].as_str()),
+        (409, Some("conflict")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already exists"),
+        "{v}"
+    );
     let (st, _) = s.call("GET", "/v1/groups/g/members/bob", None).await;
-    assert_eq!(st, 404, "bob's first message was refused, so he is not registered");
+    assert_eq!(
+        st, 404,
+        "bob's first message was refused, so he is not registered"
+    );
     assert!(s.outbox("g").await.is_empty(), "no check-in reply was kept");
     // Corrected, the same event id goes through.
     let mut fixed = clash;
     fixed["message_id"] = json!("m-bob-1");
-    assert_eq!(s.ok("POST", "/v1/events", Some(fixed)).await["duplicate"], false);
+    assert_eq!(
+        s.ok("POST", "/v1/events", Some(fixed)).await["duplicate"],
+        false
+    );
     assert_eq!(member(&s, "g", "bob").await["points"], 10);
 
     // A retry that would now be refused (bob has left since the first
     // attempt) still gets the first attempt's outcome.
     let left = json!({"id": "left-1", "group": "g", "type": "member_left", "member": "bob"});
-    assert_eq!(s.ok("POST", "/v1/events", Some(left.clone())).await["duplicate"], false);
-    assert_eq!(s.ok("POST", "/v1/events", Some(left)).await["duplicate"], true);
+    assert_eq!(
+        s.ok("POST", "/v1/events", Some(left.clone())).await["duplicate"],
+        false
+    );
+    assert_eq!(
+        s.ok("POST", "/v1/events", Some(left)).await["duplicate"],
+        true
+    );
     let (st, _) = s
-        .call("POST", "/v1/events", Some(json!({"id": "left-2", "group": "g", "type": "member_left", "member": "bob"})))
+        .call(
+            "POST",
+            "/v1/events",
+            Some(json!({"id": "left-2", "group": "g", "type": "member_left", "member": "bob"})),
+        )
         .await;
     assert_eq!(st, 422, "a new event for a member who has left is refused");
 });

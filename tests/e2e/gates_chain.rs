@@ -4,20 +4,39 @@
 use super::*;
 
 fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
 on_both_databases!(quiz_then_payment, |db| async move {
-    let Some(s) = TestServer::start(db).await else { return };
+    let Some(s) = TestServer::start(db).await else {
+        return;
+    };
     let quiz = json!({"questions": [{"question": "Which lens for portraits?", "answers": ["85mm"]}], "timeout_seconds": 3600});
-    group_with(&s, "photo", &[("quiz-gate", quiz), ("paid-entry", json!({"price": 100}))]).await;
+    group_with(
+        &s,
+        "photo",
+        &[("quiz-gate", quiz), ("paid-entry", json!({"price": 100}))],
+    )
+    .await;
 
     let j = join(&s, "photo", json!({"member": "amy"})).await;
     assert_eq!(j["status"], "pending");
     // The right answer passes the quiz; the payment gate comes next.
-    let out = s.ok("POST", "/v1/groups/photo/join-requests/amy/answer", Some(json!({"answer": "85mm"}))).await;
+    let out = s
+        .ok(
+            "POST",
+            "/v1/groups/photo/join-requests/amy/answer",
+            Some(json!({"answer": "85mm"})),
+        )
+        .await;
     assert_eq!(out["join"]["status"], "pending", "{out}");
-    assert!(out["join"]["reason"].as_str().unwrap().contains("pay"), "{out}");
+    assert!(
+        out["join"]["reason"].as_str().unwrap().contains("pay"),
+        "{out}"
+    );
     assert_eq!(member(&s, "photo", "amy").await["status"], "pending");
     let pay = json!({"id": "p1", "group": "photo", "type": "payment", "payment_id": "p1", "member": "amy", "amount": 100, "status": "succeeded", "purpose": "entry", "at": now()});
     s.ok("POST", "/v1/events", Some(pay)).await;
@@ -26,13 +45,33 @@ on_both_databases!(quiz_then_payment, |db| async move {
 });
 
 on_both_databases!(plugin_approvals_respect_capacity, |db| async move {
-    let Some(s) = TestServer::start(db).await else { return };
-    s.ok("POST", "/v1/groups", Some(json!({"id": "tiny", "name": "Tiny", "capacity": 2}))).await;
-    s.ok("POST", "/v1/groups/tiny/members", Some(json!({"member": "owner", "role": "owner"}))).await;
+    let Some(s) = TestServer::start(db).await else {
+        return;
+    };
+    s.ok(
+        "POST",
+        "/v1/groups",
+        Some(json!({"id": "tiny", "name": "Tiny", "capacity": 2})),
+    )
+    .await;
+    s.ok(
+        "POST",
+        "/v1/groups/tiny/members",
+        Some(json!({"member": "owner", "role": "owner"})),
+    )
+    .await;
     s.install("paid-entry").await;
-    s.ok("PUT", "/v1/groups/tiny/plugins/paid-entry", Some(json!({"config": {"price": 100}}))).await;
+    s.ok(
+        "PUT",
+        "/v1/groups/tiny/plugins/paid-entry",
+        Some(json!({"config": {"price": 100}})),
+    )
+    .await;
     for m in ["a", "b"] {
-        assert_eq!(join(&s, "tiny", json!({"member": m})).await["status"], "pending");
+        assert_eq!(
+            join(&s, "tiny", json!({"member": m})).await["status"],
+            "pending"
+        );
     }
     for (i, m) in ["a", "b"].iter().enumerate() {
         let pay = json!({"id": format!("p{i}"), "group": "tiny", "type": "payment", "payment_id": format!("p{i}"), "member": m, "amount": 100, "status": "succeeded", "purpose": "entry", "at": now()});
@@ -41,7 +80,9 @@ on_both_databases!(plugin_approvals_respect_capacity, |db| async move {
     assert_eq!(member(&s, "tiny", "a").await["status"], "active");
     // Full: b's approval is refused, and its fee stays in b's wallet.
     assert_eq!(member(&s, "tiny", "b").await["status"], "pending");
-    let wallet = s.ok("GET", "/v1/groups/tiny/ledger/member:b?asset=money", None).await;
+    let wallet = s
+        .ok("GET", "/v1/groups/tiny/ledger/member:b?asset=money", None)
+        .await;
     assert_eq!(wallet["balance"], 100);
     let counts = s.ok("GET", "/v1/groups/tiny", None).await["counts"].clone();
     assert_eq!(counts["active"], 2);

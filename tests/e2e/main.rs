@@ -13,4 +13,3 @@ mod transactions;
 
 pub use kith_tests::*;
 pub use serde_json::{json, Value};
-

@@ -4,55 +4,115 @@ use super::*;
 
 async fn hostile(s: &TestServer, group: &str, enable: Value) {
     let wasm = std::fs::read(workspace_root().join("target/test-plugins/hostile.wasm")).unwrap();
-    let r = s.http.post(s.url("/v1/plugins")).header("content-type", "application/wasm").body(wasm).send().await.unwrap();
+    let r = s
+        .http
+        .post(s.url("/v1/plugins"))
+        .header("content-type", "application/wasm")
+        .body(wasm)
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success() || r.status() == 409);
-    s.ok("PUT", &format!("/v1/groups/{group}/plugins/hostile"), Some(enable)).await;
+    s.ok(
+        "PUT",
+        &format!("/v1/groups/{group}/plugins/hostile"),
+        Some(enable),
+    )
+    .await;
 }
 
-on_both_databases!(a_failing_plugin_is_switched_off_with_the_reason, |db| async move {
-    let Some(s) = TestServer::start(db).await else { return };
-    group_with(&s, "g", &[("daily-checkin", json!({}))]).await;
-    hostile(&s, "g", json!({"policy": {"disable_after": 3}})).await;
-    for i in 0..3 {
-        say(&s, "g", &format!("p{i}"), "amy", "panic", 1_790_000_000_000).await;
+on_both_databases!(
+    a_failing_plugin_is_switched_off_with_the_reason,
+    |db| async move {
+        let Some(s) = TestServer::start(db).await else {
+            return;
+        };
+        group_with(&s, "g", &[("daily-checkin", json!({}))]).await;
+        hostile(&s, "g", json!({"policy": {"disable_after": 3}})).await;
+        for i in 0..3 {
+            say(&s, "g", &format!("p{i}"), "amy", "panic", 1_790_000_000_000).await;
+        }
+        let en = s.ok("GET", "/v1/groups/g/plugins/hostile", None).await;
+        assert!(
+            en["disabled_reason"]
+                .as_str()
+                .unwrap()
+                .contains("3 failures in a row"),
+            "{en}"
+        );
+        // Switched off: it no longer runs; the other plugin still does.
+        let out = say(&s, "g", "p3", "amy", "/checkin", 1_790_000_000_000).await;
+        let ran: Vec<&str> = out["invocations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["plugin"].as_str().unwrap())
+            .collect();
+        assert_eq!(ran, ["daily-checkin"]);
+        assert_eq!(member(&s, "g", "amy").await["points"], 10);
+        // Enabling it again turns it back on.
+        s.ok("PUT", "/v1/groups/g/plugins/hostile", Some(json!({})))
+            .await;
+        let en = s.ok("GET", "/v1/groups/g/plugins/hostile", None).await;
+        assert_eq!(en["disabled_reason"], Value::Null);
+        let out = say(&s, "g", "p4", "amy", "hello", 1_790_000_000_000).await;
+        assert_eq!(out["invocations"].as_array().unwrap().len(), 2);
     }
-    let en = s.ok("GET", "/v1/groups/g/plugins/hostile", None).await;
-    assert!(en["disabled_reason"].as_str().unwrap().contains("3 failures in a row"), "{en}");
-    // Switched off: it no longer runs; the other plugin still does.
-    let out = say(&s, "g", "p3", "amy", "/checkin", 1_790_000_000_000).await;
-    let ran: Vec<&str> = out["invocations"].as_array().unwrap().iter().map(|i| i["plugin"].as_str().unwrap()).collect();
-    assert_eq!(ran, ["daily-checkin"]);
-    assert_eq!(member(&s, "g", "amy").await["points"], 10);
-    // Enabling it again turns it back on.
-    s.ok("PUT", "/v1/groups/g/plugins/hostile", Some(json!({}))).await;
-    let en = s.ok("GET", "/v1/groups/g/plugins/hostile", None).await;
-    assert_eq!(en["disabled_reason"], Value::Null);
-    let out = say(&s, "g", "p4", "amy", "hello", 1_790_000_000_000).await;
-    assert_eq!(out["invocations"].as_array().unwrap().len(), 2);
-});
+);
 
 on_both_databases!(gates_fail_closed_or_open_as_chosen, |db| async move {
-    let Some(s) = TestServer::start(db).await else { return };
+    let Some(s) = TestServer::start(db).await else {
+        return;
+    };
     group_with(&s, "closed", &[]).await;
     group_with(&s, "open", &[]).await;
     s.install("invite-only").await;
     // Too little fuel: the gate fails on every request.
-    s.ok("PUT", "/v1/groups/closed/plugins/invite-only", Some(json!({"limits": {"fuel": 1000}}))).await;
-    s.ok("PUT", "/v1/groups/open/plugins/invite-only", Some(json!({"limits": {"fuel": 1000}, "policy": {"gate_failure": "open"}}))).await;
+    s.ok(
+        "PUT",
+        "/v1/groups/closed/plugins/invite-only",
+        Some(json!({"limits": {"fuel": 1000}})),
+    )
+    .await;
+    s.ok(
+        "PUT",
+        "/v1/groups/open/plugins/invite-only",
+        Some(json!({"limits": {"fuel": 1000}, "policy": {"gate_failure": "open"}})),
+    )
+    .await;
     let j = join(&s, "closed", json!({"member": "bob"})).await;
     assert_eq!(j["status"], "rejected");
-    assert!(j["reason"].as_str().unwrap().contains("gate invite-only failed"), "{j}");
+    assert!(
+        j["reason"]
+            .as_str()
+            .unwrap()
+            .contains("gate invite-only failed"),
+        "{j}"
+    );
     let j = join(&s, "open", json!({"member": "bob"})).await;
     assert_eq!(j["status"], "admitted", "{j}");
-    let (st, v) = s.call("PUT", "/v1/groups/open/plugins/invite-only", Some(json!({"policy": {"gate_failure": "ajar"}}))).await;
+    let (st, v) = s
+        .call(
+            "PUT",
+            "/v1/groups/open/plugins/invite-only",
+            Some(json!({"policy": {"gate_failure": "ajar"}})),
+        )
+        .await;
     assert_eq!(st, 422, "{v}");
 });
 
 on_both_databases!(quotas_refuse_what_is_over, |db| async move {
-    let Some(s) = TestServer::start(db).await else { return };
+    let Some(s) = TestServer::start(db).await else {
+        return;
+    };
     group_with(&s, "g", &[]).await;
     s.install("daily-checkin").await;
-    s.ok("PUT", "/v1/groups/g/plugins/daily-checkin", Some(json!({"limits": {"messages_per_minute": 2}}))).await;
+    s.ok(
+        "PUT",
+        "/v1/groups/g/plugins/daily-checkin",
+        Some(json!({"limits": {"messages_per_minute": 2}})),
+    )
+    .await;
     let t = 1_790_000_000_000i64;
     for (i, m) in ["a", "b", "c"].iter().enumerate() {
         say(&s, "g", &format!("q{i}"), m, "/checkin", t + i as i64).await;
@@ -61,36 +121,88 @@ on_both_databases!(quotas_refuse_what_is_over, |db| async move {
     // fails and its points are not credited.
     assert_eq!(member(&s, "g", "b").await["points"], 10);
     assert_eq!(member(&s, "g", "c").await["points"], 0);
-    let log = s.ok("GET", "/v1/groups/g/invocations?plugin=daily-checkin&limit=1", None).await;
-    assert!(log["invocations"][0]["error"].as_str().unwrap().contains("messages in a minute"), "{log}");
+    let log = s
+        .ok(
+            "GET",
+            "/v1/groups/g/invocations?plugin=daily-checkin&limit=1",
+            None,
+        )
+        .await;
+    assert!(
+        log["invocations"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("messages in a minute"),
+        "{log}"
+    );
     // A minute later there is room again.
     say(&s, "g", "q3", "c", "/checkin", t + 61_000).await;
     assert_eq!(member(&s, "g", "c").await["points"], 10);
 
     // Storage: a quota too small for one member's record.
-    s.ok("PUT", "/v1/groups/g/plugins/daily-checkin", Some(json!({"limits": {"storage_bytes": 200}}))).await;
+    s.ok(
+        "PUT",
+        "/v1/groups/g/plugins/daily-checkin",
+        Some(json!({"limits": {"storage_bytes": 200}})),
+    )
+    .await;
     say(&s, "g", "q4", "d", "/checkin", t + 200_000).await;
-    let log = s.ok("GET", "/v1/groups/g/invocations?plugin=daily-checkin&limit=1", None).await;
-    assert!(log["invocations"][0]["error"].as_str().unwrap().contains("quota"), "{log}");
+    let log = s
+        .ok(
+            "GET",
+            "/v1/groups/g/invocations?plugin=daily-checkin&limit=1",
+            None,
+        )
+        .await;
+    assert!(
+        log["invocations"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("quota"),
+        "{log}"
+    );
     assert_eq!(member(&s, "g", "d").await["points"], 0);
     s.assert_ledger_balances("g").await;
 });
 
-on_both_databases!(calls_outside_the_grant_are_denied_and_logged, |db| async move {
-    let Some(s) = TestServer::start(db).await else { return };
-    group_with(&s, "g", &[]).await;
-    s.install("daily-checkin").await;
-    // Granted everything it declares but award-points.
-    let grant = json!({"capabilities": ["read-members", "post-messages", "storage", "timers"]});
-    s.ok("PUT", "/v1/groups/g/plugins/daily-checkin", Some(grant)).await;
-    say(&s, "g", "c1", "amy", "/checkin", 1_790_000_000_000).await;
-    assert_eq!(member(&s, "g", "amy").await["points"], 0);
-    let log = s.ok("GET", "/v1/groups/g/invocations?plugin=daily-checkin&limit=1", None).await;
-    let inv = &log["invocations"][0];
-    assert!(inv["error"].as_str().unwrap().contains("denied"), "{inv}");
-    assert!(inv["logs"].to_string().contains("capability award-points is not granted"), "{inv}");
-    assert!(s.outbox("g").await.iter().all(|a| a["plugin"] != "daily-checkin"), "nothing was posted");
-});
+on_both_databases!(
+    calls_outside_the_grant_are_denied_and_logged,
+    |db| async move {
+        let Some(s) = TestServer::start(db).await else {
+            return;
+        };
+        group_with(&s, "g", &[]).await;
+        s.install("daily-checkin").await;
+        // Granted everything it declares but award-points.
+        let grant = json!({"capabilities": ["read-members", "post-messages", "storage", "timers"]});
+        s.ok("PUT", "/v1/groups/g/plugins/daily-checkin", Some(grant))
+            .await;
+        say(&s, "g", "c1", "amy", "/checkin", 1_790_000_000_000).await;
+        assert_eq!(member(&s, "g", "amy").await["points"], 0);
+        let log = s
+            .ok(
+                "GET",
+                "/v1/groups/g/invocations?plugin=daily-checkin&limit=1",
+                None,
+            )
+            .await;
+        let inv = &log["invocations"][0];
+        assert!(inv["error"].as_str().unwrap().contains("denied"), "{inv}");
+        assert!(
+            inv["logs"]
+                .to_string()
+                .contains("capability award-points is not granted"),
+            "{inv}"
+        );
+        assert!(
+            s.outbox("g")
+                .await
+                .iter()
+                .all(|a| a["plugin"] != "daily-checkin"),
+            "nothing was posted"
+        );
+    }
+);
 
 /// More plugins spinning at once than there are cores: they take turns in the
 /// slow lane, each is still stopped at its budget of running time, and a
@@ -111,21 +223,49 @@ async fn spinning_plugins_take_turns_and_stop_at_their_budget() {
     for g in 0..spinners {
         let (url, http) = (s.url("/v1/events"), s.http.clone());
         let event = json!({"id": format!("spin-{g}"), "group": format!("busy-{g}"), "type": "message", "sender": "amy", "text": "loop", "at": t});
-        spinning.push(tokio::spawn(async move { http.post(url).json(&event).send().await.unwrap().json::<Value>().await.unwrap() }));
+        spinning.push(tokio::spawn(async move {
+            http.post(url)
+                .json(&event)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }));
     }
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     for i in 0..5 {
-        let out = say(&s, "calm", &format!("calm-{i}"), &format!("m{i}"), "/checkin", t).await;
+        let out = say(
+            &s,
+            "calm",
+            &format!("calm-{i}"),
+            &format!("m{i}"),
+            "/checkin",
+            t,
+        )
+        .await;
         assert_eq!(out["invocations"][0]["ok"], true, "{out}");
     }
     for task in spinning {
         let out = task.await.unwrap();
-        let error = out["invocations"][0]["error"].as_str().unwrap_or_default().to_string();
+        let error = out["invocations"][0]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         assert!(error.contains("timed out after 400 ms"), "{out}");
     }
     for g in 0..spinners {
-        let inv = s.ok("GET", &format!("/v1/groups/busy-{g}/invocations"), None).await;
-        let spin = inv["invocations"].as_array().unwrap().iter().find(|i| i["handler"] == "on-message").unwrap().clone();
+        let inv = s
+            .ok("GET", &format!("/v1/groups/busy-{g}/invocations"), None)
+            .await;
+        let spin = inv["invocations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["handler"] == "on-message")
+            .unwrap()
+            .clone();
         let wall_ms = spin["duration_us"].as_i64().unwrap() / 1000;
         // At least its budget of running time; at most the wall-clock cap.
         assert!((400..4_000).contains(&wall_ms), "{spin}");

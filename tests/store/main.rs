@@ -282,7 +282,11 @@ on_both_databases!(events_storage_timers_outbox, |db| async move {
     tx.put_plugin(&meta, "sha", b"wasm", 1).await.unwrap();
     tx.put_enablement(&enablement).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(s.due_timers(100, 10).await.unwrap(), vec![], "switched off: no timers fire");
+    assert_eq!(
+        s.due_timers(100, 10).await.unwrap(),
+        vec![],
+        "switched off: no timers fire"
+    );
     enablement.disabled_reason = None;
     let mut tx = s.begin().await.unwrap();
     tx.put_enablement(&enablement).await.unwrap();

@@ -33,7 +33,12 @@ fn schema_strings(schema: &Value, out: &mut Vec<String>) {
         Value::Array(items) => items.iter().for_each(|v| schema_strings(v, out)),
         Value::Object(map) => {
             for (k, v) in map {
-                if k == "default" || k == "properties" || k == "examples" || k == "enum" || map.contains_key("type") && k != "description" {
+                if k == "default"
+                    || k == "properties"
+                    || k == "examples"
+                    || k == "enum"
+                    || map.contains_key("type") && k != "description"
+                {
                     schema_strings(v, out);
                 }
             }
@@ -80,12 +85,20 @@ pub fn steps(seed: u64, count: usize, meta: &PluginMetadata) -> Vec<Step> {
             0..=5 => {
                 let id = format!("gm-{i}");
                 message_ids.push(id.clone());
-                let reply_to = if rng.below(4) == 0 { message_ids.first().cloned() } else { None };
+                let reply_to = if rng.below(4) == 0 {
+                    message_ids.first().cloned()
+                } else {
+                    None
+                };
                 Step::Message {
                     sender: member(&mut rng),
                     text: rng.pick(&texts).clone(),
                     id: Some(id),
-                    mentions: if rng.below(3) == 0 { vec![rng.pick(&known).to_string()] } else { vec![] },
+                    mentions: if rng.below(3) == 0 {
+                        vec![rng.pick(&known).to_string()]
+                    } else {
+                        vec![]
+                    },
                     reply_to,
                     kind: None,
                 }
@@ -101,18 +114,40 @@ pub fn steps(seed: u64, count: usize, meta: &PluginMetadata) -> Vec<Step> {
                 invite_code: Some(rng.pick(&["", "AAAAAAAA", "not-a-code", "🙂"]).to_string()),
                 referrer: Some(rng.pick(&known).to_string()),
                 answer: Some(rng.pick(&texts).clone()),
-                payload: Some(rng.pick(&[json!({}), json!({"submission": "my best photos, taken at dawn"}), json!(null), json!([1, 2])]).clone()),
+                payload: Some(
+                    rng.pick(&[
+                        json!({}),
+                        json!({"submission": "my best photos, taken at dawn"}),
+                        json!(null),
+                        json!([1, 2]),
+                    ])
+                    .clone(),
+                ),
             }),
-            10 => Step::Answer { member: format!("applicant-{}", rng.below(i + 1)), answer: rng.pick(&texts).clone() },
+            10 => Step::Answer {
+                member: format!("applicant-{}", rng.below(i + 1)),
+                answer: rng.pick(&texts).clone(),
+            },
             11 | 12 => Step::Payment {
                 member: rng.pick(&known).to_string(),
                 amount: *rng.pick(&amounts),
                 status: *rng.pick(PaymentStatus::ALL),
-                purpose: rng.pick(&["entry", "", "group-buy:gm-1", "vip"]).to_string(),
+                purpose: rng
+                    .pick(&["entry", "", "group-buy:gm-1", "vip"])
+                    .to_string(),
                 id: Some(format!("gp-{i}")),
             },
-            13 => Step::Leave { member: rng.pick(&["m2", "stranger", "core"]).to_string() },
-            _ => Step::Advance(*rng.pick(&[1_000i64, 60_000, 3_600_000, 86_400_000, 8 * 86_400_000, 40 * 86_400_000])),
+            13 => Step::Leave {
+                member: rng.pick(&["m2", "stranger", "core"]).to_string(),
+            },
+            _ => Step::Advance(*rng.pick(&[
+                1_000i64,
+                60_000,
+                3_600_000,
+                86_400_000,
+                8 * 86_400_000,
+                40 * 86_400_000,
+            ])),
         };
         out.push(step);
     }

@@ -31,7 +31,11 @@ pub fn render(report: &Report) -> String {
             xml += &format!("<system-out>{}</system-out>", escape(&c.detail));
         } else {
             let first = c.detail.lines().next().unwrap_or("");
-            xml += &format!("<failure message=\"{}\">{}</failure>", escape(first), escape(&c.detail));
+            xml += &format!(
+                "<failure message=\"{}\">{}</failure>",
+                escape(first),
+                escape(&c.detail)
+            );
         }
         xml += "</testcase>\n";
     }

@@ -68,7 +68,14 @@ pub struct GroupSpec {
 
 impl Default for GroupSpec {
     fn default() -> Self {
-        GroupSpec { id: default_group_id(), name: None, timezone: default_timezone(), capacity: None, settings: None, member_count: 0 }
+        GroupSpec {
+            id: default_group_id(),
+            name: None,
+            timezone: default_timezone(),
+            capacity: None,
+            settings: None,
+            member_count: 0,
+        }
     }
 }
 
@@ -232,12 +239,14 @@ pub struct JoinExpect {
 /// Reads a scenario file (`.yaml`, `.yml` or `.json`).
 pub fn load(path: &std::path::Path) -> anyhow::Result<Scenario> {
     use anyhow::Context;
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     // YAML goes through JSON values so that steps are written as maps
     // (`- message: {...}`), the same shape as in JSON files, not YAML tags.
     let value: Value = match path.extension().and_then(|e| e.to_str()) {
         Some("json") => serde_json::from_str(&text)?,
-        _ => serde_yaml::from_str(&text).with_context(|| format!("{} is not valid YAML", path.display()))?,
+        _ => serde_yaml::from_str(&text)
+            .with_context(|| format!("{} is not valid YAML", path.display()))?,
     };
     let parsed = serde_json::from_value::<Scenario>(value).map_err(anyhow::Error::from);
     parsed.with_context(|| format!("{} is not a valid scenario", path.display()))
@@ -246,19 +255,39 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<Scenario> {
 /// Runs a scenario against a fresh in-process host; returns the differences
 /// between what was expected and what happened (empty: it passed).
 /// `runtime` is shared across scenarios: a plugin is compiled once.
-pub async fn run(runtime: &Arc<crate::runtime::Runtime>, wasm: &[u8], scenario: &Scenario, limits: Limits) -> anyhow::Result<Vec<String>> {
+pub async fn run(
+    runtime: &Arc<crate::runtime::Runtime>,
+    wasm: &[u8],
+    scenario: &Scenario,
+    limits: Limits,
+) -> anyhow::Result<Vec<String>> {
     let dir = tempfile::tempdir()?;
     let clock = Clock::manual(scenario.given.clock.unwrap_or(DEFAULT_CLOCK));
     let url = format!("sqlite://{}", dir.path().join("kith.db").display());
-    let kith = Kith::new(crate::store::Store::connect(&url).await?, runtime.clone(), clock.clone());
-    let installed = kith.install_plugin(wasm).await.map_err(|e| anyhow::anyhow!("install: {e}"))?;
+    let kith = Kith::new(
+        crate::store::Store::connect(&url).await?,
+        runtime.clone(),
+        clock.clone(),
+    );
+    let installed = kith
+        .install_plugin(wasm)
+        .await
+        .map_err(|e| anyhow::anyhow!("install: {e}"))?;
     let plugin = installed.metadata.name.clone();
     let group = set_up(&kith, &plugin, &scenario.given).await?;
-    let enable = crate::dispatch::EnableInput { config: scenario.config.clone(), limits: Some(limits), ..Default::default() };
-    kith.enable_plugin(&group, &plugin, enable).await.map_err(|e| anyhow::anyhow!("enable: {e}"))?;
+    let enable = crate::dispatch::EnableInput {
+        config: scenario.config.clone(),
+        limits: Some(limits),
+        ..Default::default()
+    };
+    kith.enable_plugin(&group, &plugin, enable)
+        .await
+        .map_err(|e| anyhow::anyhow!("enable: {e}"))?;
 
     for (i, step) in scenario.when.iter().enumerate() {
-        run_step_on(&kith, &clock, &group, &format!("s{i}"), step).await.map_err(|e| anyhow::anyhow!("step {} ({step:?}): {e}", i + 1))?;
+        run_step_on(&kith, &clock, &group, &format!("s{i}"), step)
+            .await
+            .map_err(|e| anyhow::anyhow!("step {} ({step:?}): {e}", i + 1))?;
     }
     let diffs = compare(&kith, &group, &plugin, &scenario.expect).await?;
     kith.store.close().await;
@@ -279,15 +308,26 @@ async fn set_up(kith: &Arc<Kith>, plugin: &str, given: &Given) -> anyhow::Result
     let parent = if given.siblings.is_empty() {
         None
     } else {
-        kith.create_group(GroupInput { id: Some("alliance".into()), name: Some("Alliance".into()), ..Default::default() }).await?;
+        kith.create_group(GroupInput {
+            id: Some("alliance".into()),
+            name: Some("Alliance".into()),
+            ..Default::default()
+        })
+        .await?;
         Some("alliance".to_string())
     };
     let err = |e: crate::dispatch::ServiceError| anyhow::anyhow!("given: {e}");
-    let group = kith.create_group(spec_input(&given.group, parent.clone())).await.map_err(err)?.id;
+    let group = kith
+        .create_group(spec_input(&given.group, parent.clone()))
+        .await
+        .map_err(err)?
+        .id;
     let now = kith.clock.now();
     // Groups first: creating one takes its own transaction.
     for sibling in &given.siblings {
-        kith.create_group(spec_input(sibling, parent.clone())).await.map_err(err)?;
+        kith.create_group(spec_input(sibling, parent.clone()))
+            .await
+            .map_err(err)?;
     }
     let mut tx = kith.store.begin().await?;
     for sibling in &given.siblings {
@@ -299,10 +339,17 @@ async fn set_up(kith: &Arc<Kith>, plugin: &str, given: &Given) -> anyhow::Result
         }
     }
     for spec in &given.members {
-        let mut m = Member::new(&group, &spec.id, spec.display_name.as_deref().unwrap_or(&spec.id));
+        let mut m = Member::new(
+            &group,
+            &spec.id,
+            spec.display_name.as_deref().unwrap_or(&spec.id),
+        );
         m.role = spec.role.unwrap_or(Role::Member);
         m.status = spec.status.unwrap_or(MemberStatus::Active);
-        m.joined_at = spec.joined_at.or(Some(now)).filter(|_| m.status != MemberStatus::Pending);
+        m.joined_at = spec
+            .joined_at
+            .or(Some(now))
+            .filter(|_| m.status != MemberStatus::Pending);
         m.last_active_at = spec.last_active_at;
         m.inviter = spec.inviter.clone();
         tx.upsert_member(&m).await?;
@@ -312,42 +359,120 @@ async fn set_up(kith: &Arc<Kith>, plugin: &str, given: &Given) -> anyhow::Result
     }
     for (i, b) in given.balances.iter().enumerate() {
         let to = Account::parse(&b.account).map_err(anyhow::Error::msg)?;
-        let from = if b.asset == Asset::Money { Account::External } else { Account::Issuer };
-        tx.transfer(&group, &format!("given-{i}"), &from, &to, b.asset, b.amount, "given", None, now).await?;
+        let from = if b.asset == Asset::Money {
+            Account::External
+        } else {
+            Account::Issuer
+        };
+        tx.transfer(
+            &group,
+            &format!("given-{i}"),
+            &from,
+            &to,
+            b.asset,
+            b.amount,
+            "given",
+            None,
+            now,
+        )
+        .await?;
     }
     for (key, value) in &given.storage {
-        tx.storage_set(plugin, &group, key, &serde_json::to_vec(value)?).await?;
+        tx.storage_set(plugin, &group, key, &serde_json::to_vec(value)?)
+            .await?;
     }
     tx.commit().await?;
     Ok(group)
 }
 
 /// Carries out one step on a group, as event `id`.
-pub async fn run_step_on(kith: &Arc<Kith>, clock: &Clock, group: &str, id: &str, step: &Step) -> Result<(), crate::dispatch::ServiceError> {
-    let event = |body: EventBody| IncomingEvent { id: id.to_string(), group: group.to_string(), at: None, body };
+pub async fn run_step_on(
+    kith: &Arc<Kith>,
+    clock: &Clock,
+    group: &str,
+    id: &str,
+    step: &Step,
+) -> Result<(), crate::dispatch::ServiceError> {
+    let event = |body: EventBody| IncomingEvent {
+        id: id.to_string(),
+        group: group.to_string(),
+        at: None,
+        body,
+    };
     match step.clone() {
-        Step::Message { sender, text, id: message_id, mentions, reply_to, kind } => {
+        Step::Message {
+            sender,
+            text,
+            id: message_id,
+            mentions,
+            reply_to,
+            kind,
+        } => {
             let kind = kind.unwrap_or(MessageKind::Text);
-            kith.ingest(event(EventBody::Message { sender, text, kind, mentions, reply_to, message_id })).await?;
+            kith.ingest(event(EventBody::Message {
+                sender,
+                text,
+                kind,
+                mentions,
+                reply_to,
+                message_id,
+            }))
+            .await?;
         }
-        Step::Reaction { message, member, emoji } => {
-            kith.ingest(event(EventBody::Reaction { message_id: message, member, emoji })).await?;
+        Step::Reaction {
+            message,
+            member,
+            emoji,
+        } => {
+            kith.ingest(event(EventBody::Reaction {
+                message_id: message,
+                member,
+                emoji,
+            }))
+            .await?;
         }
-        Step::Payment { member, amount, status, purpose, id: payment_id } => {
+        Step::Payment {
+            member,
+            amount,
+            status,
+            purpose,
+            id: payment_id,
+        } => {
             let payment_id = payment_id.unwrap_or_else(|| format!("pay-{id}"));
-            kith.ingest(event(EventBody::Payment { payment_id, member, amount, currency: "CNY".into(), status, purpose })).await?;
+            kith.ingest(event(EventBody::Payment {
+                payment_id,
+                member,
+                amount,
+                currency: "CNY".into(),
+                status,
+                purpose,
+            }))
+            .await?;
         }
         Step::Join(input) => {
             kith.ingest(event(EventBody::JoinRequested(input))).await?;
         }
         Step::Answer { member, answer } => {
-            kith.ingest(event(EventBody::ChallengeAnswer { member, answer })).await?;
+            kith.ingest(event(EventBody::ChallengeAnswer { member, answer }))
+                .await?;
         }
         Step::Approve { member, reason } => {
-            kith.review(group, &member, true, reason.unwrap_or_else(|| "approved".into())).await?;
+            kith.review(
+                group,
+                &member,
+                true,
+                reason.unwrap_or_else(|| "approved".into()),
+            )
+            .await?;
         }
         Step::Decline { member, reason } => {
-            kith.review(group, &member, false, reason.unwrap_or_else(|| "declined".into())).await?;
+            kith.review(
+                group,
+                &member,
+                false,
+                reason.unwrap_or_else(|| "declined".into()),
+            )
+            .await?;
         }
         Step::Leave { member } => {
             kith.ingest(event(EventBody::MemberLeft { member })).await?;
@@ -369,7 +494,12 @@ fn show(v: &impl serde::Serialize) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-fn text_matches(want: &TextExpect, text: &str, mentions: &[String], member: Option<&str>) -> Vec<String> {
+fn text_matches(
+    want: &TextExpect,
+    text: &str,
+    mentions: &[String],
+    member: Option<&str>,
+) -> Vec<String> {
     let mut out = vec![];
     if let Some(t) = &want.text {
         if t != text {
@@ -394,25 +524,56 @@ fn text_matches(want: &TextExpect, text: &str, mentions: &[String], member: Opti
     out
 }
 
-async fn compare(kith: &Arc<Kith>, group: &str, plugin: &str, expect: &Expect) -> anyhow::Result<Vec<String>> {
+async fn compare(
+    kith: &Arc<Kith>,
+    group: &str,
+    plugin: &str,
+    expect: &Expect,
+) -> anyhow::Result<Vec<String>> {
     let mut diffs = vec![];
     for want in &expect.members {
         let Some(got) = kith.store.get_member(group, &want.id).await? else {
-            diffs.push(format!("members[{}]: expected a member, found none", want.id));
+            diffs.push(format!(
+                "members[{}]: expected a member, found none",
+                want.id
+            ));
             continue;
         };
         let mut check = |field: &str, expected: Option<String>, actual: String| {
             if let Some(e) = expected {
                 if e != actual {
-                    diffs.push(format!("members[{}].{field}: expected {e}, got {actual}", want.id));
+                    diffs.push(format!(
+                        "members[{}].{field}: expected {e}, got {actual}",
+                        want.id
+                    ));
                 }
             }
         };
-        check("role", want.role.map(|r| r.to_string()), got.role.to_string());
-        check("status", want.status.map(|s| s.to_string()), got.status.to_string());
-        check("points", want.points.map(|p| p.to_string()), got.points.to_string());
-        check("inviter", want.inviter.clone(), got.inviter.clone().unwrap_or_default());
-        check("paid_tier", want.paid_tier.clone(), got.paid_tier.clone().unwrap_or_default());
+        check(
+            "role",
+            want.role.map(|r| r.to_string()),
+            got.role.to_string(),
+        );
+        check(
+            "status",
+            want.status.map(|s| s.to_string()),
+            got.status.to_string(),
+        );
+        check(
+            "points",
+            want.points.map(|p| p.to_string()),
+            got.points.to_string(),
+        );
+        check(
+            "inviter",
+            want.inviter.clone(),
+            got.inviter.clone().unwrap_or_default(),
+        );
+        check(
+            "paid_tier",
+            want.paid_tier.clone(),
+            got.paid_tier.clone().unwrap_or_default(),
+        );
         if let Some(tags) = &want.tags {
             let mut t = tags.clone();
             t.sort();
@@ -420,20 +581,38 @@ async fn compare(kith: &Arc<Kith>, group: &str, plugin: &str, expect: &Expect) -
         }
     }
 
-    let actions = kith.store.outbox(Some(group), 0, crate::store::MAX_LIST).await?;
-    let by_plugin: Vec<&OutboxAction> = actions.iter().filter(|a| a.plugin.as_deref() == Some(plugin) || a.plugin.is_none()).collect();
+    let actions = kith
+        .store
+        .outbox(Some(group), 0, crate::store::MAX_LIST)
+        .await?;
+    let by_plugin: Vec<&OutboxAction> = actions
+        .iter()
+        .filter(|a| a.plugin.as_deref() == Some(plugin) || a.plugin.is_none())
+        .collect();
     let str_of = |v: &Value, k: &str| v[k].as_str().unwrap_or("").to_string();
-    let list_of = |v: &Value, k: &str| -> Vec<String> { serde_json::from_value(v[k].clone()).unwrap_or_default() };
+    let list_of = |v: &Value, k: &str| -> Vec<String> {
+        serde_json::from_value(v[k].clone()).unwrap_or_default()
+    };
     for (kind, wanted) in [("post", &expect.posts), ("direct", &expect.directs)] {
         let Some(wanted) = wanted else { continue };
         let got: Vec<&&OutboxAction> = by_plugin.iter().filter(|a| a.action == kind).collect();
         if got.len() != wanted.len() {
             let texts: Vec<String> = got.iter().map(|a| str_of(&a.payload, "text")).collect();
-            diffs.push(format!("{kind}s: expected {} messages, got {}: {}", wanted.len(), got.len(), show(&texts)));
+            diffs.push(format!(
+                "{kind}s: expected {} messages, got {}: {}",
+                wanted.len(),
+                got.len(),
+                show(&texts)
+            ));
         }
         for (i, (want, a)) in wanted.iter().zip(got.iter()).enumerate() {
             let member = str_of(&a.payload, "member");
-            for d in text_matches(want, &str_of(&a.payload, "text"), &list_of(&a.payload, "mentions"), Some(&member)) {
+            for d in text_matches(
+                want,
+                &str_of(&a.payload, "text"),
+                &list_of(&a.payload, "mentions"),
+                Some(&member),
+            ) {
                 diffs.push(format!("{kind}s[{i}].{d}"));
             }
         }
@@ -445,16 +624,33 @@ async fn compare(kith: &Arc<Kith>, group: &str, plugin: &str, expect: &Expect) -
             .map(|a| (a.action.clone(), str_of(&a.payload, "member")))
             .collect();
         let matches = got.len() == wanted.len()
-            && got.iter().zip(wanted).all(|((action, member), w)| *action == w.action && w.member.as_ref().is_none_or(|m| m == member));
+            && got.iter().zip(wanted).all(|((action, member), w)| {
+                *action == w.action && w.member.as_ref().is_none_or(|m| m == member)
+            });
         if !matches {
-            let want: Vec<(String, String)> = wanted.iter().map(|w| (w.action.clone(), w.member.clone().unwrap_or_else(|| "*".into()))).collect();
-            diffs.push(format!("actions: expected {}, got {}", show(&want), show(&got)));
+            let want: Vec<(String, String)> = wanted
+                .iter()
+                .map(|w| {
+                    (
+                        w.action.clone(),
+                        w.member.clone().unwrap_or_else(|| "*".into()),
+                    )
+                })
+                .collect();
+            diffs.push(format!(
+                "actions: expected {}, got {}",
+                show(&want),
+                show(&got)
+            ));
         }
     }
     for b in &expect.ledger {
         let got = kith.store.balance(group, &b.account, b.asset).await?;
         if got != b.amount {
-            diffs.push(format!("ledger[{} {}]: expected {}, got {got}", b.account, b.asset, b.amount));
+            diffs.push(format!(
+                "ledger[{} {}]: expected {}, got {got}",
+                b.account, b.asset, b.amount
+            ));
         }
     }
     for asset in Asset::ALL {
@@ -465,24 +661,43 @@ async fn compare(kith: &Arc<Kith>, group: &str, plugin: &str, expect: &Expect) -
     }
     for (key, want) in &expect.storage {
         let got = kith.store.storage_get(plugin, group, key).await?;
-        let got_value = got.map(|bytes| serde_json::from_slice::<Value>(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())));
+        let got_value = got.map(|bytes| {
+            serde_json::from_slice::<Value>(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        });
         let got_value = got_value.unwrap_or(Value::Null);
         if &got_value != want {
-            diffs.push(format!("storage[{key}]: expected {}, got {}", show(want), show(&got_value)));
+            diffs.push(format!(
+                "storage[{key}]: expected {}, got {}",
+                show(want),
+                show(&got_value)
+            ));
         }
     }
     let requests = kith.store.list_join_requests(group, None).await?;
     for want in &expect.joins {
         match requests.iter().rev().find(|r| r.member == want.member) {
-            None => diffs.push(format!("joins[{}]: expected a join request, found none", want.member)),
+            None => diffs.push(format!(
+                "joins[{}]: expected a join request, found none",
+                want.member
+            )),
             Some(r) => {
                 if r.status != want.status {
-                    diffs.push(format!("joins[{}].status: expected {}, got {} ({})", want.member, want.status, r.status, r.reason.clone().unwrap_or_default()));
+                    diffs.push(format!(
+                        "joins[{}].status: expected {}, got {} ({})",
+                        want.member,
+                        want.status,
+                        r.status,
+                        r.reason.clone().unwrap_or_default()
+                    ));
                 }
                 if let Some(c) = &want.reason_contains {
                     let reason = r.reason.clone().unwrap_or_default();
                     if !reason.contains(c.as_str()) {
-                        diffs.push(format!("joins[{}].reason: expected to contain {c:?}, got {reason:?}", want.member));
+                        diffs.push(format!(
+                            "joins[{}].reason: expected to contain {c:?}, got {reason:?}",
+                            want.member
+                        ));
                     }
                 }
             }
@@ -496,7 +711,12 @@ async fn compare(kith: &Arc<Kith>, group: &str, plugin: &str, expect: &Expect) -
         .filter_map(|i| i.error)
         .collect();
     if failures.len() > expect.errors {
-        diffs.push(format!("invocations: {} failed (expected at most {}): {}", failures.len(), expect.errors, failures.join("; ")));
+        diffs.push(format!(
+            "invocations: {} failed (expected at most {}): {}",
+            failures.len(),
+            expect.errors,
+            failures.join("; ")
+        ));
     }
     Ok(diffs)
 }

@@ -27,30 +27,64 @@ impl Kith {
     /// authentication on.
     pub async fn bootstrap_admin(&self, secret: &str) -> Result<()> {
         if secret.len() < 16 {
-            return Err(ServiceError::Invalid("the admin token must be at least 16 characters".into()));
+            return Err(ServiceError::Invalid(
+                "the admin token must be at least 16 characters".into(),
+            ));
         }
         let mut tx = self.store.begin().await?;
-        tx.insert_token("admin", "bootstrap admin", &hash_token(secret), Scope::Admin, &[], self.clock.now()).await?;
+        tx.insert_token(
+            "admin",
+            "bootstrap admin",
+            &hash_token(secret),
+            Scope::Admin,
+            &[],
+            self.clock.now(),
+        )
+        .await?;
         tx.commit().await?;
         self.auth_required.store(true, Ordering::Relaxed);
         Ok(())
     }
 
     /// Creates a token; the secret is returned once and never stored.
-    pub async fn create_token(&self, name: &str, scope: Scope, groups: Vec<GroupId>) -> Result<(String, String)> {
+    pub async fn create_token(
+        &self,
+        name: &str,
+        scope: Scope,
+        groups: Vec<GroupId>,
+    ) -> Result<(String, String)> {
         if name.trim().is_empty() || name.len() > 100 {
-            return Err(ServiceError::Invalid("a token needs a name of 1-100 bytes".into()));
+            return Err(ServiceError::Invalid(
+                "a token needs a name of 1-100 bytes".into(),
+            ));
         }
         if scope == Scope::Operator && groups.is_empty() {
-            return Err(ServiceError::Invalid("an operator token needs the groups it may manage".into()));
+            return Err(ServiceError::Invalid(
+                "an operator token needs the groups it may manage".into(),
+            ));
         }
         for g in &groups {
-            self.store.get_group(g).await.map_err(|_| ServiceError::Invalid(format!("group {g:?} does not exist")))?;
+            self.store
+                .get_group(g)
+                .await
+                .map_err(|_| ServiceError::Invalid(format!("group {g:?} does not exist")))?;
         }
         let id = format!("tok-{}", uuid::Uuid::now_v7().simple());
-        let secret = format!("kith_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let secret = format!(
+            "kith_{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
         let mut tx = self.store.begin().await?;
-        tx.insert_token(&id, name, &hash_token(&secret), scope, &groups, self.clock.now()).await?;
+        tx.insert_token(
+            &id,
+            name,
+            &hash_token(&secret),
+            scope,
+            &groups,
+            self.clock.now(),
+        )
+        .await?;
         tx.commit().await?;
         self.auth_required.store(true, Ordering::Relaxed);
         Ok((id, secret))
@@ -65,7 +99,10 @@ impl Kith {
 
     /// The caller of a request from its `Authorization: Bearer …` header.
     pub async fn authenticate(&self, header: Option<&str>) -> Result<Option<Principal>> {
-        let Some(secret) = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim) else {
+        let Some(secret) = header
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+        else {
             return Ok(None);
         };
         Ok(self.store.principal(&hash_token(secret)).await?)

@@ -120,12 +120,15 @@ impl Kith {
         // commit (its member has left since, say) gets its first outcome too.
         let id = event.id.clone();
         match self.process_locked(event, mode).await {
-            Err(refused @ (ServiceError::Invalid(_) | ServiceError::NotFound(_) | ServiceError::Conflict(_) | ServiceError::Unprocessable(_))) => {
-                match self.duplicate(&id).await? {
-                    Some(done) => Ok(done),
-                    None => Err(refused),
-                }
-            }
+            Err(
+                refused @ (ServiceError::Invalid(_)
+                | ServiceError::NotFound(_)
+                | ServiceError::Conflict(_)
+                | ServiceError::Unprocessable(_)),
+            ) => match self.duplicate(&id).await? {
+                Some(done) => Ok(done),
+                None => Err(refused),
+            },
             other => other,
         }
     }
@@ -434,8 +437,13 @@ impl Kith {
                 // Passing one gate's challenge is passing that gate: the
                 // gates after it in the order still have their say.
                 let (decision, decider) = match decision {
-                    Decision::Admit { reason } => match self.run_gates(b, enablements, &request, Some(&plugin)).await? {
-                        (Decision::Admit { .. }, None) => (Decision::Admit { reason }, Some(plugin)),
+                    Decision::Admit { reason } => match self
+                        .run_gates(b, enablements, &request, Some(&plugin))
+                        .await?
+                    {
+                        (Decision::Admit { .. }, None) => {
+                            (Decision::Admit { reason }, Some(plugin))
+                        }
                         later => later,
                     },
                     other => (other, Some(plugin)),
@@ -621,11 +629,18 @@ impl Kith {
         request: &JoinRequest,
         after: Option<&str>,
     ) -> Result<(Decision, Option<String>)> {
-        let start = after.and_then(|p| enablements.iter().position(|e| e.plugin == p)).map_or(0, |i| i + 1);
-        let mut decision = Decision::Admit { reason: "no gate objected".into() };
+        let start = after
+            .and_then(|p| enablements.iter().position(|e| e.plugin == p))
+            .map_or(0, |i| i + 1);
+        let mut decision = Decision::Admit {
+            reason: "no gate objected".into(),
+        };
         for e in &enablements[start..] {
             let event = PluginEvent::JoinRequest(request.clone());
-            let Some(result) = self.run_plugins(b, std::slice::from_ref(e), &event, None).await? else {
+            let Some(result) = self
+                .run_plugins(b, std::slice::from_ref(e), &event, None)
+                .await?
+            else {
                 continue;
             };
             match result {
@@ -758,7 +773,10 @@ impl Kith {
             // A message deleted by an earlier plugin (moderation before
             // points) is not shown to the later ones.
             if let PluginEvent::Message(m) = event {
-                let deleted = b.effects.iter().any(|(_, eff)| matches!(eff, Effect::DeleteMessage { id, .. } if *id == m.id));
+                let deleted = b
+                    .effects
+                    .iter()
+                    .any(|(_, eff)| matches!(eff, Effect::DeleteMessage { id, .. } if *id == m.id));
                 if deleted {
                     break;
                 }
@@ -831,7 +849,13 @@ impl Kith {
         Ok(decision)
     }
 
-    async fn commit(&self, b: Batch, enablements: &[Enablement], kind: &str, body: &str) -> Result<EventOutcome> {
+    async fn commit(
+        &self,
+        b: Batch,
+        enablements: &[Enablement],
+        kind: &str,
+        body: &str,
+    ) -> Result<EventOutcome> {
         let outcome_json = serde_json::to_value(&b.outcome).expect("serializable");
         let mut tx = self.store.begin().await?;
         if !tx
@@ -847,7 +871,11 @@ impl Kith {
         }
         tx.insert_invocations(&b.invocations).await?;
         // A success only needs recording when it ends a run of failures.
-        let had_failed = |plugin: &str| enablements.iter().any(|e| e.plugin == plugin && e.consecutive_failures > 0);
+        let had_failed = |plugin: &str| {
+            enablements
+                .iter()
+                .any(|e| e.plugin == plugin && e.consecutive_failures > 0)
+        };
         for inv in &b.invocations {
             if inv.error.is_some() || had_failed(&inv.plugin) {
                 tx.record_outcome(&inv.group, &inv.plugin, inv.error.as_deref())

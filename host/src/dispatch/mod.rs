@@ -129,7 +129,12 @@ impl Kith {
 
     /// The reports kept since `observe` or the last call.
     pub fn take_observed(&self) -> Vec<Observed> {
-        self.observed.lock().expect("observed").as_mut().map(std::mem::take).unwrap_or_default()
+        self.observed
+            .lock()
+            .expect("observed")
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     fn group_lock(&self, group: &str) -> Arc<tokio::sync::Mutex<()>> {

@@ -27,12 +27,19 @@ pub fn is_public(method: &str, route: &str) -> bool {
 pub fn may(who: &Principal, method: &str, route: &str, group: Option<&str>) -> bool {
     match who.scope {
         Scope::Admin => true,
-        Scope::Adapter => matches!((method, route), ("POST", "/v1/events") | ("GET", "/v1/outbox") | ("POST", "/v1/outbox/ack")),
+        Scope::Adapter => matches!(
+            (method, route),
+            ("POST", "/v1/events") | ("GET", "/v1/outbox") | ("POST", "/v1/outbox/ack")
+        ),
         Scope::Operator => {
             if let Some(g) = group {
-                return route.starts_with("/v1/groups/{group}") && who.groups.iter().any(|mine| mine == g);
+                return route.starts_with("/v1/groups/{group}")
+                    && who.groups.iter().any(|mine| mine == g);
             }
-            matches!((method, route), ("GET", "/v1/groups") | ("GET", "/v1/plugins") | ("GET", "/v1/plugins/{name}"))
+            matches!(
+                (method, route),
+                ("GET", "/v1/groups") | ("GET", "/v1/plugins") | ("GET", "/v1/plugins/{name}")
+            )
         }
     }
 }
@@ -42,14 +49,28 @@ mod tests {
     use super::*;
 
     fn who(scope: Scope, groups: &[&str]) -> Principal {
-        Principal { token_id: "t".into(), scope, groups: groups.iter().map(|g| g.to_string()).collect() }
+        Principal {
+            token_id: "t".into(),
+            scope,
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+        }
     }
 
     #[test]
     fn each_scope_reaches_only_its_endpoints() {
         let op = who(Scope::Operator, &["gz"]);
-        assert!(may(&op, "PUT", "/v1/groups/{group}/plugins/{name}", Some("gz")));
-        assert!(!may(&op, "PUT", "/v1/groups/{group}/plugins/{name}", Some("sz")));
+        assert!(may(
+            &op,
+            "PUT",
+            "/v1/groups/{group}/plugins/{name}",
+            Some("gz")
+        ));
+        assert!(!may(
+            &op,
+            "PUT",
+            "/v1/groups/{group}/plugins/{name}",
+            Some("sz")
+        ));
         assert!(!may(&op, "POST", "/v1/plugins", None));
         assert!(!may(&op, "POST", "/v1/groups", None));
         assert!(!may(&op, "POST", "/v1/events", None));

@@ -97,6 +97,9 @@ pub struct FailurePolicy {
 
 impl Default for FailurePolicy {
     fn default() -> Self {
-        FailurePolicy { gate_failure: GateFailure::Closed, disable_after: Some(10) }
+        FailurePolicy {
+            gate_failure: GateFailure::Closed,
+            disable_after: Some(10),
+        }
     }
 }

@@ -117,7 +117,8 @@ mod tests {
     #[test]
     fn every_code_is_documented() {
         let doc: serde_json::Value = serde_json::from_str(include_str!("openapi.json")).unwrap();
-        let documented = &doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"];
+        let documented = &doc["components"]["schemas"]["Error"]["properties"]["error"]
+            ["properties"]["code"]["enum"];
         let errors = [
             ApiError::BadRequest(String::new()),
             ApiError::Unauthorized(String::new()),
@@ -131,7 +132,10 @@ mod tests {
         ];
         for e in errors {
             let code = e.status_and_code().1;
-            assert!(documented.as_array().unwrap().iter().any(|c| c == code), "{code} is not in openapi.json");
+            assert!(
+                documented.as_array().unwrap().iter().any(|c| c == code),
+                "{code} is not in openapi.json"
+            );
         }
     }
 }

@@ -54,7 +54,10 @@ pub fn router(state: AppState) -> Router {
         .merge(plugins::routes())
         .merge(events::routes())
         .merge(auth::routes())
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::check))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::check,
+        ))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY))
         .with_state(state)

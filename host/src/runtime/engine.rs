@@ -124,7 +124,8 @@ impl Runtime {
             loaded: RwLock::new(HashMap::new()),
             slots: tokio::sync::Semaphore::new(POOL_MEMORIES as usize),
             slow_lane: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1)),
+                std::thread::available_parallelism()
+                    .map_or(1, |n| n.get().saturating_sub(1).max(1)),
             )),
         }))
     }
@@ -236,13 +237,24 @@ fn slots_needed(component: &Component) -> anyhow::Result<u32> {
     let Some(r) = component.resources_required() else {
         bail!("the component instantiates imported modules, which kith does not provide");
     };
-    if let Some(n) = r.max_initial_table_size.filter(|&n| n > MAX_TABLE_ELEMENTS as u64) {
+    if let Some(n) = r
+        .max_initial_table_size
+        .filter(|&n| n > MAX_TABLE_ELEMENTS as u64)
+    {
         bail!("the component starts with a table of {n} elements; the host allows {MAX_TABLE_ELEMENTS}");
     }
-    let slots = r.num_memories.max(r.num_tables.div_ceil(POOL_TABLES_PER_MEMORY)).max(1);
+    let slots = r
+        .num_memories
+        .max(r.num_tables.div_ceil(POOL_TABLES_PER_MEMORY))
+        .max(1);
     if slots > POOL_MEMORIES / 4 {
-        bail!("the component needs {} memories and {} tables; the host allows {} and {}",
-            r.num_memories, r.num_tables, POOL_MEMORIES / 4, POOL_MEMORIES / 4 * POOL_TABLES_PER_MEMORY);
+        bail!(
+            "the component needs {} memories and {} tables; the host allows {} and {}",
+            r.num_memories,
+            r.num_tables,
+            POOL_MEMORIES / 4,
+            POOL_MEMORIES / 4 * POOL_TABLES_PER_MEMORY
+        );
     }
     Ok(slots)
 }

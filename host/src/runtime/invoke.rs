@@ -90,7 +90,11 @@ impl Runtime {
         };
         // Never fails: the semaphore is not closed and no component needs more
         // than it holds (checked on load).
-        let _slots = self.slots.acquire_many(loaded.slots).await.expect("pool semaphore");
+        let _slots = self
+            .slots
+            .acquire_many(loaded.slots)
+            .await
+            .expect("pool semaphore");
         let mut store = WasmStore::new(&self.engine, HostState::new(ctx, earlier));
         store.limiter(|s| &mut s.limits);
         store
@@ -104,13 +108,22 @@ impl Runtime {
         // bounds the wait.
         let started = Instant::now();
         let budget = Duration::from_millis(limits.timeout_ms);
-        let turns = Turns { lane: self.slow_lane.clone(), held: Default::default(), waited: Default::default() };
+        let turns = Turns {
+            lane: self.slow_lane.clone(),
+            held: Default::default(),
+            waited: Default::default(),
+        };
         store.epoch_deadline_callback(move |_| {
             let waited = turns.waited();
-            if started.elapsed().saturating_sub(waited) >= budget || started.elapsed() >= budget * WALL_CLOCK_FACTOR {
+            if started.elapsed().saturating_sub(waited) >= budget
+                || started.elapsed() >= budget * WALL_CLOCK_FACTOR
+            {
                 return Ok(wasmtime::UpdateDeadline::Interrupt);
             }
-            Ok(wasmtime::UpdateDeadline::YieldCustom(LANE_TICKS, Box::pin(turns.clone().next())))
+            Ok(wasmtime::UpdateDeadline::YieldCustom(
+                LANE_TICKS,
+                Box::pin(turns.clone().next()),
+            ))
         });
         store.set_epoch_deadline(YIELD_TICKS);
         let outcome = match &call {
@@ -138,7 +151,16 @@ impl Runtime {
             }
         };
         let effects = if result.is_ok() { effects } else { vec![] };
-        InvocationReport { handler, result, failure, peak_memory, effects, logs, fuel_used, duration }
+        InvocationReport {
+            handler,
+            result,
+            failure,
+            peak_memory,
+            effects,
+            logs,
+            fuel_used,
+            duration,
+        }
     }
 }
 
@@ -169,7 +191,12 @@ impl Turns {
     async fn next(self) {
         let asked = Instant::now();
         drop(self.held.lock().expect("turn").take());
-        let permit = self.lane.clone().acquire_owned().await.expect("the lane is never closed");
+        let permit = self
+            .lane
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the lane is never closed");
         *self.held.lock().expect("turn") = Some(permit);
         // Hand the thread back to the executor every slice, even when the
         // lane was free at once: otherwise tasks queued behind this one on
@@ -177,7 +204,8 @@ impl Turns {
         // with the lane but without this yield, docs/benchmarks.md §5).
         tokio::task::yield_now().await;
         // Not running: neither the wait nor the yield counts against the budget.
-        self.waited.fetch_add(asked.elapsed().as_micros() as u64, Ordering::Relaxed);
+        self.waited
+            .fetch_add(asked.elapsed().as_micros() as u64, Ordering::Relaxed);
     }
 
     fn waited(&self) -> Duration {
@@ -335,13 +363,24 @@ fn describe_trap(error: &wasmtime::Error, handler: &str, limits: &Limits) -> Str
     tracing::debug!("{handler}: {error:?}");
     let cause = error.root_cause().to_string();
     match error.downcast_ref::<wasmtime::Trap>() {
-        Some(wasmtime::Trap::Interrupt) => format!("{handler} timed out after {} ms", limits.timeout_ms),
-        Some(wasmtime::Trap::OutOfFuel) => format!("{handler} ran out of fuel ({} units)", limits.fuel),
-        Some(wasmtime::Trap::StackOverflow) => format!("{handler} overflowed its stack (too deep recursion)"),
-        Some(wasmtime::Trap::UnreachableCodeReached) => format!("{handler} trapped: the plugin panicked or hit `unreachable`"),
+        Some(wasmtime::Trap::Interrupt) => {
+            format!("{handler} timed out after {} ms", limits.timeout_ms)
+        }
+        Some(wasmtime::Trap::OutOfFuel) => {
+            format!("{handler} ran out of fuel ({} units)", limits.fuel)
+        }
+        Some(wasmtime::Trap::StackOverflow) => {
+            format!("{handler} overflowed its stack (too deep recursion)")
+        }
+        Some(wasmtime::Trap::UnreachableCodeReached) => {
+            format!("{handler} trapped: the plugin panicked or hit `unreachable`")
+        }
         Some(trap) => format!("{handler} trapped: {trap}"),
         None if cause.contains("growing memory") => {
-            format!("{handler} exceeded its memory limit of {} bytes ({cause})", limits.memory_bytes)
+            format!(
+                "{handler} exceeded its memory limit of {} bytes ({cause})",
+                limits.memory_bytes
+            )
         }
         None => format!("{handler} failed: {cause}"),
     }

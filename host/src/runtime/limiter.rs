@@ -18,12 +18,20 @@ impl Limiter {
             .memories(16)
             .trap_on_grow_failure(true)
             .build();
-        Limiter { inner, peak_memory: 0 }
+        Limiter {
+            inner,
+            peak_memory: 0,
+        }
     }
 }
 
 impl ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let allowed = self.inner.memory_growing(current, desired, maximum)?;
         if allowed {
             self.peak_memory = self.peak_memory.max(desired);
@@ -31,7 +39,12 @@ impl ResourceLimiter for Limiter {
         Ok(allowed)
     }
 
-    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         self.inner.table_growing(current, desired, maximum)
     }
 

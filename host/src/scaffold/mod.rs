@@ -35,7 +35,9 @@ impl std::str::FromStr for Lang {
             "python" => Ok(Lang::Python),
             "js" => Ok(Lang::Js),
             "c" => Ok(Lang::C),
-            other => Err(format!("unknown language {other:?}; expected rust, python, js or c")),
+            other => Err(format!(
+                "unknown language {other:?}; expected rust, python, js or c"
+            )),
         }
     }
 }
@@ -91,7 +93,10 @@ pub fn new_plugin(dir: &Path, name: &str, kind: PluginKind, lang: Lang) -> anyho
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(root.join("build.sh"), std::fs::Permissions::from_mode(0o755))?;
+        std::fs::set_permissions(
+            root.join("build.sh"),
+            std::fs::Permissions::from_mode(0o755),
+        )?;
     }
     Ok(root)
 }
@@ -99,8 +104,20 @@ pub fn new_plugin(dir: &Path, name: &str, kind: PluginKind, lang: Lang) -> anyho
 fn files(t: &Templates, name: &str, kind: PluginKind) -> Vec<(String, String)> {
     let (world, iface, iface_title, kind_title, handlers) = match kind {
         PluginKind::EntryGate => ("entry-gate", "gate", "Gate", "EntryGate", t.handlers[0]),
-        PluginKind::ActivityGame => ("activity-game", "game", "Game", "ActivityGame", t.handlers[1]),
-        PluginKind::ConversionFlow => ("conversion-flow", "flow", "Flow", "ConversionFlow", t.handlers[2]),
+        PluginKind::ActivityGame => (
+            "activity-game",
+            "game",
+            "Game",
+            "ActivityGame",
+            t.handlers[1],
+        ),
+        PluginKind::ConversionFlow => (
+            "conversion-flow",
+            "flow",
+            "Flow",
+            "ConversionFlow",
+            t.handlers[2],
+        ),
     };
     let vars = [
         ("{name}", name.to_string()),
@@ -114,15 +131,30 @@ fn files(t: &Templates, name: &str, kind: PluginKind) -> Vec<(String, String)> {
         ("{language}", t.language.to_string()),
         ("{source}", t.source.0.to_string()),
     ];
-    let fill = |text: &str| vars.iter().fold(text.to_string(), |text, (key, value)| text.replace(key, value));
-    let scenario = if kind == PluginKind::EntryGate { GATE_SCENARIO } else { MESSAGE_SCENARIO };
+    let fill = |text: &str| {
+        vars.iter().fold(text.to_string(), |text, (key, value)| {
+            text.replace(key, value)
+        })
+    };
+    let scenario = if kind == PluginKind::EntryGate {
+        GATE_SCENARIO
+    } else {
+        MESSAGE_SCENARIO
+    };
     let mut files = vec![
-        (t.source.0.to_string(), fill(&t.source.1.replace("{handlers}", handlers))),
+        (
+            t.source.0.to_string(),
+            fill(&t.source.1.replace("{handlers}", handlers)),
+        ),
         ("build.sh".to_string(), fill(t.build)),
         ("scenarios/hello.yaml".to_string(), scenario.to_string()),
         ("README.md".to_string(), fill(README)),
     ];
-    files.extend(t.extra.iter().map(|(path, text)| (path.to_string(), fill(text))));
+    files.extend(
+        t.extra
+            .iter()
+            .map(|(path, text)| (path.to_string(), fill(text))),
+    );
     files
 }
 
@@ -133,7 +165,10 @@ const RUST: Templates = Templates {
     source: ("src/lib.rs", RUST_LIB),
     handlers: [RUST_GATE_HANDLERS, RUST_GAME_HANDLERS, RUST_FLOW_HANDLERS],
     build: RUST_BUILD,
-    extra: &[("Cargo.toml", RUST_CARGO), (".gitignore", "/target/\n/*.wasm\n")],
+    extra: &[
+        ("Cargo.toml", RUST_CARGO),
+        (".gitignore", "/target/\n/*.wasm\n"),
+    ],
 };
 
 const RUST_CARGO: &str = r#"[package]
@@ -318,7 +353,11 @@ const RUST_FLOW_HANDLERS: &str = r#"    fn on_enabled(_ctx: Context) -> Result<(
 const PYTHON: Templates = Templates {
     language: "Python (componentize-py)",
     source: ("app.py", PYTHON_APP),
-    handlers: [PYTHON_GATE_HANDLERS, PYTHON_GAME_HANDLERS, PYTHON_FLOW_HANDLERS],
+    handlers: [
+        PYTHON_GATE_HANDLERS,
+        PYTHON_GAME_HANDLERS,
+        PYTHON_FLOW_HANDLERS,
+    ],
     build: PYTHON_BUILD,
     extra: &[(".gitignore", "/*.wasm\n__pycache__/\n")],
 };

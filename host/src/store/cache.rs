@@ -76,7 +76,13 @@ impl Cache {
 
     /// Stores a value read from the database, unless an eviction happened
     /// since the read began (`since`, a generation).
-    fn keep<K: Eq + Hash + Clone, V: Clone>(&self, since: u64, table: &Table<K, V>, key: K, value: V) {
+    fn keep<K: Eq + Hash + Clone, V: Clone>(
+        &self,
+        since: u64,
+        table: &Table<K, V>,
+        key: K,
+        value: V,
+    ) {
         let mut map = table.0.lock().expect("cache");
         // Checked under the table's lock, which `evict` also takes.
         if self.generation() == since {

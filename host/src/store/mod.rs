@@ -92,7 +92,11 @@ impl Enablement {
     /// What the plugin may do: what the operator granted, within what the
     /// plugin declares.
     pub fn granted(&self, declared: &[Capability]) -> Vec<Capability> {
-        self.capabilities.iter().copied().filter(|c| declared.contains(c)).collect()
+        self.capabilities
+            .iter()
+            .copied()
+            .filter(|c| declared.contains(c))
+            .collect()
     }
 }
 
@@ -190,7 +194,13 @@ impl Store {
             .await
             .with_context(|| format!("connecting to {url}"))?;
         let writer = (backend == Backend::Sqlite).then(Default::default);
-        let store = Store { pool, backend, cache: Default::default(), writer, event: None };
+        let store = Store {
+            pool,
+            backend,
+            cache: Default::default(),
+            writer,
+            event: None,
+        };
         let migrator = match backend {
             Backend::Sqlite => sqlx::migrate!("../migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
@@ -206,7 +216,10 @@ impl Store {
     /// are read once per event (see `EventReads`). Its writes (`begin`) are
     /// the store's.
     pub fn for_event(&self) -> Store {
-        Store { event: Some(Default::default()), ..self.clone() }
+        Store {
+            event: Some(Default::default()),
+            ..self.clone()
+        }
     }
 
     pub fn backend(&self) -> Backend {

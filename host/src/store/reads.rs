@@ -56,7 +56,11 @@ impl Store {
     }
 
     pub async fn counts(&self, group: &str) -> Result<GroupCounts> {
-        if let Some(seen) = self.event.as_ref().and_then(|e| e.counts.lock().expect("reads").get(group).copied()) {
+        if let Some(seen) = self
+            .event
+            .as_ref()
+            .and_then(|e| e.counts.lock().expect("reads").get(group).copied())
+        {
             return Ok(seen);
         }
         let rows = sqlx::query(
@@ -76,14 +80,21 @@ impl Store {
             }
         }
         if let Some(e) = &self.event {
-            e.counts.lock().expect("reads").insert(group.to_string(), counts);
+            e.counts
+                .lock()
+                .expect("reads")
+                .insert(group.to_string(), counts);
         }
         Ok(counts)
     }
 
     pub async fn get_member(&self, group: &str, id: &str) -> Result<Option<Member>> {
         let key = (group.to_string(), id.to_string());
-        if let Some(seen) = self.event.as_ref().and_then(|e| e.members.lock().expect("reads").get(&key).cloned()) {
+        if let Some(seen) = self
+            .event
+            .as_ref()
+            .and_then(|e| e.members.lock().expect("reads").get(&key).cloned())
+        {
             return Ok(seen);
         }
         let member = self.read_member(group, id).await?;
@@ -245,7 +256,10 @@ impl Store {
         .bind(since)
         .fetch_one(&self.pool)
         .await?;
-        Ok((row.try_get::<i64, _>("n")? as u32, row.try_get::<i64, _>("senders")? as u32))
+        Ok((
+            row.try_get::<i64, _>("n")? as u32,
+            row.try_get::<i64, _>("senders")? as u32,
+        ))
     }
 
     pub async fn get_message(&self, group: &str, id: &str) -> Result<Option<Message>> {
@@ -425,11 +439,11 @@ impl Store {
 
     pub async fn balance(&self, group: &str, account: &str, asset: Asset) -> Result<i64> {
         Ok(sqlx::query_scalar(BALANCE_SQL)
-        .bind(group)
-        .bind(account)
-        .bind(asset.as_str())
-        .fetch_one(&self.pool)
-        .await?)
+            .bind(group)
+            .bind(account)
+            .bind(asset.as_str())
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     /// Sum of every balance of an asset in a group: zero unless value was created or lost.
@@ -576,9 +590,11 @@ impl Store {
 
     /// Tokens without their secrets: id, name, scope, groups, created_at.
     pub async fn tokens(&self) -> Result<Vec<serde_json::Value>> {
-        let rows = sqlx::query("SELECT id, name, scope, groups, created_at FROM api_tokens ORDER BY created_at, id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, name, scope, groups, created_at FROM api_tokens ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(serde_json::json!({

@@ -25,7 +25,12 @@ impl<'c> Tx<'c> {
         cache: Arc<Cache>,
         turn: Option<tokio::sync::OwnedMutexGuard<()>>,
     ) -> Self {
-        Tx { tx, cache, evict: vec![], _turn: turn }
+        Tx {
+            tx,
+            cache,
+            evict: vec![],
+            _turn: turn,
+        }
     }
 
     pub async fn commit(self) -> Result<()> {
@@ -299,7 +304,12 @@ impl<'c> Tx<'c> {
 
     /// Counts a plugin's failure or resets the count after a success; a
     /// failure that reaches the policy's limit switches the plugin off.
-    pub async fn record_outcome(&mut self, group: &str, plugin: &str, error: Option<&str>) -> Result<()> {
+    pub async fn record_outcome(
+        &mut self,
+        group: &str,
+        plugin: &str,
+        error: Option<&str>,
+    ) -> Result<()> {
         let Some(error) = error else {
             let reset = sqlx::query("UPDATE enablements SET consecutive_failures = 0 WHERE group_id = $1 AND plugin = $2 AND consecutive_failures <> 0")
                 .bind(group)
@@ -325,8 +335,12 @@ impl<'c> Tx<'c> {
         let Some(row) = row else { return Ok(()) };
         let failures: i64 = row.try_get("consecutive_failures")?;
         let policy: FailurePolicy = json(&row.try_get::<String, _>("policy")?)?;
-        if policy.disable_after.is_some_and(|n| failures >= i64::from(n)) {
-            let reason = format!("switched off after {failures} failures in a row; the last: {error}");
+        if policy
+            .disable_after
+            .is_some_and(|n| failures >= i64::from(n))
+        {
+            let reason =
+                format!("switched off after {failures} failures in a row; the last: {error}");
             sqlx::query("UPDATE enablements SET disabled_reason = $3 WHERE group_id = $1 AND plugin = $2 AND disabled_reason IS NULL")
                 .bind(group)
                 .bind(plugin)
@@ -369,11 +383,11 @@ impl<'c> Tx<'c> {
 
     pub async fn balance(&mut self, group: &str, account: &str, asset: Asset) -> Result<i64> {
         Ok(sqlx::query_scalar(BALANCE_SQL)
-        .bind(group)
-        .bind(account)
-        .bind(asset.as_str())
-        .fetch_one(&mut *self.tx)
-        .await?)
+            .bind(group)
+            .bind(account)
+            .bind(asset.as_str())
+            .fetch_one(&mut *self.tx)
+            .await?)
     }
 
     /// Writes both sides of a transfer, refusing one that would overdraw `from`.
@@ -485,7 +499,9 @@ impl<'c> Tx<'c> {
         for chunk in list.chunks(100) {
             let rows: Vec<String> = (0..chunk.len())
                 .map(|r| {
-                    let params: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", r * COLUMNS + c)).collect();
+                    let params: Vec<String> = (1..=COLUMNS)
+                        .map(|c| format!("${}", r * COLUMNS + c))
+                        .collect();
                     format!("({})", params.join(", "))
                 })
                 .collect();
@@ -517,12 +533,13 @@ impl<'c> Tx<'c> {
     pub async fn ack_outbox(&mut self, ids: &[i64], now: Millis) -> Result<u64> {
         let mut acked = 0;
         for id in ids {
-            acked += sqlx::query("UPDATE outbox SET acked_at = $1 WHERE id = $2 AND acked_at IS NULL")
-                .bind(now)
-                .bind(*id)
-                .execute(&mut *self.tx)
-                .await?
-                .rows_affected();
+            acked +=
+                sqlx::query("UPDATE outbox SET acked_at = $1 WHERE id = $2 AND acked_at IS NULL")
+                    .bind(now)
+                    .bind(*id)
+                    .execute(&mut *self.tx)
+                    .await?
+                    .rows_affected();
         }
         Ok(acked)
     }
@@ -564,7 +581,15 @@ impl<'c> Tx<'c> {
 
 impl Tx<'_> {
     /// Records a token by the hash of its secret; `false` if the hash exists.
-    pub async fn insert_token(&mut self, id: &str, name: &str, hash: &str, scope: Scope, groups: &[GroupId], at: Millis) -> Result<bool> {
+    pub async fn insert_token(
+        &mut self,
+        id: &str,
+        name: &str,
+        hash: &str,
+        scope: Scope,
+        groups: &[GroupId],
+        at: Millis,
+    ) -> Result<bool> {
         let r = sqlx::query(
             "INSERT INTO api_tokens (id, name, token_hash, scope, groups, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (token_hash) DO NOTHING",
@@ -581,7 +606,10 @@ impl Tx<'_> {
     }
 
     pub async fn delete_token(&mut self, id: &str) -> Result<()> {
-        let r = sqlx::query("DELETE FROM api_tokens WHERE id = $1").bind(id).execute(&mut *self.tx).await?;
+        let r = sqlx::query("DELETE FROM api_tokens WHERE id = $1")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("token {id:?}")));
         }

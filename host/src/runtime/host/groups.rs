@@ -47,11 +47,22 @@ impl Host for HostState {
     async fn activity(&mut self, since: i64) -> HostResult<Vec<GroupActivity>> {
         self.require_or_trap(Capability::ReadMembers)?;
         let mut ids = vec![self.ctx.group.id.clone()];
-        ids.extend(self.ctx.store.siblings(&self.ctx.group).await?.into_iter().map(|g| g.id));
+        ids.extend(
+            self.ctx
+                .store
+                .siblings(&self.ctx.group)
+                .await?
+                .into_iter()
+                .map(|g| g.id),
+        );
         let mut out = Vec::with_capacity(ids.len());
         for group in ids {
             let (messages, active_members) = self.ctx.store.activity(&group, since).await?;
-            out.push(GroupActivity { group, messages, active_members });
+            out.push(GroupActivity {
+                group,
+                messages,
+                active_members,
+            });
         }
         Ok(out)
     }

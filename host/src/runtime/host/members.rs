@@ -124,10 +124,17 @@ impl Host for HostState {
         }
         // The group's capacity holds for plugin approvals too.
         let active = self.ctx.store.counts(&self.ctx.group.id).await?.active as usize;
-        let approving = self.effects.iter().filter(|e| matches!(e, Effect::Approve { .. })).count();
+        let approving = self
+            .effects
+            .iter()
+            .filter(|e| matches!(e, Effect::Approve { .. }))
+            .count();
         let capacity = self.ctx.group.capacity as usize;
         if active + approving >= capacity {
-            return Ok(Err(err(ErrorCode::Conflict, format!("the group is full ({capacity} members)"))));
+            return Ok(Err(err(
+                ErrorCode::Conflict,
+                format!("the group is full ({capacity} members)"),
+            )));
         }
         Ok(self.push(Effect::Approve { member: id, reason }))
     }

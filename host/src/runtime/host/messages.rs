@@ -6,11 +6,22 @@ impl HostState {
     /// Posts and direct messages per minute, counted with the buffer.
     async fn within_message_quota(&mut self) -> HostResult<Result<(), WitError>> {
         let since = self.ctx.now - 60_000;
-        let sent = self.ctx.store.messages_sent(&self.ctx.plugin, &self.ctx.group.id, since).await?;
-        let buffered = self.own_effects().iter().filter(|e| matches!(e, Effect::Post { .. } | Effect::Direct { .. })).count() as u32;
+        let sent = self
+            .ctx
+            .store
+            .messages_sent(&self.ctx.plugin, &self.ctx.group.id, since)
+            .await?;
+        let buffered = self
+            .own_effects()
+            .iter()
+            .filter(|e| matches!(e, Effect::Post { .. } | Effect::Direct { .. }))
+            .count() as u32;
         let quota = self.ctx.limits.messages_per_minute;
         Ok(if sent + buffered >= quota {
-            Err(err(ErrorCode::QuotaExceeded, format!("more than {quota} messages in a minute")))
+            Err(err(
+                ErrorCode::QuotaExceeded,
+                format!("more than {quota} messages in a minute"),
+            ))
         } else {
             Ok(())
         })

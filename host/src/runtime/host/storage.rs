@@ -26,7 +26,12 @@ impl Host for HostState {
         // plus what this invocation has buffered.
         let (plugin, group) = (&self.ctx.plugin, &self.ctx.group.id);
         let stored = self.ctx.store.storage_bytes(plugin, group).await?;
-        let replaced = self.ctx.store.storage_get(plugin, group, &key).await?.map_or(0, |v| v.len() as u64);
+        let replaced = self
+            .ctx
+            .store
+            .storage_get(plugin, group, &key)
+            .await?
+            .map_or(0, |v| v.len() as u64);
         let buffered: u64 = self
             .own_effects()
             .iter()
@@ -38,7 +43,10 @@ impl Host for HostState {
         let total = stored.saturating_sub(replaced) + buffered + value.len() as u64;
         if total > self.ctx.limits.storage_bytes {
             let quota = self.ctx.limits.storage_bytes;
-            return Ok(Err(err(ErrorCode::QuotaExceeded, format!("storage would hold {total} bytes; the quota is {quota}"))));
+            return Ok(Err(err(
+                ErrorCode::QuotaExceeded,
+                format!("storage would hold {total} bytes; the quota is {quota}"),
+            )));
         }
         Ok(self.push(Effect::StorageSet { key, value }))
     }

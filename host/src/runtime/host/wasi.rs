@@ -5,7 +5,9 @@
 
 use rand::SeedableRng;
 use std::time::Duration;
-use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{
+    HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView,
+};
 
 use super::HostState;
 
@@ -30,7 +32,8 @@ impl HostMonotonicClock for StepClock {
         1_000
     }
     fn now(&self) -> u64 {
-        self.0.fetch_add(1_000, std::sync::atomic::Ordering::Relaxed)
+        self.0
+            .fetch_add(1_000, std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -51,6 +54,9 @@ impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         let (now, seed) = (self.ctx.now, self.ctx.seed);
         let ctx = self.wasi.get_or_insert_with(|| sandboxed(now, seed));
-        WasiCtxView { ctx, table: &mut self.table }
+        WasiCtxView {
+            ctx,
+            table: &mut self.table,
+        }
     }
 }

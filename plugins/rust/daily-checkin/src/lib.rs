@@ -100,7 +100,8 @@ impl Game for DailyCheckin {
         let cfg = host::config::<Config>()?.validate()?;
         match cfg.reminder_hour {
             Some(hour) => {
-                let first = logic::next_local_hour(ctx.now, groups::current().utc_offset_minutes, hour);
+                let first =
+                    logic::next_local_hour(ctx.now, groups::current().utc_offset_minutes, hour);
                 timers::set_recurring(REMINDER, first, 86_400_000, "")
             }
             None => timers::cancel(REMINDER),

@@ -363,7 +363,11 @@ mod tests {
 pub use kith_plugin_util::next_local_hour;
 
 pub fn reminder_message(cfg: &Config) -> String {
-    let command = cfg.commands.first().map(String::as_str).unwrap_or("/checkin");
+    let command = cfg
+        .commands
+        .first()
+        .map(String::as_str)
+        .unwrap_or("/checkin");
     format!("Daily check-in is open: send {command} to keep your streak.")
 }
 

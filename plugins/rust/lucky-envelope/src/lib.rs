@@ -9,8 +9,8 @@ kith_plugin_util::host_glue!();
 use exports::kith::plugin::game::Guest as Game;
 use kith::plugin::ledger::{self, Asset};
 use kith::plugin::messages::{self, Outgoing};
-use kith::plugin::types::{Capability, Context, Member, Message, PluginKind, Reaction, TimerFired};
 use kith::plugin::timers;
+use kith::plugin::types::{Capability, Context, Member, Message, PluginKind, Reaction, TimerFired};
 use logic::{Command, Config, Envelope};
 
 struct LuckyEnvelope;
@@ -40,7 +40,13 @@ fn post(text: String, mentions: Vec<String>, reply_to: Option<String>) -> Result
     .map_err(|e| host::err("messages.post", e))
 }
 
-fn send(ctx: &Context, cfg: &Config, message: &Message, amount: i64, count: u32) -> Result<(), String> {
+fn send(
+    ctx: &Context,
+    cfg: &Config,
+    message: &Message,
+    amount: i64,
+    count: u32,
+) -> Result<(), String> {
     let sender = &message.sender;
     let key = envelope_key(&message.id);
     // The host refuses a reused message id, but an old envelope must never
@@ -76,8 +82,12 @@ fn send(ctx: &Context, cfg: &Config, message: &Message, amount: i64, count: u32)
     )?;
     host::save(&format!("{}{posted}", logic::POST_PREFIX), &message.id)?;
     let at = ctx.now + i64::from(cfg.expire_hours) * logic::HOUR_MS;
-    timers::set_once(&format!("{}{}", logic::EXPIRE_PREFIX, message.id), at, &message.id)
-        .map_err(|e| host::err("timers.set-once", e))
+    timers::set_once(
+        &format!("{}{}", logic::EXPIRE_PREFIX, message.id),
+        at,
+        &message.id,
+    )
+    .map_err(|e| host::err("timers.set-once", e))
 }
 
 /// The envelope a message id stands for: the command itself or the
@@ -114,8 +124,16 @@ fn grab(message_id: &str, member: &str) -> Result<(), String> {
         timers::cancel(&format!("{}{id}", logic::EXPIRE_PREFIX))
             .map_err(|e| host::err("timers.cancel", e))?;
         let names: Vec<String> = env.openers.iter().map(|o| host::member_name(o)).collect();
-        let mentions = env.luckiest().map(|i| env.openers[i].clone()).into_iter().collect();
-        post(logic::results(&env, &sender_name, &names), mentions, Some(id))?;
+        let mentions = env
+            .luckiest()
+            .map(|i| env.openers[i].clone())
+            .into_iter()
+            .collect();
+        post(
+            logic::results(&env, &sender_name, &names),
+            mentions,
+            Some(id),
+        )?;
     }
     Ok(())
 }

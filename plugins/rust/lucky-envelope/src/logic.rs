@@ -302,7 +302,11 @@ mod tests {
         for seed in 0..300u64 {
             for (total, count) in [(1000, 5), (5, 5), (6, 5), (100, 100), (1, 1), (99_999, 7)] {
                 let draws = split(total, count, seed);
-                assert_eq!(draws.iter().sum::<i64>(), total, "{total}/{count} seed {seed}");
+                assert_eq!(
+                    draws.iter().sum::<i64>(),
+                    total,
+                    "{total}/{count} seed {seed}"
+                );
                 assert!(draws.iter().all(|d| *d >= 1), "{draws:?}");
             }
         }
@@ -371,7 +375,9 @@ mod tests {
         assert_eq!(parse_yuan("10"), Some(1000));
         assert_eq!(parse_yuan("10.5"), Some(1050));
         assert_eq!(parse_yuan("0.01"), Some(1));
-        for bad in ["0", "0.00", "-1", "1.234", "1.", ".5", "1e3", "abc", "", "99999999"] {
+        for bad in [
+            "0", "0.00", "-1", "1.234", "1.", ".5", "1e3", "abc", "", "99999999",
+        ] {
             assert_eq!(parse_yuan(bad), None, "{bad}");
         }
         assert_eq!(yuan(1000), "10.00");
@@ -384,16 +390,33 @@ mod tests {
         let c = Config::default();
         assert_eq!(
             parse_command(" /envelope 10.00 5 ", &c),
-            Command::Send { amount: 1000, count: 5 }
+            Command::Send {
+                amount: 1000,
+                count: 5
+            }
         );
         assert_eq!(parse_command("/envelopes 1 1", &c), Command::NotOurs);
         assert_eq!(parse_command("hello", &c), Command::NotOurs);
-        for bad in ["/envelope", "/envelope 10", "/envelope 10 0", "/envelope 0.04 5", "/envelope 10 101", "/envelope 10 5 x", "/envelope x 5"] {
-            assert!(matches!(parse_command(bad, &c), Command::Invalid(_)), "{bad}");
+        for bad in [
+            "/envelope",
+            "/envelope 10",
+            "/envelope 10 0",
+            "/envelope 0.04 5",
+            "/envelope 10 101",
+            "/envelope 10 5 x",
+            "/envelope x 5",
+        ] {
+            assert!(
+                matches!(parse_command(bad, &c), Command::Invalid(_)),
+                "{bad}"
+            );
         }
         assert_eq!(
             parse_command("/envelope 0.05 5", &c),
-            Command::Send { amount: 5, count: 5 }
+            Command::Send {
+                amount: 5,
+                count: 5
+            }
         );
     }
 
@@ -426,6 +449,9 @@ mod tests {
             results(&env, "Sam", &["Amy".into(), "Bob".into()]),
             "🧧 All 2 shares of Sam's lucky envelope (3.00) are taken:\nAmy: 1.00\nBob: 2.00\nLuckiest: @Bob with 2.00!"
         );
-        assert_eq!(expired_message("Sam", 250), "🧧 Sam's lucky envelope expired, 2.50 returned.");
+        assert_eq!(
+            expired_message("Sam", 250),
+            "🧧 Sam's lucky envelope expired, 2.50 returned."
+        );
     }
 }

@@ -9,7 +9,9 @@ kith_plugin_util::host_glue!();
 
 use exports::kith::plugin::game::Guest as Game;
 use kith::plugin::messages::{self, Outgoing};
-use kith::plugin::types::{Capability, Context, Member, MemberStatus, Message, PluginKind, Reaction, TimerFired};
+use kith::plugin::types::{
+    Capability, Context, Member, MemberStatus, Message, PluginKind, Reaction, TimerFired,
+};
 use kith::plugin::{groups, members, storage};
 use logic::{Board, Config, DayTotals, HourUse};
 
@@ -38,7 +40,8 @@ fn award(cfg: &Config, now: i64, member: &str, wanted: i64, reason: &str) -> Res
     if granted <= 0 {
         return Ok(());
     }
-    members::award_points(member, granted, reason).map_err(|e| host::err("members.award-points", e))?;
+    members::award_points(member, granted, reason)
+        .map_err(|e| host::err("members.award-points", e))?;
     host::save(&hour_key, &usage)?;
 
     let total_key = format!("{}{member}", logic::TOTAL_PREFIX);
@@ -77,7 +80,10 @@ fn award(cfg: &Config, now: i64, member: &str, wanted: i64, reason: &str) -> Res
 fn retag(cfg: &Config, member: &str, tag: &str) -> Result<(), String> {
     let current = members::get(member).map(|m| m.tags).unwrap_or_default();
     if !cfg.level_tag_prefix.is_empty() {
-        for old in current.iter().filter(|t| t.starts_with(&cfg.level_tag_prefix) && *t != tag) {
+        for old in current
+            .iter()
+            .filter(|t| t.starts_with(&cfg.level_tag_prefix) && *t != tag)
+        {
             members::remove_tag(member, old).map_err(|e| host::err("members.remove-tag", e))?;
         }
     }
@@ -182,7 +188,13 @@ impl Game for PointsLevels {
             return Ok(());
         }
         let cfg = host::config::<Config>()?.validate()?;
-        award(&cfg, ctx.now, &reaction.author, cfg.reaction_received_points, "reaction received")
+        award(
+            &cfg,
+            ctx.now,
+            &reaction.author,
+            cfg.reaction_received_points,
+            "reaction received",
+        )
     }
 
     fn on_timer(_ctx: Context, _timer: TimerFired) -> Result<(), String> {

@@ -264,9 +264,14 @@ mod tests {
             assert!(p.get("default").is_some(), "{k}");
             assert!(p["description"].is_string(), "{k}");
         }
-        assert_eq!(props["levels"]["default"][1], json!({"name": "Regular", "min": 50}));
-        let bad: Config =
-            kith_plugin_util::parse_config(r#"{"levels": [{"name": "A", "min": 5}, {"name": "B", "min": 5}]}"#).unwrap();
+        assert_eq!(
+            props["levels"]["default"][1],
+            json!({"name": "Regular", "min": 50})
+        );
+        let bad: Config = kith_plugin_util::parse_config(
+            r#"{"levels": [{"name": "A", "min": 5}, {"name": "B", "min": 5}]}"#,
+        )
+        .unwrap();
         assert!(bad.validate().is_err());
         let bad: Config = kith_plugin_util::parse_config(r#"{"levels": []}"#).unwrap();
         assert!(bad.validate().is_err());
@@ -281,7 +286,10 @@ mod tests {
         assert_eq!(c.level_of(5000).unwrap().name, "Elder");
         assert_eq!(c.tag(c.level_of(200).unwrap()), "level:Core");
         let c = Config {
-            levels: vec![Level { name: "X".into(), min: 10 }],
+            levels: vec![Level {
+                name: "X".into(),
+                min: 10,
+            }],
             ..Config::default()
         };
         assert!(c.level_of(9).is_none());
@@ -292,15 +300,56 @@ mod tests {
         let c = Config::default();
         let t = 1_000 * HOUR_MS + 5;
         let (g, u) = capped(&c, None, t, 2);
-        assert_eq!((g, u), (2, HourUse { hour: 1000, points: 2 }));
-        let (g, u) = capped(&c, Some(HourUse { hour: 1000, points: 19 }), t, 2);
+        assert_eq!(
+            (g, u),
+            (
+                2,
+                HourUse {
+                    hour: 1000,
+                    points: 2
+                }
+            )
+        );
+        let (g, u) = capped(
+            &c,
+            Some(HourUse {
+                hour: 1000,
+                points: 19,
+            }),
+            t,
+            2,
+        );
         assert_eq!((g, u.points), (1, 20));
         let (g, _) = capped(&c, Some(u), t + 1000, 1);
         assert_eq!(g, 0);
         let (g, u) = capped(&c, Some(u), t + HOUR_MS, 1);
-        assert_eq!((g, u), (1, HourUse { hour: 1001, points: 1 }));
-        let unlimited = Config { max_points_per_hour: 0, ..Config::default() };
-        assert_eq!(capped(&unlimited, Some(HourUse { hour: 1000, points: 500 }), t, 3).0, 3);
+        assert_eq!(
+            (g, u),
+            (
+                1,
+                HourUse {
+                    hour: 1001,
+                    points: 1
+                }
+            )
+        );
+        let unlimited = Config {
+            max_points_per_hour: 0,
+            ..Config::default()
+        };
+        assert_eq!(
+            capped(
+                &unlimited,
+                Some(HourUse {
+                    hour: 1000,
+                    points: 500
+                }),
+                t,
+                3
+            )
+            .0,
+            3
+        );
     }
 
     #[test]
@@ -318,10 +367,20 @@ mod tests {
     #[test]
     fn days_ranking_pruning_and_texts() {
         assert_eq!(day_index(1_704_124_800_000, 480), 19_724);
-        let keys = vec!["day:100".to_string(), "day:70".into(), "day:71".into(), "day:x".into()];
+        let keys = vec![
+            "day:100".to_string(),
+            "day:70".into(),
+            "day:71".into(),
+            "day:x".into(),
+        ];
         assert_eq!(expired_day_keys(&keys, 100), vec!["day:70".to_string()]);
-        let totals: BTreeMap<String, i64> =
-            [("b".to_string(), 5), ("a".into(), 5), ("c".into(), 9), ("z".into(), 0)].into();
+        let totals: BTreeMap<String, i64> = [
+            ("b".to_string(), 5),
+            ("a".into(), 5),
+            ("c".into(), 9),
+            ("z".into(), 0),
+        ]
+        .into();
         assert_eq!(
             top(totals.clone(), 10),
             vec![("c".to_string(), 9), ("a".into(), 5), ("b".into(), 5)]
@@ -331,7 +390,10 @@ mod tests {
             board_message(Board::Days(7), &[("Amy".into(), 3)]),
             "Points board (last 7 days):\n1. Amy — 3"
         );
-        assert_eq!(board_message(Board::AllTime, &[]), "Points board (all time): no points yet.");
+        assert_eq!(
+            board_message(Board::AllTime, &[]),
+            "Points board (all time): no points yet."
+        );
         assert_eq!(level_up_message("Amy", "Core"), "@Amy reached level Core");
     }
 }

@@ -8,7 +8,9 @@ kith_plugin_util::host_glue!();
 
 use exports::kith::plugin::game::Guest as Game;
 use kith::plugin::messages::{self, Outgoing};
-use kith::plugin::types::{Capability, Context, Member, MemberStatus, Message, PluginKind, Reaction, TimerFired};
+use kith::plugin::types::{
+    Capability, Context, Member, MemberStatus, Message, PluginKind, Reaction, TimerFired,
+};
 use kith::plugin::{groups, members, timers};
 use logic::{Config, Lottery};
 
@@ -84,7 +86,9 @@ impl Guest for ScheduledValue {
             name: "scheduled-value".into(),
             version: "0.1.0".into(),
             kind: PluginKind::ActivityGame,
-            description: "Weekly lecture announcement and reminder; monthly lottery among active members.".into(),
+            description:
+                "Weekly lecture announcement and reminder; monthly lottery among active members."
+                    .into(),
             config_schema: logic::config_schema(),
             capabilities: vec![
                 Capability::ReadMembers,

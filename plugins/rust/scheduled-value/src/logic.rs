@@ -12,7 +12,15 @@ pub const WEEK_MS: i64 = 7 * DAY_MS;
 pub const ANNOUNCE: &str = "lecture-announce";
 pub const REMIND: &str = "lecture-reminder";
 pub const LOTTERY: &str = "lottery";
-const WEEKDAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,7 +91,9 @@ impl Config {
                 return Err("config: lottery day_of_month must be 1-28, hour 0-23".into());
             }
             if l.prize_points <= 0 || l.active_days == 0 || l.winners == 0 {
-                return Err("config: lottery prize_points, active_days and winners must be positive".into());
+                return Err(
+                    "config: lottery prize_points, active_days and winners must be positive".into(),
+                );
             }
         }
         Ok(self)
@@ -188,7 +198,12 @@ pub fn next_monthly(now: i64, offset_minutes: i32, day: u8, hour: u8) -> i64 {
 }
 
 pub fn lecture_time(l: &Lecture) -> String {
-    format!("{} {:02}:{:02}", WEEKDAYS[usize::from(l.weekday % 7)], l.hour, l.minute)
+    format!(
+        "{} {:02}:{:02}",
+        WEEKDAYS[usize::from(l.weekday % 7)],
+        l.hour,
+        l.minute
+    )
 }
 
 pub fn announcement(l: &Lecture) -> String {
@@ -227,7 +242,10 @@ pub fn winners_message(names: &[String], prize: i64) -> String {
         return "🎁 Monthly lottery: no active members this time.".into();
     }
     let list: Vec<String> = names.iter().map(|n| format!("@{n}")).collect();
-    format!("🎁 Monthly lottery winners: {} — {prize} points each!", list.join(", "))
+    format!(
+        "🎁 Monthly lottery winners: {} — {prize} points each!",
+        list.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -251,23 +269,43 @@ mod tests {
 
     #[test]
     fn weekly_times_are_local() {
-        assert_eq!(weekday_of_day((MIDNIGHT + 8 * HOUR_MS) / DAY_MS), 6, "2026-03-01 is a Sunday");
+        assert_eq!(
+            weekday_of_day((MIDNIGHT + 8 * HOUR_MS) / DAY_MS),
+            6,
+            "2026-03-01 is a Sunday"
+        );
         let l = lecture();
-        assert_eq!(next_weekly(START, 480, minute_of_week(&l, 0)), MIDNIGHT + 3 * DAY_MS + 20 * HOUR_MS);
-        assert_eq!(next_weekly(START, 480, minute_of_week(&l, 60)), MIDNIGHT + 3 * DAY_MS + 19 * HOUR_MS);
-        assert_eq!(next_weekly(START, 480, minute_of_week(&l, 48 * 60)), MIDNIGHT + DAY_MS + 20 * HOUR_MS);
+        assert_eq!(
+            next_weekly(START, 480, minute_of_week(&l, 0)),
+            MIDNIGHT + 3 * DAY_MS + 20 * HOUR_MS
+        );
+        assert_eq!(
+            next_weekly(START, 480, minute_of_week(&l, 60)),
+            MIDNIGHT + 3 * DAY_MS + 19 * HOUR_MS
+        );
+        assert_eq!(
+            next_weekly(START, 480, minute_of_week(&l, 48 * 60)),
+            MIDNIGHT + DAY_MS + 20 * HOUR_MS
+        );
         // Exactly at the time: the next week's.
         let at = MIDNIGHT + 3 * DAY_MS + 20 * HOUR_MS;
         assert_eq!(next_weekly(at, 480, minute_of_week(&l, 0)), at + WEEK_MS);
         // Monday 01:00 minus 2 h wraps to Sunday 23:00.
-        let early = Lecture { weekday: 0, hour: 1, ..lecture() };
+        let early = Lecture {
+            weekday: 0,
+            hour: 1,
+            ..lecture()
+        };
         assert_eq!(minute_of_week(&early, 120), 6 * 1440 + 23 * 60);
     }
 
     #[test]
     fn civil_dates_round_trip() {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(civil_from_days(MIDNIGHT.div_euclid(DAY_MS) + 1), (2026, 3, 1));
+        assert_eq!(
+            civil_from_days(MIDNIGHT.div_euclid(DAY_MS) + 1),
+            (2026, 3, 1)
+        );
         for z in [-800_000, -1, 0, 19_723, 20_513, 100_000] {
             let (y, m, d) = civil_from_days(z);
             assert_eq!(days_from_civil(y, m, d), z);
@@ -276,11 +314,17 @@ mod tests {
 
     #[test]
     fn monthly_times_are_local_and_roll_over_years() {
-        assert_eq!(next_monthly(START, 480, 15, 10), MIDNIGHT + 14 * DAY_MS + 10 * HOUR_MS);
+        assert_eq!(
+            next_monthly(START, 480, 15, 10),
+            MIDNIGHT + 14 * DAY_MS + 10 * HOUR_MS
+        );
         // The 1st at 00:00 has just passed: April's.
         assert_eq!(next_monthly(START, 480, 1, 0), MIDNIGHT + 31 * DAY_MS);
         let dec20 = days_from_civil(2026, 12, 20) * DAY_MS;
-        assert_eq!(next_monthly(dec20, 0, 5, 8), days_from_civil(2027, 1, 5) * DAY_MS + 8 * HOUR_MS);
+        assert_eq!(
+            next_monthly(dec20, 0, 5, 8),
+            days_from_civil(2027, 1, 5) * DAY_MS + 8 * HOUR_MS
+        );
     }
 
     #[test]
@@ -308,7 +352,10 @@ mod tests {
         assert_eq!(c, Config::default());
         let v: serde_json::Value = serde_json::from_str(&config_schema()).unwrap();
         for (k, p) in v["properties"].as_object().unwrap() {
-            assert!(p.get("default").is_some() && p["description"].is_string(), "{k}");
+            assert!(
+                p.get("default").is_some() && p["description"].is_string(),
+                "{k}"
+            );
         }
         let c: Config = kith_plugin_util::parse_config(
             r#"{"lecture": {"weekday": 2, "hour": 20, "title": "Growth"}, "lottery": {"day_of_month": 15, "hour": 10, "prize_points": 50}}"#,
@@ -317,13 +364,22 @@ mod tests {
         let c = c.validate().unwrap();
         assert_eq!(c.lecture.as_ref().unwrap().remind_minutes_before, 60);
         assert_eq!(c.lottery.as_ref().unwrap().active_days, 30);
-        assert_eq!(announcement(&lecture()), "This week's lecture: Growth at Wednesday 20:00");
-        assert_eq!(reminder(&lecture()), "Reminder: Growth starts in 60 minutes (Wednesday 20:00).");
+        assert_eq!(
+            announcement(&lecture()),
+            "This week's lecture: Growth at Wednesday 20:00"
+        );
+        assert_eq!(
+            reminder(&lecture()),
+            "Reminder: Growth starts in 60 minutes (Wednesday 20:00)."
+        );
         assert_eq!(
             winners_message(&["Amy".into(), "Bob".into()], 50),
             "🎁 Monthly lottery winners: @Amy, @Bob — 50 points each!"
         );
-        let bad: Config = kith_plugin_util::parse_config(r#"{"lottery": {"day_of_month": 29, "hour": 1, "prize_points": 5}}"#).unwrap();
+        let bad: Config = kith_plugin_util::parse_config(
+            r#"{"lottery": {"day_of_month": 29, "hour": 1, "prize_points": 5}}"#,
+        )
+        .unwrap();
         assert!(bad.validate().is_err());
     }
 }

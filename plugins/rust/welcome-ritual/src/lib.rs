@@ -8,7 +8,9 @@ kith_plugin_util::host_glue!();
 
 use exports::kith::plugin::game::Guest as Game;
 use kith::plugin::messages::{self, Outgoing};
-use kith::plugin::types::{Capability, Context, Member, MemberStatus, Message, PluginKind, Reaction, TimerFired};
+use kith::plugin::types::{
+    Capability, Context, Member, MemberStatus, Message, PluginKind, Reaction, TimerFired,
+};
 use kith::plugin::{groups, members, timers};
 use logic::Config;
 
@@ -20,9 +22,15 @@ impl Guest for WelcomeRitual {
             name: "welcome-ritual".into(),
             version: "0.1.0".into(),
             kind: PluginKind::ActivityGame,
-            description: "Welcomes each newcomer with an @mention and the group rules after a short delay.".into(),
+            description:
+                "Welcomes each newcomer with an @mention and the group rules after a short delay."
+                    .into(),
             config_schema: logic::config_schema(),
-            capabilities: vec![Capability::ReadMembers, Capability::PostMessages, Capability::Timers],
+            capabilities: vec![
+                Capability::ReadMembers,
+                Capability::PostMessages,
+                Capability::Timers,
+            ],
         }
     }
 }
@@ -62,7 +70,8 @@ impl Game for WelcomeRitual {
             return Ok(());
         };
         let cfg = host::config::<Config>()?.validate()?;
-        let name = kith_plugin_util::display_name(Some(&member.display_name), &member.id).to_string();
+        let name =
+            kith_plugin_util::display_name(Some(&member.display_name), &member.id).to_string();
         let rules = cfg.rules(&groups::current().settings);
         messages::post(&Outgoing {
             text: logic::welcome_text(&cfg.message, &name, &rules),

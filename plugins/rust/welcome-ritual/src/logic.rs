@@ -123,7 +123,10 @@ mod tests {
             welcome_text(&Config::default().message, "Amy", "be kind"),
             "Welcome @Amy! Please read the group rules: be kind"
         );
-        assert_eq!(welcome_text("Hi {name}: {rules}", "Amy", "say {mention}"), "Hi Amy: say {mention}");
+        assert_eq!(
+            welcome_text("Hi {name}: {rules}", "Amy", "say {mention}"),
+            "Hi Amy: say {mention}"
+        );
         assert_eq!(timer_name("u1"), "welcome:u1");
     }
 }

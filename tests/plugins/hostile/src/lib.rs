@@ -18,7 +18,11 @@ fn leave_a_mark(ctx: &Context) {
 
 #[inline(never)]
 fn recurse(depth: u64) -> u64 {
-    if depth == u64::MAX { 0 } else { 1 + recurse(std::hint::black_box(depth + 1)) }
+    if depth == u64::MAX {
+        0
+    } else {
+        1 + recurse(std::hint::black_box(depth + 1))
+    }
 }
 
 impl Guest for Hostile {
@@ -29,7 +33,12 @@ impl Guest for Hostile {
             kind: PluginKind::ActivityGame,
             description: "Misbehaves on command: for tests only.".into(),
             config_schema: r#"{"type":"object","additionalProperties":false}"#.into(),
-            capabilities: vec![Capability::Storage, Capability::AwardPoints, Capability::PostMessages, Capability::ReadMembers],
+            capabilities: vec![
+                Capability::Storage,
+                Capability::AwardPoints,
+                Capability::PostMessages,
+                Capability::ReadMembers,
+            ],
         }
     }
 }
@@ -73,7 +82,13 @@ impl Game for Hostile {
             "flood" => {
                 // Effects beyond the per-invocation quota are refused.
                 for i in 0..100_000u32 {
-                    if messages::post(&messages::Outgoing { text: format!("spam {i}"), mentions: vec![], reply_to: None }).is_err() {
+                    if messages::post(&messages::Outgoing {
+                        text: format!("spam {i}"),
+                        mentions: vec![],
+                        reply_to: None,
+                    })
+                    .is_err()
+                    {
                         return Err(format!("stopped after {i} posts"));
                     }
                 }
@@ -91,7 +106,13 @@ impl Game for Hostile {
             }
             "big" => {
                 let text = "x".repeat(100 << 20);
-                messages::post(&messages::Outgoing { text, mentions: vec![], reply_to: None }).map(|_| ()).map_err(|e| e.message)
+                messages::post(&messages::Outgoing {
+                    text,
+                    mentions: vec![],
+                    reply_to: None,
+                })
+                .map(|_| ())
+                .map_err(|e| e.message)
             }
             _ => Ok(()),
         }
