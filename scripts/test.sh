@@ -43,6 +43,8 @@ set +e
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee target/cargo-test.log
 status=${PIPESTATUS[0]}
 set -e
+# Each test drops its Postgres database; a run killed midway leaves some.
+bash scripts/drop-test-databases.sh
 # One closing line for the whole run: cargo prints a line per test binary.
 passed=$(grep -oE '^test result: [A-Za-z]+\. [0-9]+ passed' target/cargo-test.log | awk '{s += $4} END {print s + 0}')
 failed=$(grep -oE '^test result: .*; [0-9]+ failed' target/cargo-test.log | grep -oE '[0-9]+ failed' | awk '{s += $1} END {print s + 0}')

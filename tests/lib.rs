@@ -23,10 +23,45 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-/// A database for one test, dropped with it (SQLite: the temp dir goes).
+/// A database for one test, dropped with it (SQLite: the temp dir goes;
+/// Postgres: the database is dropped, also when the test fails).
 pub struct TestDb {
     pub url: String,
     pub dir: tempfile::TempDir,
+    /// The Postgres database this test created, dropped with it.
+    postgres: Option<String>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.postgres.take() {
+            drop_postgres_database(name);
+        }
+    }
+}
+
+/// Drops a test's Postgres database, closing any connection still open to
+/// it (a server the test left running). Drop cannot be async, and the
+/// test's runtime may be the one dropping: a thread of its own does it.
+fn drop_postgres_database(name: String) {
+    let dropped = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&postgres_admin_url()).await?;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await?;
+            Ok::<_, sqlx::Error>(())
+        })
+    })
+    .join();
+    if let Ok(Err(e)) = dropped {
+        eprintln!("warning: could not drop test database: {e}");
+    }
 }
 
 /// A fresh database of the given kind, or `None` (with a message) when
@@ -38,6 +73,7 @@ pub async fn test_db(kind: Db) -> Option<TestDb> {
         Db::Sqlite => Some(TestDb {
             url: format!("sqlite://{}", dir.path().join("kith.db").display()),
             dir,
+            postgres: None,
         }),
         Db::Postgres => {
             use sqlx::Connection;
@@ -62,6 +98,7 @@ pub async fn test_db(kind: Db) -> Option<TestDb> {
             Some(TestDb {
                 url: format!("{base}/{name}"),
                 dir,
+                postgres: Some(name),
             })
         }
     }

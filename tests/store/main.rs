@@ -327,3 +327,33 @@ on_both_databases!(events_storage_timers_outbox, |db| async move {
     assert_eq!(s.ack_outbox(&[actions[0].id], 9).await.unwrap(), 0);
     assert_eq!(s.outbox(None, 0, 10).await.unwrap().len(), 1);
 });
+
+/// A test's Postgres database is dropped with its `TestDb`, even when the
+/// store still holds connections to it (a failing test drops it as it unwinds).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_databases_are_dropped_with_the_test() {
+    let Some((s, t)) = store(Db::Postgres).await else {
+        return;
+    };
+    let name = t.url.rsplit('/').next().unwrap().to_string();
+    assert!(postgres_database_exists(&name).await, "{name} was created");
+    drop(t);
+    assert!(
+        !postgres_database_exists(&name).await,
+        "{name} is left behind"
+    );
+    s.close().await;
+}
+
+async fn postgres_database_exists(name: &str) -> bool {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&postgres_admin_url())
+        .await
+        .unwrap();
+    let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_optional(&mut conn)
+        .await
+        .unwrap();
+    found.is_some()
+}
