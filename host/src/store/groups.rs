@@ -5,6 +5,8 @@ use super::*;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
 fn group_from_row(row: &AnyRow) -> Result<Group> {
     Ok(Group {
         id: row.try_get("id")?,
@@ -18,6 +20,21 @@ fn group_from_row(row: &AnyRow) -> Result<Group> {
         settings: json(&row.try_get::<String, _>("settings")?)?,
         created_at: row.try_get("created_at")?,
     })
+}
+
+/// Binds a group's columns as `$1` to `$9`, in the order both `insert_group`
+/// and `update_group` number them.
+fn bind_group<'q>(query: AnyQuery<'q>, g: &'q Group) -> AnyQuery<'q> {
+    query
+        .bind(&g.id)
+        .bind(&g.name)
+        .bind(&g.positioning)
+        .bind(&g.category)
+        .bind(&g.region)
+        .bind(g.capacity as i64)
+        .bind(&g.parent)
+        .bind(&g.timezone)
+        .bind(to_json(&g.settings))
 }
 
 impl Store {
@@ -75,22 +92,14 @@ impl Store {
 impl Tx<'_> {
     /// Creates a group; `Conflict` if its id is taken.
     pub async fn insert_group(&mut self, g: &Group) -> Result<()> {
-        let result = sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO groups (id, name, positioning, category, region, capacity, parent, timezone, settings, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&g.id)
-        .bind(&g.name)
-        .bind(&g.positioning)
-        .bind(&g.category)
-        .bind(&g.region)
-        .bind(g.capacity as i64)
-        .bind(&g.parent)
-        .bind(&g.timezone)
-        .bind(to_json(&g.settings))
-        .bind(g.created_at)
-        .execute(&mut *self.tx)
-        .await?;
+        );
+        let result = bind_group(insert, g)
+            .bind(g.created_at)
+            .execute(&mut *self.tx)
+            .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!(
                 "group {:?} already exists",
@@ -103,21 +112,11 @@ impl Tx<'_> {
     /// Replaces a group's settings (not its creation time).
     pub async fn update_group(&mut self, g: &Group) -> Result<()> {
         self.changes(Key::Group(g.id.clone()));
-        let result = sqlx::query(
+        let update = sqlx::query(
             "UPDATE groups SET name = $2, positioning = $3, category = $4, region = $5, capacity = $6, parent = $7, \
              timezone = $8, settings = $9 WHERE id = $1",
-        )
-        .bind(&g.id)
-        .bind(&g.name)
-        .bind(&g.positioning)
-        .bind(&g.category)
-        .bind(&g.region)
-        .bind(g.capacity as i64)
-        .bind(&g.parent)
-        .bind(&g.timezone)
-        .bind(to_json(&g.settings))
-        .execute(&mut *self.tx)
-        .await?;
+        );
+        let result = bind_group(update, g).execute(&mut *self.tx).await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("group {:?}", g.id)));
         }

@@ -95,48 +95,38 @@ impl Tx<'_> {
 
     /// Writes both sides of a transfer, refusing one that would overdraw `from`.
     pub async fn transfer(&mut self, t: Transfer<'_>) -> Result<()> {
-        let Transfer {
-            group,
-            id,
-            from,
-            to,
-            asset,
-            amount,
-            memo,
-            plugin,
-            at,
-        } = t;
+        let (from, amount, asset) = (t.from, t.amount, t.asset);
         if amount <= 0 {
             return Err(StoreError::Invalid(format!(
                 "transfer amount must be positive, got {amount}"
             )));
         }
-        if from == to {
+        if from == t.to {
             return Err(StoreError::Invalid(format!(
                 "transfer from {from} to itself"
             )));
         }
         if !from.may_go_negative() {
-            let balance = self.balance(group, &from.to_string(), asset).await?;
+            let balance = self.balance(t.group, &from.to_string(), asset).await?;
             if balance < amount {
                 return Err(StoreError::InsufficientFunds(format!(
                     "{from} holds {balance} {asset}, cannot pay {amount}"
                 )));
             }
         }
-        for (account, signed) in [(from, -amount), (to, amount)] {
+        for (account, signed) in [(from, -amount), (t.to, amount)] {
             sqlx::query(
                 "INSERT INTO ledger_entries (group_id, transfer_id, account, asset, amount, memo, plugin, at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
-            .bind(group)
-            .bind(id)
+            .bind(t.group)
+            .bind(t.id)
             .bind(account.to_string())
             .bind(asset.as_str())
             .bind(signed)
-            .bind(memo)
-            .bind(plugin)
-            .bind(at)
+            .bind(t.memo)
+            .bind(t.plugin)
+            .bind(t.at)
             .execute(&mut *self.tx)
             .await?;
         }
