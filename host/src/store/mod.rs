@@ -3,6 +3,10 @@
 //!
 //! The SQL is kept portable: `$n` placeholders (SQLite accepts them too),
 //! BIGINT for every number, JSON as text, `CAST(.. AS BIGINT)` around sums.
+//!
+//! One file per entity holds its row type and decoder, its reads (`impl
+//! Store`, straight from the pool) and its writes (`impl Tx`, in
+//! `tx.rs`'s transaction).
 
 mod cache;
 mod events;
