@@ -1,7 +1,7 @@
 //! The store's contract, run against SQLite and Postgres alike.
 
 use kith::domain::*;
-use kith::store::{MemberFilter, Store, StoreError, Timer};
+use kith::store::{MemberFilter, Store, StoreError, Timer, Transfer};
 use kith_tests::*;
 
 async fn store(db: Db) -> Option<(Store, TestDb)> {
@@ -80,17 +80,17 @@ on_both_databases!(groups_and_members, |db| async move {
         .unwrap();
     tx.set_tag("gz", "bob", "bought", true).await.unwrap();
     tx.set_tag("gz", "bob", "bought", true).await.unwrap();
-    tx.transfer(
-        "gz",
-        "t1",
-        &Account::Issuer,
-        &Account::Member("bob".into()),
-        Asset::Points,
-        30,
-        "hi",
-        None,
-        5,
-    )
+    tx.transfer(Transfer {
+        group: "gz",
+        id: "t1",
+        from: &Account::Issuer,
+        to: &Account::Member("bob".into()),
+        asset: Asset::Points,
+        amount: 30,
+        memo: "hi",
+        plugin: None,
+        at: 5,
+    })
     .await
     .unwrap();
     tx.commit().await.unwrap();
@@ -158,32 +158,52 @@ on_both_databases!(ledger_never_creates_or_loses_value, |db| async move {
     let mut tx = s.begin().await.unwrap();
     tx.insert_group(&group("g", None)).await.unwrap();
     let (a, b) = (Account::Member("a".into()), Account::Member("b".into()));
-    tx.transfer(
-        "g",
-        "t1",
-        &Account::External,
-        &a,
-        Asset::Money,
-        500,
-        "pay",
-        None,
-        1,
-    )
-    .await
-    .unwrap();
-    tx.transfer("g", "t2", &a, &b, Asset::Money, 200, "gift", None, 2)
-        .await
-        .unwrap();
+    let pay = Transfer {
+        group: "g",
+        id: "t1",
+        from: &Account::External,
+        to: &a,
+        asset: Asset::Money,
+        amount: 500,
+        memo: "pay",
+        plugin: None,
+        at: 1,
+    };
+    tx.transfer(pay).await.unwrap();
+    let gift = Transfer {
+        id: "t2",
+        from: &a,
+        to: &b,
+        amount: 200,
+        memo: "gift",
+        at: 2,
+        ..pay
+    };
+    tx.transfer(gift).await.unwrap();
     let over = tx
-        .transfer("g", "t3", &b, &a, Asset::Money, 201, "too much", None, 3)
+        .transfer(Transfer {
+            id: "t3",
+            from: &b,
+            to: &a,
+            amount: 201,
+            memo: "too much",
+            at: 3,
+            ..pay
+        })
         .await;
     assert!(
         matches!(over, Err(StoreError::InsufficientFunds(_))),
         "{over:?}"
     );
+    let nothing = Transfer {
+        id: "t4",
+        amount: 0,
+        memo: "",
+        at: 3,
+        ..gift
+    };
     assert!(matches!(
-        tx.transfer("g", "t4", &a, &b, Asset::Money, 0, "", None, 3)
-            .await,
+        tx.transfer(nothing).await,
         Err(StoreError::Invalid(_))
     ));
     tx.commit().await.unwrap();
@@ -293,7 +313,10 @@ on_both_databases!(events_storage_timers_outbox, |db| async move {
     tx.commit().await.unwrap();
 
     assert_eq!(s.event_outcome("e1").await.unwrap(), Some(outcome));
-    assert_eq!(s.event_outcome("e2").await.unwrap(), None);
+    assert_eq!(
+        s.event_outcome::<serde_json::Value>("e2").await.unwrap(),
+        None
+    );
     assert_eq!(
         s.storage_keys("p", "g", "user:", 0).await.unwrap().len(),
         0,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::dispatch::{Clock, Kith};
 use crate::domain::*;
+use crate::store::Transfer;
 
 /// 2026-01-01T00:00:00Z: the default start of a scenario's clock.
 pub const DEFAULT_CLOCK: Millis = 1_767_225_600_000;
@@ -364,17 +365,17 @@ async fn set_up(kith: &Arc<Kith>, plugin: &str, given: &Given) -> anyhow::Result
         } else {
             Account::Issuer
         };
-        tx.transfer(
-            &group,
-            &format!("given-{i}"),
-            &from,
-            &to,
-            b.asset,
-            b.amount,
-            "given",
-            None,
-            now,
-        )
+        tx.transfer(Transfer {
+            group: &group,
+            id: &format!("given-{i}"),
+            from: &from,
+            to: &to,
+            asset: b.asset,
+            amount: b.amount,
+            memo: "given",
+            plugin: None,
+            at: now,
+        })
         .await?;
     }
     for (key, value) in &given.storage {

@@ -2,7 +2,7 @@
 //! must carry out becomes an outbox action for the adapter.
 
 use super::*;
-use crate::store::{Timer, Tx};
+use crate::store::{Timer, Transfer, Tx};
 use serde_json::json;
 
 impl Kith {
@@ -112,8 +112,18 @@ impl Kith {
                     Account::parse(a).map_err(|m| ServiceError::Internal(anyhow::anyhow!(m)))
                 };
                 let (from, to) = (parse(from)?, parse(to)?);
-                tx.transfer(group, id, &from, &to, *asset, *amount, memo, plugin, now)
-                    .await?;
+                tx.transfer(Transfer {
+                    group,
+                    id,
+                    from: &from,
+                    to: &to,
+                    asset: *asset,
+                    amount: *amount,
+                    memo,
+                    plugin,
+                    at: now,
+                })
+                .await?;
             }
             Effect::SetTimer {
                 name,

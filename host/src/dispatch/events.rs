@@ -180,15 +180,11 @@ impl Kith {
     }
 
     async fn duplicate(&self, id: &str) -> Result<Option<EventOutcome>> {
-        Ok(match self.store.event_outcome(id).await? {
-            Some(v) => {
-                let mut o: EventOutcome =
-                    serde_json::from_value(v).map_err(|e| ServiceError::Internal(e.into()))?;
-                o.duplicate = true;
-                Some(o)
-            }
-            None => None,
-        })
+        let recorded: Option<EventOutcome> = self.store.event_outcome(id).await?;
+        Ok(recorded.map(|o| EventOutcome {
+            duplicate: true,
+            ..o
+        }))
     }
 
     async fn run_event(
@@ -856,10 +852,9 @@ impl Kith {
         kind: &str,
         body: &str,
     ) -> Result<EventOutcome> {
-        let outcome_json = serde_json::to_value(&b.outcome).expect("serializable");
         let mut tx = self.store.begin().await?;
         if !tx
-            .insert_event(&b.event_id, &b.group.id, kind, body, &outcome_json, b.now)
+            .insert_event(&b.event_id, &b.group.id, kind, body, &b.outcome, b.now)
             .await?
         {
             drop(tx);

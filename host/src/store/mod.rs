@@ -3,20 +3,41 @@
 //!
 //! The SQL is kept portable: `$n` placeholders (SQLite accepts them too),
 //! BIGINT for every number, JSON as text, `CAST(.. AS BIGINT)` around sums.
+//!
+//! One file per entity holds its row type and decoder, its reads (`impl
+//! Store`, straight from the pool) and its writes (`impl Tx`, in
+//! `tx.rs`'s transaction).
 
 mod cache;
-mod reads;
-mod writes;
+mod events;
+mod groups;
+mod join_requests;
+mod ledger;
+mod members;
+mod messages;
+mod outbox;
+mod plugins;
+mod storage;
+mod timers;
+mod tokens;
+mod tx;
 
-pub use writes::Tx;
+pub use events::Invocation;
+pub use ledger::Transfer;
+pub use members::MemberFilter;
+pub use plugins::{Enablement, InstalledPlugin};
+pub use timers::Timer;
+pub use tokens::Token;
+pub use tx::Tx;
 
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::domain::*;
 
+/// What a store call can fail with; callers match on the kind.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{0} not found")]
@@ -31,14 +52,17 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
 }
 
+/// A store call's result.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The database behind a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
 }
 
+/// The database, with its in-memory cache; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
@@ -62,84 +86,8 @@ struct EventReads {
     counts: std::sync::Mutex<std::collections::HashMap<GroupId, GroupCounts>>,
 }
 
-/// A plugin as installed: its metadata and the hash of its component.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct InstalledPlugin {
-    pub metadata: PluginMetadata,
-    pub sha256: String,
-    pub installed_at: Millis,
-}
-
-/// A plugin switched on for a group, with the operator's choices.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Enablement {
-    pub group: GroupId,
-    pub plugin: String,
-    pub position: i64,
-    pub config: serde_json::Value,
-    pub capabilities: Vec<Capability>,
-    pub limits: Limits,
-    pub enabled_at: Millis,
-    pub consecutive_failures: i64,
-    pub last_error: Option<String>,
-    pub policy: FailurePolicy,
-    /// Set when the host switched the plugin off (e.g. too many failures);
-    /// enabling it again clears it.
-    pub disabled_reason: Option<String>,
-}
-
-impl Enablement {
-    /// What the plugin may do: what the operator granted, within what the
-    /// plugin declares.
-    pub fn granted(&self, declared: &[Capability]) -> Vec<Capability> {
-        self.capabilities
-            .iter()
-            .copied()
-            .filter(|c| declared.contains(c))
-            .collect()
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct MemberFilter {
-    pub role: Option<Role>,
-    pub tag: Option<String>,
-    pub status: Option<MemberStatus>,
-    pub inactive_since: Option<Millis>,
-    pub limit: u32,
-}
-
-/// An account's balance: the same query inside and outside a transaction.
-const BALANCE_SQL: &str = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger_entries \
-     WHERE group_id = $1 AND account = $2 AND asset = $3";
-
 /// The most rows a list returns, whatever is asked.
 pub const MAX_LIST: u32 = 1000;
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Timer {
-    pub plugin: String,
-    pub group: GroupId,
-    pub name: String,
-    pub due_at: Millis,
-    pub period_ms: Option<i64>,
-    pub payload: String,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Invocation {
-    pub id: i64,
-    pub event_id: String,
-    pub group: GroupId,
-    pub plugin: String,
-    pub handler: String,
-    pub ok: bool,
-    pub error: Option<String>,
-    pub fuel_used: i64,
-    pub duration_us: i64,
-    pub logs: Vec<LogLine>,
-    pub at: Millis,
-}
 
 impl Store {
     /// Connects and runs the migrations. `sqlite://path` (created if missing,
@@ -222,33 +170,18 @@ impl Store {
         }
     }
 
+    /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
-    pub async fn begin(&self) -> Result<Tx<'static>> {
-        // SQLite's writer turn (see `writer`); Postgres needs none.
-        let turn = match &self.writer {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
-        };
-        Ok(Tx::new(self.pool.begin().await?, self.cache.clone(), turn))
-    }
-
-    /// Marks outbox actions delivered, in a transaction of their own.
-    pub async fn ack_outbox(&self, ids: &[i64], now: Millis) -> Result<u64> {
-        let mut tx = self.begin().await?;
-        let acked = tx.ack_outbox(ids, now).await?;
-        tx.commit().await?;
-        Ok(acked)
-    }
-
+    /// Closes the pool's connections.
     pub async fn close(&self) {
         self.pool.close().await
     }
 }
 
-// ---- row decoding, shared by reads and writes ----
+// ---- JSON and text columns, shared by every entity ----
 
 fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
     serde_json::from_str(text)
@@ -259,115 +192,6 @@ fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T> {
     text.parse().map_err(StoreError::Invalid)
 }
 
-fn group_from_row(row: &AnyRow) -> Result<Group> {
-    Ok(Group {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        positioning: row.try_get("positioning")?,
-        category: row.try_get("category")?,
-        region: row.try_get("region")?,
-        capacity: row.try_get::<i64, _>("capacity")? as u32,
-        parent: row.try_get("parent")?,
-        timezone: row.try_get("timezone")?,
-        settings: json(&row.try_get::<String, _>("settings")?)?,
-        created_at: row.try_get("created_at")?,
-    })
-}
-
-const MEMBER_COLUMNS: &str =
-    "group_id, member_id, display_name, role, status, inviter, joined_at, \
-     last_active_at, paid_tier, paid_until, restricted_until";
-
-fn member_from_row(row: &AnyRow) -> Result<Member> {
-    Ok(Member {
-        id: row.try_get("member_id")?,
-        group: row.try_get("group_id")?,
-        display_name: row.try_get("display_name")?,
-        role: parse(&row.try_get::<String, _>("role")?)?,
-        status: parse(&row.try_get::<String, _>("status")?)?,
-        tags: vec![],
-        inviter: row.try_get("inviter")?,
-        joined_at: row.try_get("joined_at")?,
-        last_active_at: row.try_get("last_active_at")?,
-        points: 0,
-        paid_tier: row.try_get("paid_tier")?,
-        paid_until: row.try_get("paid_until")?,
-        restricted_until: row.try_get("restricted_until")?,
-    })
-}
-
-const JOIN_COLUMNS: &str =
-    "id, group_id, member_id, display_name, invite_code, referrer, answer, payload, \
-     status, reason, redirect_to, pending_plugin, requested_at, decided_at";
-
-fn join_request_from_row(row: &AnyRow) -> Result<JoinRequest> {
-    Ok(JoinRequest {
-        id: row.try_get("id")?,
-        group: row.try_get("group_id")?,
-        member: row.try_get("member_id")?,
-        display_name: row.try_get("display_name")?,
-        invite_code: row.try_get("invite_code")?,
-        referrer: row.try_get("referrer")?,
-        answer: row.try_get("answer")?,
-        payload: json(&row.try_get::<String, _>("payload")?)?,
-        status: parse(&row.try_get::<String, _>("status")?)?,
-        reason: row.try_get("reason")?,
-        redirect_to: row.try_get("redirect_to")?,
-        pending_plugin: row.try_get("pending_plugin")?,
-        requested_at: row.try_get("requested_at")?,
-        decided_at: row.try_get("decided_at")?,
-    })
-}
-
-fn message_from_row(row: &AnyRow) -> Result<Message> {
-    Ok(Message {
-        id: row.try_get("id")?,
-        group: row.try_get("group_id")?,
-        sender: row.try_get("sender")?,
-        kind: parse(&row.try_get::<String, _>("kind")?)?,
-        text: row.try_get("text")?,
-        mentions: json(&row.try_get::<String, _>("mentions")?)?,
-        reply_to: row.try_get("reply_to")?,
-        links: json(&row.try_get::<String, _>("links")?)?,
-        sent_at: row.try_get("sent_at")?,
-        deleted: row.try_get::<i64, _>("deleted")? != 0,
-    })
-}
-
-fn enablement_from_row(row: &AnyRow) -> Result<Enablement> {
-    Ok(Enablement {
-        group: row.try_get("group_id")?,
-        plugin: row.try_get("plugin")?,
-        position: row.try_get("position")?,
-        config: json(&row.try_get::<String, _>("config")?)?,
-        capabilities: json(&row.try_get::<String, _>("capabilities")?)?,
-        limits: json(&row.try_get::<String, _>("limits")?)?,
-        enabled_at: row.try_get("enabled_at")?,
-        consecutive_failures: row.try_get("consecutive_failures")?,
-        last_error: row.try_get("last_error")?,
-        policy: json(&row.try_get::<String, _>("policy")?)?,
-        disabled_reason: row.try_get("disabled_reason")?,
-    })
-}
-
-fn timer_from_row(row: &AnyRow) -> Result<Timer> {
-    Ok(Timer {
-        plugin: row.try_get("plugin")?,
-        group: row.try_get("group_id")?,
-        name: row.try_get("name")?,
-        due_at: row.try_get("due_at")?,
-        period_ms: row.try_get("period_ms")?,
-        payload: row.try_get("payload")?,
-    })
-}
-
-fn outbox_from_row(row: &AnyRow) -> Result<OutboxAction> {
-    Ok(OutboxAction {
-        id: row.try_get("id")?,
-        group: row.try_get("group_id")?,
-        action: row.try_get("action")?,
-        payload: json(&row.try_get::<String, _>("payload")?)?,
-        created_at: row.try_get("created_at")?,
-        plugin: row.try_get("plugin")?,
-    })
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("plain data always serializes")
 }

@@ -1,0 +1,125 @@
+//! Groups: their rows, reads and writes.
+
+use super::cache::Key;
+use super::*;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+fn group_from_row(row: &AnyRow) -> Result<Group> {
+    Ok(Group {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        positioning: row.try_get("positioning")?,
+        category: row.try_get("category")?,
+        region: row.try_get("region")?,
+        capacity: row.try_get::<i64, _>("capacity")? as u32,
+        parent: row.try_get("parent")?,
+        timezone: row.try_get("timezone")?,
+        settings: json(&row.try_get::<String, _>("settings")?)?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Binds a group's columns as `$1` to `$9`, in the order both `insert_group`
+/// and `update_group` number them.
+fn bind_group<'q>(query: AnyQuery<'q>, g: &'q Group) -> AnyQuery<'q> {
+    query
+        .bind(&g.id)
+        .bind(&g.name)
+        .bind(&g.positioning)
+        .bind(&g.category)
+        .bind(&g.region)
+        .bind(g.capacity as i64)
+        .bind(&g.parent)
+        .bind(&g.timezone)
+        .bind(to_json(&g.settings))
+}
+
+impl Store {
+    /// A group, from memory after the first read.
+    pub async fn get_group(&self, id: &str) -> Result<Group> {
+        if let Some(g) = self.cache.group(id) {
+            return Ok(g);
+        }
+        let since = self.cache.generation();
+        let row = sqlx::query("SELECT * FROM groups WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let group = row
+            .as_ref()
+            .map(group_from_row)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound(format!("group {id:?}")))?;
+        self.cache.keep_group(since, &group);
+        Ok(group)
+    }
+
+    /// Groups by id; with `parent`, only that alliance's.
+    pub async fn list_groups(&self, parent: Option<&str>) -> Result<Vec<Group>> {
+        let rows = match parent {
+            Some(p) => {
+                sqlx::query("SELECT * FROM groups WHERE parent = $1 ORDER BY id")
+                    .bind(p)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT * FROM groups ORDER BY id")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter().map(group_from_row).collect()
+    }
+
+    /// Other groups of the same alliance.
+    pub async fn siblings(&self, group: &Group) -> Result<Vec<Group>> {
+        let Some(parent) = &group.parent else {
+            return Ok(vec![]);
+        };
+        let rows = sqlx::query("SELECT * FROM groups WHERE parent = $1 AND id <> $2 ORDER BY id")
+            .bind(parent)
+            .bind(&group.id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(group_from_row).collect()
+    }
+}
+
+impl Tx<'_> {
+    /// Creates a group; `Conflict` if its id is taken.
+    pub async fn insert_group(&mut self, g: &Group) -> Result<()> {
+        let insert = sqlx::query(
+            "INSERT INTO groups (id, name, positioning, category, region, capacity, parent, timezone, settings, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+        );
+        let result = bind_group(insert, g)
+            .bind(g.created_at)
+            .execute(&mut *self.tx)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "group {:?} already exists",
+                g.id
+            )));
+        }
+        Ok(())
+    }
+
+    /// Replaces a group's settings (not its creation time).
+    pub async fn update_group(&mut self, g: &Group) -> Result<()> {
+        self.changes(Key::Group(g.id.clone()));
+        let update = sqlx::query(
+            "UPDATE groups SET name = $2, positioning = $3, category = $4, region = $5, capacity = $6, parent = $7, \
+             timezone = $8, settings = $9 WHERE id = $1",
+        );
+        let result = bind_group(update, g).execute(&mut *self.tx).await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("group {:?}", g.id)));
+        }
+        Ok(())
+    }
+}

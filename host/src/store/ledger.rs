@@ -1,0 +1,135 @@
+//! The ledger: balances, history and transfers.
+
+use super::*;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// An account's balance: the same query inside and outside a transaction.
+const BALANCE_SQL: &str = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger_entries \
+     WHERE group_id = $1 AND account = $2 AND asset = $3";
+
+/// One transfer: `amount` of `asset` from one account to another, both
+/// sides written by `Tx::transfer`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Transfer<'a> {
+    pub group: &'a str,
+    /// The transfer's id, the same on both of its entries.
+    pub id: &'a str,
+    pub from: &'a Account,
+    pub to: &'a Account,
+    pub asset: Asset,
+    /// Positive: what `from` pays and `to` receives.
+    pub amount: i64,
+    pub memo: &'a str,
+    /// The plugin that made it; `None`: the host.
+    pub plugin: Option<&'a str>,
+    pub at: Millis,
+}
+
+fn ledger_entry_from_row(row: &AnyRow) -> Result<LedgerEntry> {
+    Ok(LedgerEntry {
+        transfer_id: row.try_get("transfer_id")?,
+        account: row.try_get("account")?,
+        asset: parse(&row.try_get::<String, _>("asset")?)?,
+        amount: row.try_get("amount")?,
+        memo: row.try_get("memo")?,
+        at: row.try_get("at")?,
+    })
+}
+
+impl Store {
+    /// An account's balance of an asset.
+    pub async fn balance(&self, group: &str, account: &str, asset: Asset) -> Result<i64> {
+        Ok(sqlx::query_scalar(BALANCE_SQL)
+            .bind(group)
+            .bind(account)
+            .bind(asset.as_str())
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Sum of every balance of an asset in a group: zero unless value was created or lost.
+    pub async fn ledger_sum(&self, group: &str, asset: Asset) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger_entries WHERE group_id = $1 AND asset = $2",
+        )
+        .bind(group)
+        .bind(asset.as_str())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// An account's entries of an asset, newest first.
+    pub async fn ledger_history(
+        &self,
+        group: &str,
+        account: &str,
+        asset: Asset,
+        limit: u32,
+    ) -> Result<Vec<LedgerEntry>> {
+        let sql = format!(
+            "SELECT transfer_id, account, asset, amount, memo, at FROM ledger_entries \
+             WHERE group_id = $1 AND account = $2 AND asset = $3 ORDER BY id DESC LIMIT {}",
+            limit.min(MAX_LIST)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(group)
+            .bind(account)
+            .bind(asset.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(ledger_entry_from_row).collect()
+    }
+}
+
+impl Tx<'_> {
+    /// An account's balance, as this transaction sees it.
+    pub async fn balance(&mut self, group: &str, account: &str, asset: Asset) -> Result<i64> {
+        Ok(sqlx::query_scalar(BALANCE_SQL)
+            .bind(group)
+            .bind(account)
+            .bind(asset.as_str())
+            .fetch_one(&mut *self.tx)
+            .await?)
+    }
+
+    /// Writes both sides of a transfer, refusing one that would overdraw `from`.
+    pub async fn transfer(&mut self, t: Transfer<'_>) -> Result<()> {
+        let (from, amount, asset) = (t.from, t.amount, t.asset);
+        if amount <= 0 {
+            return Err(StoreError::Invalid(format!(
+                "transfer amount must be positive, got {amount}"
+            )));
+        }
+        if from == t.to {
+            return Err(StoreError::Invalid(format!(
+                "transfer from {from} to itself"
+            )));
+        }
+        if !from.may_go_negative() {
+            let balance = self.balance(t.group, &from.to_string(), asset).await?;
+            if balance < amount {
+                return Err(StoreError::InsufficientFunds(format!(
+                    "{from} holds {balance} {asset}, cannot pay {amount}"
+                )));
+            }
+        }
+        for (account, signed) in [(from, -amount), (t.to, amount)] {
+            sqlx::query(
+                "INSERT INTO ledger_entries (group_id, transfer_id, account, asset, amount, memo, plugin, at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(t.group)
+            .bind(t.id)
+            .bind(account.to_string())
+            .bind(asset.as_str())
+            .bind(signed)
+            .bind(t.memo)
+            .bind(t.plugin)
+            .bind(t.at)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,268 @@
+//! Installed plugins and their enablements on groups.
+
+use super::cache::Key;
+use super::*;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// A plugin as installed: its metadata and the hash of its component.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct InstalledPlugin {
+    pub metadata: PluginMetadata,
+    pub sha256: String,
+    pub installed_at: Millis,
+}
+
+/// A plugin switched on for a group, with the operator's choices.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Enablement {
+    pub group: GroupId,
+    pub plugin: String,
+    pub position: i64,
+    pub config: serde_json::Value,
+    pub capabilities: Vec<Capability>,
+    pub limits: Limits,
+    pub enabled_at: Millis,
+    pub consecutive_failures: i64,
+    pub last_error: Option<String>,
+    pub policy: FailurePolicy,
+    /// Set when the host switched the plugin off (e.g. too many failures);
+    /// enabling it again clears it.
+    pub disabled_reason: Option<String>,
+}
+
+impl Enablement {
+    /// What the plugin may do: what the operator granted, within what the
+    /// plugin declares.
+    pub fn granted(&self, declared: &[Capability]) -> Vec<Capability> {
+        self.capabilities
+            .iter()
+            .copied()
+            .filter(|c| declared.contains(c))
+            .collect()
+    }
+}
+
+fn installed_plugin_from_row(row: &AnyRow) -> Result<InstalledPlugin> {
+    Ok(InstalledPlugin {
+        metadata: json(&row.try_get::<String, _>("metadata")?)?,
+        sha256: row.try_get("wasm_sha256")?,
+        installed_at: row.try_get("installed_at")?,
+    })
+}
+
+fn enablement_from_row(row: &AnyRow) -> Result<Enablement> {
+    Ok(Enablement {
+        group: row.try_get("group_id")?,
+        plugin: row.try_get("plugin")?,
+        position: row.try_get("position")?,
+        config: json(&row.try_get::<String, _>("config")?)?,
+        capabilities: json(&row.try_get::<String, _>("capabilities")?)?,
+        limits: json(&row.try_get::<String, _>("limits")?)?,
+        enabled_at: row.try_get("enabled_at")?,
+        consecutive_failures: row.try_get("consecutive_failures")?,
+        last_error: row.try_get("last_error")?,
+        policy: json(&row.try_get::<String, _>("policy")?)?,
+        disabled_reason: row.try_get("disabled_reason")?,
+    })
+}
+
+impl Store {
+    /// An installed plugin, from memory after the first read.
+    pub async fn get_plugin(&self, name: &str) -> Result<InstalledPlugin> {
+        if let Some(p) = self.cache.plugin(name) {
+            return Ok(p);
+        }
+        let since = self.cache.generation();
+        let row =
+            sqlx::query("SELECT metadata, wasm_sha256, installed_at FROM plugins WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("plugin {name:?}")))?;
+        let plugin = installed_plugin_from_row(&row)?;
+        self.cache.keep_plugin(since, &plugin);
+        Ok(plugin)
+    }
+
+    /// An installed plugin's component.
+    pub async fn plugin_wasm(&self, name: &str) -> Result<Vec<u8>> {
+        sqlx::query_scalar("SELECT wasm FROM plugins WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("plugin {name:?}")))
+    }
+
+    /// Every installed plugin, by name.
+    pub async fn list_plugins(&self) -> Result<Vec<InstalledPlugin>> {
+        let rows =
+            sqlx::query("SELECT metadata, wasm_sha256, installed_at FROM plugins ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(installed_plugin_from_row).collect()
+    }
+
+    /// A group's enabled plugins in the operator's order.
+    pub async fn enablements(&self, group: &str) -> Result<Vec<Enablement>> {
+        let rows =
+            sqlx::query("SELECT * FROM enablements WHERE group_id = $1 ORDER BY position, plugin")
+                .bind(group)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(enablement_from_row).collect()
+    }
+
+    /// The plugins that run on a group's events, in order: those not
+    /// switched off. From memory after the first call; the failure counters
+    /// in it may lag (read `enablements` for those).
+    pub async fn active_enablements(&self, group: &str) -> Result<Arc<Vec<Enablement>>> {
+        if let Some(list) = self.cache.enablements(group) {
+            return Ok(list);
+        }
+        let since = self.cache.generation();
+        let mut list = self.enablements(group).await?;
+        list.retain(|e| e.disabled_reason.is_none());
+        let list = Arc::new(list);
+        self.cache.keep_enablements(since, group, list.clone());
+        Ok(list)
+    }
+
+    /// A plugin's enablement on a group, switched off or not.
+    pub async fn get_enablement(&self, group: &str, plugin: &str) -> Result<Enablement> {
+        let row = sqlx::query("SELECT * FROM enablements WHERE group_id = $1 AND plugin = $2")
+            .bind(group)
+            .bind(plugin)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(enablement_from_row)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound(format!("plugin {plugin:?} on group {group:?}")))
+    }
+}
+
+impl Tx<'_> {
+    /// Installs a plugin, or replaces the one of the same name.
+    pub async fn put_plugin(
+        &mut self,
+        metadata: &PluginMetadata,
+        sha256: &str,
+        wasm: &[u8],
+        at: Millis,
+    ) -> Result<()> {
+        self.changes(Key::Plugin(metadata.name.clone()));
+        sqlx::query(
+            "INSERT INTO plugins (name, version, kind, metadata, wasm_sha256, wasm, installed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET version = $2, kind = $3, \
+             metadata = $4, wasm_sha256 = $5, wasm = $6, installed_at = $7",
+        )
+        .bind(&metadata.name)
+        .bind(&metadata.version)
+        .bind(metadata.kind.as_str())
+        .bind(to_json(metadata))
+        .bind(sha256)
+        .bind(wasm.to_vec())
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Enables a plugin on a group, or updates its enablement.
+    pub async fn put_enablement(&mut self, e: &Enablement) -> Result<()> {
+        self.changes(Key::Enablements(e.group.clone()));
+        sqlx::query(
+            "INSERT INTO enablements (group_id, plugin, position, config, capabilities, limits, enabled_at, \
+             consecutive_failures, last_error, policy, disabled_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (group_id, plugin) DO UPDATE SET position = $3, config = $4, capabilities = $5, limits = $6, \
+             consecutive_failures = $8, last_error = $9, policy = $10, disabled_reason = $11",
+        )
+        .bind(&e.group)
+        .bind(&e.plugin)
+        .bind(e.position)
+        .bind(to_json(&e.config))
+        .bind(to_json(&e.capabilities))
+        .bind(to_json(&e.limits))
+        .bind(e.enabled_at)
+        .bind(e.consecutive_failures)
+        .bind(&e.last_error)
+        .bind(to_json(&e.policy))
+        .bind(&e.disabled_reason)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Switches a plugin off for a group; its storage and timers stay for a re-enable,
+    /// but its timers stop firing.
+    pub async fn delete_enablement(&mut self, group: &str, plugin: &str) -> Result<()> {
+        self.changes(Key::Enablements(group.to_string()));
+        let result = sqlx::query("DELETE FROM enablements WHERE group_id = $1 AND plugin = $2")
+            .bind(group)
+            .bind(plugin)
+            .execute(&mut *self.tx)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!(
+                "plugin {plugin:?} on group {group:?}"
+            )));
+        }
+        sqlx::query("DELETE FROM timers WHERE group_id = $1 AND plugin = $2")
+            .bind(group)
+            .bind(plugin)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Counts a plugin's failure or resets the count after a success; a
+    /// failure that reaches the policy's limit switches the plugin off.
+    pub async fn record_outcome(
+        &mut self,
+        group: &str,
+        plugin: &str,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let Some(error) = error else {
+            let reset = sqlx::query("UPDATE enablements SET consecutive_failures = 0 WHERE group_id = $1 AND plugin = $2 AND consecutive_failures <> 0")
+                .bind(group)
+                .bind(plugin)
+                .execute(&mut *self.tx)
+                .await?;
+            if reset.rows_affected() > 0 {
+                self.changes(Key::Enablements(group.to_string()));
+            }
+            return Ok(());
+        };
+        // A failure may switch the plugin off; a success changes only counters.
+        self.changes(Key::Enablements(group.to_string()));
+        let row = sqlx::query(
+            "UPDATE enablements SET consecutive_failures = consecutive_failures + 1, last_error = $3 \
+             WHERE group_id = $1 AND plugin = $2 RETURNING consecutive_failures, policy",
+        )
+        .bind(group)
+        .bind(plugin)
+        .bind(error)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let Some(row) = row else { return Ok(()) };
+        let failures: i64 = row.try_get("consecutive_failures")?;
+        let policy: FailurePolicy = json(&row.try_get::<String, _>("policy")?)?;
+        if policy
+            .disable_after
+            .is_some_and(|n| failures >= i64::from(n))
+        {
+            let reason =
+                format!("switched off after {failures} failures in a row; the last: {error}");
+            sqlx::query("UPDATE enablements SET disabled_reason = $3 WHERE group_id = $1 AND plugin = $2 AND disabled_reason IS NULL")
+                .bind(group)
+                .bind(plugin)
+                .bind(reason)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+}

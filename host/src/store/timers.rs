@@ -1,0 +1,80 @@
+//! Plugin timers.
+
+use super::*;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// A plugin's named timer in a group; periodic when `period_ms` is set.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Timer {
+    pub plugin: String,
+    pub group: GroupId,
+    pub name: String,
+    pub due_at: Millis,
+    pub period_ms: Option<i64>,
+    /// Handed back to the plugin when the timer fires.
+    pub payload: String,
+}
+
+fn timer_from_row(row: &AnyRow) -> Result<Timer> {
+    Ok(Timer {
+        plugin: row.try_get("plugin")?,
+        group: row.try_get("group_id")?,
+        name: row.try_get("name")?,
+        due_at: row.try_get("due_at")?,
+        period_ms: row.try_get("period_ms")?,
+        payload: row.try_get("payload")?,
+    })
+}
+
+impl Store {
+    /// Due timers of plugins that are enabled and not switched off.
+    pub async fn due_timers(&self, now: Millis, limit: u32) -> Result<Vec<Timer>> {
+        let sql = format!(
+            "SELECT t.* FROM timers t JOIN enablements e ON e.group_id = t.group_id AND e.plugin = t.plugin \
+             WHERE t.due_at <= $1 AND e.disabled_reason IS NULL ORDER BY t.due_at LIMIT {}",
+            limit.min(MAX_LIST)
+        );
+        let rows = sqlx::query(&sql).bind(now).fetch_all(&self.pool).await?;
+        rows.iter().map(timer_from_row).collect()
+    }
+
+    /// A group's timers, soonest first.
+    pub async fn timers(&self, group: &str) -> Result<Vec<Timer>> {
+        let rows = sqlx::query("SELECT * FROM timers WHERE group_id = $1 ORDER BY due_at, name")
+            .bind(group)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(timer_from_row).collect()
+    }
+}
+
+impl Tx<'_> {
+    /// Sets a timer, replacing one of the same name.
+    pub async fn set_timer(&mut self, t: &Timer) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO timers (plugin, group_id, name, due_at, period_ms, payload) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (plugin, group_id, name) DO UPDATE SET due_at = $4, period_ms = $5, payload = $6",
+        )
+        .bind(&t.plugin)
+        .bind(&t.group)
+        .bind(&t.name)
+        .bind(t.due_at)
+        .bind(t.period_ms)
+        .bind(&t.payload)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Cancels a timer; nothing if it does not exist.
+    pub async fn cancel_timer(&mut self, plugin: &str, group: &str, name: &str) -> Result<()> {
+        sqlx::query("DELETE FROM timers WHERE plugin = $1 AND group_id = $2 AND name = $3")
+            .bind(plugin)
+            .bind(group)
+            .bind(name)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+}
