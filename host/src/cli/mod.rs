@@ -92,3 +92,27 @@ impl Command {
         Ok(ExitCode::SUCCESS)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// clap's own checks of the definitions (duplicate flags, bad defaults).
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn remote_flags_go_before_or_after_the_subcommand() {
+        for args in [
+            ["kith", "plugin", "--server", "http://h:1", "list"],
+            ["kith", "plugin", "list", "--server", "http://h:1"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert!(matches!(cli.command, Command::Plugin(_)));
+        }
+        assert!(Cli::try_parse_from(["kith", "plugin", "new", "x", "--kind", "nope"]).is_err());
+    }
+}

@@ -282,7 +282,7 @@ mod tests {
                 .split(&start)
                 .nth(1)
                 .unwrap()
-                .split('}')
+                .split("\n}")
                 .next()
                 .unwrap();
             let declared: Vec<&str> = block
