@@ -126,15 +126,7 @@ impl Api {
     /// One client is one keep-alive connection at a time here: every worker
     /// gets its own, so `--concurrency` is the number of connections.
     fn new(opts: &Options) -> anyhow::Result<Api> {
-        let mut headers = reqwest::header::HeaderMap::new();
-        if let Some(token) = &opts.token {
-            let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
-                .context("the token is not a valid header value")?;
-            value.set_sensitive(true);
-            headers.insert(reqwest::header::AUTHORIZATION, value);
-        }
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
+        let http = crate::cli::remote::authorized(opts.token.as_deref())?
             .pool_max_idle_per_host(1)
             .tcp_nodelay(true)
             .build()?;

@@ -4,6 +4,40 @@ use super::*;
 
 text_enum!(PluginKind { EntryGate = "entry-gate", ActivityGame = "activity-game", ConversionFlow = "conversion-flow" });
 
+impl PluginKind {
+    /// The handlers a plugin of this kind exports, as `wit/worlds.wit` names
+    /// and orders them: what the host calls, and what `kith plugin new` writes.
+    pub fn handlers(self) -> &'static [&'static str] {
+        match self {
+            PluginKind::EntryGate => &[
+                "on-enabled",
+                "on-join-request",
+                "on-challenge-answer",
+                "on-message",
+                "on-payment",
+                "on-timer",
+            ],
+            PluginKind::ActivityGame => &[
+                "on-enabled",
+                "on-member-joined",
+                "on-member-left",
+                "on-message",
+                "on-reaction",
+                "on-timer",
+            ],
+            PluginKind::ConversionFlow => &[
+                "on-enabled",
+                "on-member-joined",
+                "on-member-left",
+                "on-message",
+                "on-reaction",
+                "on-payment",
+                "on-timer",
+            ],
+        }
+    }
+}
+
 text_enum!(
     Capability {
         ReadMembers = "read-members",

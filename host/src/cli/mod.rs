@@ -1,0 +1,118 @@
+//! The `kith` command line: one file per command, each a clap struct with an
+//! `execute` (the layout of wasmtime's `src/commands/`). The binary only
+//! parses, starts logging and dispatches:
+//!
+//! ```no_run
+//! use clap::Parser;
+//!
+//! # async fn run() -> anyhow::Result<std::process::ExitCode> {
+//! let cli = kith::cli::Cli::parse();
+//! cli.init_logging();
+//! cli.command.execute().await
+//! # }
+//! ```
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+pub mod group;
+pub mod load;
+pub mod plugin;
+pub mod remote;
+pub mod serve;
+pub mod test;
+
+/// The `kith` command line.
+#[derive(Parser)]
+#[command(
+    name = "kith",
+    version,
+    about = "A WebAssembly plugin host for online community operations"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands, each in its own module.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the host.
+    Serve(serve::ServeCommand),
+    /// Check a plugin file without a server: its world, metadata, handlers on
+    /// generated events, determinism, budget, isolation and its scenarios.
+    /// Exits 0 only if every check passes.
+    Test(test::TestCommand),
+    /// Manage plugins on a running host.
+    Plugin(plugin::PluginCommand),
+    /// Manage groups on a running host.
+    Group(group::GroupCommand),
+    /// Generate load on a running host: groups, members, plugins, then
+    /// message events; prints events/s and latency percentiles.
+    Load(load::LoadCommand),
+}
+
+impl Cli {
+    /// Logs to stderr, filtered by `RUST_LOG` or else by the command's default.
+    ///
+    /// # Panics
+    /// If a global tracing subscriber is already set.
+    pub fn init_logging(&self) {
+        // `kith test` reports failures itself; the log would repeat them.
+        let default_filter = if matches!(self.command, Command::Test(_)) {
+            "error"
+        } else {
+            "kith=info,warn"
+        };
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| default_filter.into()),
+            )
+            .init();
+    }
+}
+
+impl Command {
+    /// Runs the command. The exit code is a failure only for `kith test` on a
+    /// plugin that fails a check; every other failure is an error.
+    ///
+    /// # Errors
+    /// Whatever the command reports: a file that cannot be read, a server
+    /// that cannot be reached or answers 4xx/5xx, a store that cannot open.
+    pub async fn execute(self) -> anyhow::Result<ExitCode> {
+        match self {
+            Command::Serve(command) => command.execute().await?,
+            Command::Test(command) => return command.execute().await,
+            Command::Plugin(command) => command.execute().await?,
+            Command::Group(command) => command.execute().await?,
+            Command::Load(command) => command.execute().await?,
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// clap's own checks of the definitions (duplicate flags, bad defaults).
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn remote_flags_go_before_or_after_the_subcommand() {
+        for args in [
+            ["kith", "plugin", "--server", "http://h:1", "list"],
+            ["kith", "plugin", "list", "--server", "http://h:1"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert!(matches!(cli.command, Command::Plugin(_)));
+        }
+        assert!(Cli::try_parse_from(["kith", "plugin", "new", "x", "--kind", "nope"]).is_err());
+    }
+}

@@ -1,0 +1,83 @@
+//! `kith serve`: run the host.
+
+use anyhow::bail;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::app;
+
+/// Runs the host until it is stopped.
+#[derive(clap::Args)]
+pub struct ServeCommand {
+    #[arg(long, env = "KITH_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// sqlite://FILE or postgres://… (default: SQLite in the data dir).
+    #[arg(long, env = "KITH_DATABASE_URL")]
+    database: Option<String>,
+    #[arg(long, env = "KITH_DATA_DIR", default_value = "kith-data")]
+    data_dir: PathBuf,
+    /// Install every .wasm file of this folder at start.
+    #[arg(long)]
+    install: Option<PathBuf>,
+    /// The admin API token (16+ characters). Once any token exists every
+    /// request needs one; without tokens the API is open, which is only
+    /// allowed on a loopback address.
+    #[arg(long, env = "KITH_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// How often due timers are looked for, in milliseconds.
+    #[arg(long, default_value_t = 250)]
+    timer_every_ms: u64,
+}
+
+impl ServeCommand {
+    /// Opens the store, installs `--install`, warms the plugins up and serves.
+    ///
+    /// # Errors
+    /// A store that cannot open, an open API on a non-loopback address, a
+    /// plugin that cannot be installed, an address that cannot be bound.
+    pub async fn execute(self) -> anyhow::Result<()> {
+        let kith = app::open(
+            &self.data_dir,
+            self.database.as_deref(),
+            crate::dispatch::Clock::system(),
+        )
+        .await?;
+        if let Some(secret) = &self.admin_token {
+            kith.bootstrap_admin(secret).await?;
+        }
+        let listen = self.listen;
+        if !kith.auth_required() && !listen.ip().is_loopback() {
+            bail!("refusing to serve an open API on {listen}: set KITH_ADMIN_TOKEN (or --admin-token) to require tokens");
+        }
+        if let Some(dir) = &self.install {
+            let names = app::install_dir(&kith, dir).await?;
+            println!(
+                "installed {} plugin(s) from {}: {}",
+                names.len(),
+                dir.display(),
+                names.join(", ")
+            );
+        }
+        let warmed = kith.warm_up().await?;
+        let auth = if kith.auth_required() {
+            "API tokens required"
+        } else {
+            "open API (loopback only)"
+        };
+        let data_dir = self.data_dir;
+        app::serve(
+            kith,
+            listen,
+            Duration::from_millis(self.timer_every_ms.max(10)),
+            |addr| {
+                println!(
+                    "kith listening on http://{addr} ({warmed} plugin(s) ready, {auth}, data in {})",
+                    data_dir.display()
+                );
+                println!("try: curl http://{addr}/v1/plugins");
+            },
+        )
+        .await
+    }
+}
