@@ -276,10 +276,10 @@ pub fn format_money(minor: i64) -> String {
 }
 
 /// Joins list items as a reader of `language` expects: `a, b or c` /
-/// `a、b 或 c`.
+/// `a、b或c`.
 pub fn join_or(items: &[String], language: Language) -> String {
     let (sep, or) = match language {
-        Language::ZhCn => ("、", " 或 "),
+        Language::ZhCn => ("、", "或"),
         Language::En => (", ", " or "),
     };
     match items {
@@ -431,7 +431,7 @@ mod tests {
         assert_eq!(format_money(-105), "-¥1.05");
         let roles = vec!["owner".to_string(), "admin".into(), "core".into()];
         assert_eq!(join_or(&roles, Language::En), "owner, admin or core");
-        assert_eq!(join_or(&roles, Language::ZhCn), "owner、admin 或 core");
+        assert_eq!(join_or(&roles, Language::ZhCn), "owner、admin或core");
         assert_eq!(join_or(&roles[..1], Language::En), "owner");
         assert_eq!(role_label("admin", Language::ZhCn), "管理员");
         assert_eq!(role_label("admin", Language::En), "admin");
