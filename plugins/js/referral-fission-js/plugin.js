@@ -208,7 +208,10 @@ function text(cfg, key, args) {
 function textProperties() {
   const keys = {};
   for (const [key, zh, en] of TEXTS) {
-    const names = placeholders(en).map((n) => `{${n}}`).join(", ");
+    // Both languages' placeholders: one may show more than the other.
+    const all = placeholders(en);
+    for (const n of placeholders(zh)) if (!all.includes(n)) all.push(n);
+    const names = all.map((n) => `{${n}}`).join(", ");
     const places = names ? `placeholders ${names}` : "no placeholders";
     keys[key] = { type: "string", default: zh, description: `English: "${en}" (${places}).` };
   }

@@ -123,7 +123,10 @@ def text_properties():
     """The schema's `language` and `texts`, as kith_plugin_util::text_properties."""
     keys = {}
     for key, zh, en in TEXTS:
-        names = ", ".join("{" + n + "}" for n in placeholders(en))
+        # Both languages' placeholders: one may show more than the other.
+        names = placeholders(en)
+        names += [n for n in placeholders(zh) if n not in names]
+        names = ", ".join("{" + n + "}" for n in names)
         places = f"placeholders {names}" if names else "no placeholders"
         keys[key] = {"type": "string", "default": zh, "description": f'English: "{en}" ({places}).'}
     language = {

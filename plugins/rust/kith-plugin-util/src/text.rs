@@ -161,10 +161,14 @@ pub fn placeholders(template: &str) -> Vec<&str> {
 pub fn text_properties(table: &[Text]) -> [(String, Value); 2] {
     let mut keys = Map::new();
     for t in table {
-        let names: Vec<String> = placeholders(t.en)
-            .iter()
-            .map(|n| format!("{{{n}}}"))
-            .collect();
+        // Both languages' placeholders: one may show more than the other.
+        let mut names = placeholders(t.en);
+        for n in placeholders(t.zh) {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        let names: Vec<String> = names.iter().map(|n| format!("{{{n}}}")).collect();
         let places = if names.is_empty() {
             "no placeholders".to_string()
         } else {
