@@ -174,7 +174,7 @@ on_both_databases!(
         let best = got.iter().copied().max().unwrap();
         assert!(
             results.contains(&format!(
-                "Luckiest: @Member {} with {}.{:02}!",
+                "Luckiest: @Member {} with ¥{}.{:02}!",
                 got.iter().position(|g| *g == best).unwrap() + 1,
                 best / 100,
                 best % 100
