@@ -268,6 +268,19 @@ macro_rules! on_both_databases {
 // ---- scenario helpers, shared by every end-to-end test ----
 
 /// A group with an owner, and the named plugins installed and enabled.
+/// A bundled plugin's config with `"language": "en"` unless it names a
+/// language: the plugins speak Chinese by default, and these tests assert
+/// their English texts.
+pub fn in_english(config: &Value) -> Value {
+    let mut config = config.clone();
+    if let Some(obj) = config.as_object_mut() {
+        obj.entry("language").or_insert_with(|| json!("en"));
+    }
+    config
+}
+
+/// Creates `group` (Asia/Shanghai, with an owner) and enables `plugins`
+/// with their configs, in English (see [`in_english`]).
 pub async fn group_with(server: &TestServer, group: &str, plugins: &[(&str, Value)]) {
     server
         .ok(
@@ -298,7 +311,7 @@ pub async fn group_with(server: &TestServer, group: &str, plugins: &[(&str, Valu
             .ok(
                 "PUT",
                 &format!("/v1/groups/{group}/plugins/{plugin}"),
-                Some(json!({"config": config})),
+                Some(json!({"config": in_english(config)})),
             )
             .await;
     }

@@ -132,7 +132,7 @@ on_both_databases!(bad_input_gets_clear_errors, |db| async move {
         .call(
             "PUT",
             "/v1/groups/g/plugins/daily-checkin",
-            Some(json!({"config": {"base_reward": -5}})),
+            Some(json!({"config": {"language": "en", "base_reward": -5}})),
         )
         .await;
     assert_eq!(st, 422);
@@ -147,7 +147,7 @@ on_both_databases!(bad_input_gets_clear_errors, |db| async move {
         .call(
             "PUT",
             "/v1/groups/g/plugins/daily-checkin",
-            Some(json!({"config": {"colour": "red"}})),
+            Some(json!({"config": {"language": "en", "colour": "red"}})),
         )
         .await;
     assert_eq!(st, 422, "{v}");

@@ -64,7 +64,7 @@ on_both_databases!(plugin_approvals_respect_capacity, |db| async move {
     s.ok(
         "PUT",
         "/v1/groups/tiny/plugins/paid-entry",
-        Some(json!({"config": {"price": 100}})),
+        Some(json!({"config": {"language": "en", "price": 100}})),
     )
     .await;
     for m in ["a", "b"] {

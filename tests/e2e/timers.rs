@@ -52,7 +52,7 @@ on_both_databases!(daily_reminder_fires_once_per_day, |db| async move {
     s.ok(
         "PUT",
         "/v1/groups/g/plugins/daily-checkin",
-        Some(json!({"config": {"reminder_hour": null}})),
+        Some(json!({"config": {"language": "en", "reminder_hour": null}})),
     )
     .await;
     assert_eq!(

@@ -167,14 +167,14 @@ on_both_databases!(
         let results = post_texts(&s, "red").await.last().unwrap().clone();
         assert!(
             results.starts_with(
-                "🧧 All 5 shares of Sam's lucky envelope (10.00) are taken:\nMember 1: "
+                "🧧 All 5 shares of Sam's lucky envelope (¥10.00) are taken:\nMember 1: "
             ),
             "{results}"
         );
         let best = got.iter().copied().max().unwrap();
         assert!(
             results.contains(&format!(
-                "Luckiest: @Member {} with {}.{:02}!",
+                "Luckiest: @Member {} with ¥{}.{:02}!",
                 got.iter().position(|g| *g == best).unwrap() + 1,
                 best / 100,
                 best % 100
@@ -209,7 +209,7 @@ on_both_databases!(
         assert_eq!(
             post_texts(&s, "red").await.last().unwrap(),
             &format!(
-                "🧧 Sam's lucky envelope expired, {}.{:02} returned.",
+                "🧧 Sam's lucky envelope expired, ¥{}.{:02} returned.",
                 left / 100,
                 left % 100
             )
@@ -287,7 +287,7 @@ on_both_databases!(welcome_ritual_greets_after_the_delay, |db| async move {
     s.ok(
         "PUT",
         "/v1/groups/hi/plugins/welcome-ritual",
-        Some(json!({"config": {"delay_seconds": 0, "message": "欢迎 {mention}，群规：{rules}", "rules": "no spam"}})),
+        Some(json!({"config": {"language": "en", "delay_seconds": 0, "message": "欢迎 {mention}，群规：{rules}", "rules": "no spam"}})),
     )
     .await;
     join(&s, "hi", json!({"member": "cat", "display_name": "Cat"})).await;
@@ -511,7 +511,7 @@ on_both_databases!(scheduled_value_lecture_and_lottery, |db| async move {
     s.ok(
         "PUT",
         "/v1/groups/val/plugins/scheduled-value",
-        Some(json!({"config": {}})),
+        Some(json!({"config": {"language": "en", "language": "en"}})),
     )
     .await;
     assert!(timers(&s, "val").await.is_empty());
@@ -552,7 +552,7 @@ on_both_databases!(
             s.ok(
                 "PUT",
                 &format!("/v1/groups/{g}/plugins/group-competition"),
-                Some(json!({"config": {}})),
+                Some(json!({"config": {"language": "en", "language": "en"}})),
             )
             .await;
         }

@@ -33,7 +33,7 @@ async fn enable(s: &TestServer, group: &str, plugin: &str, config: Value) {
     s.ok(
         "PUT",
         &format!("/v1/groups/{group}/plugins/{plugin}"),
-        Some(json!({"config": config})),
+        Some(json!({"config": kith_tests::in_english(&config)})),
     )
     .await;
 }
@@ -154,7 +154,7 @@ on_both_databases!(
             .call(
                 "PUT",
                 "/v1/groups/gz/plugins/capacity-overflow",
-                Some(json!({"config": {"max_members": 0}})),
+                Some(json!({"config": {"language": "en", "max_members": 0}})),
             )
             .await;
         assert_eq!(status, 422);
@@ -367,7 +367,7 @@ on_both_databases!(
             .call(
                 "PUT",
                 "/v1/groups/photo/plugins/quiz-gate",
-                Some(json!({"config": {"questions": []}})),
+                Some(json!({"config": {"language": "en", "questions": []}})),
             )
             .await;
         assert_eq!(status, 422);
@@ -432,12 +432,12 @@ on_both_databases!(paid_entry_pay_underpay_refund_expire, |db| async move {
     let j = join(&s, "vip", json!({"member": "amy"})).await;
     assert_eq!(
         (j["status"].as_str(), j["reason"].as_str()),
-        (Some("pending"), Some("pay 1.00 CNY to join")),
+        (Some("pending"), Some("pay ¥1.00 to join")),
         "{j}"
     );
     assert_eq!(
         direct_texts(&s.outbox("vip").await, "amy"),
-        vec!["To join VIP Club, pay 1.00 CNY (payment purpose \"entry\"); it makes you a member member for 30 days."]
+        vec!["To join VIP Club, pay ¥1.00 (payment purpose \"entry\"); it makes you a member member for 30 days."]
     );
 
     // Underpaid: still pending, the money stays in the wallet.
@@ -445,7 +445,7 @@ on_both_databases!(paid_entry_pay_underpay_refund_expire, |db| async move {
     assert_eq!(member(&s, "vip", "amy").await["status"], "pending");
     assert_eq!(
         direct_texts(&s.outbox("vip").await, "amy").last().unwrap(),
-        "payment of 0.50 CNY is below the price 1.00 CNY"
+        "payment of ¥0.50 is below the price ¥1.00"
     );
     assert_eq!(balances(&s, "vip", "amy").await, (50, 0, -50));
     // Refunding the underpayment changes nothing but the money.
@@ -513,7 +513,7 @@ on_both_databases!(paid_entry_pay_underpay_refund_expire, |db| async move {
     );
     assert_eq!(
         direct_texts(&actions, "ben").last().unwrap(),
-        "Your member membership has expired; pay 1.00 CNY to renew."
+        "Your member membership has expired; pay ¥1.00 to renew."
     );
     // An expiry keeps the fee: external is payments minus refunds.
     assert_eq!(balances(&s, "vip", "ben").await, (0, 100, -100));

@@ -13,16 +13,20 @@
 
 // The same text serde_json gives for the Rust plugin's schema (keys sorted).
 static const char CONFIG_SCHEMA[] =
-    "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
-    "\"additionalProperties\":false,"
-    "\"properties\":{"
-    "\"max_members\":{\"default\":null,"
-    "\"description\":\"Active members at which the group counts as full; null uses the group's own capacity.\","
-    "\"maximum\":100000,\"minimum\":1,\"type\":[\"integer\",\"null\"]},"
-    "\"redirect\":{\"default\":true,"
+    "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"additionalProperties\":false,"
+    "\"properties\":{\"language\":{\"default\":\"zh-CN\",\"description\":\"Language of the messages the plugin sends: zh-CN (Simplified Chinese) or en (English).\","
+    "\"enum\":[\"zh-CN\",\"en\"],\"type\":\"string\"},\"max_members\":{\"default\":null,\"description\":\"Active members at which the group counts as full; null uses the group's own capacity.\","
+    "\"maximum\":100000,\"minimum\":1,\"type\":[\"integer\",\"null\"]},\"redirect\":{\"default\":true,"
     "\"description\":\"Send newcomers to the sibling group (same alliance) with the fewest members instead of refusing them.\","
-    "\"type\":\"boolean\"}},"
-    "\"type\":\"object\"}";
+    "\"type\":\"boolean\"},\"texts\":{\"additionalProperties\":false,\"default\":{},\"description\":\"Replaces messages: key -> template. A template names values in braces,"
+    " e.g. {member}; each key lists its placeholders. The default of each key is its zh-CN text,"
+    " the description its English one.\",\"properties\":{\"admitted\":{\"default\":\"群内还有名额（{"
+    "active}/{limit} 人）\",\"description\":\"English: \\\"room in the group ({active} of {limit} members)\\\" (placeholders {"
+    "active}, {limit}).\",\"type\":\"string\"},\"full\":{\"default\":\"本群已满（{limit} 人）\","
+    "\"description\":\"English: \\\"group is full ({limit} members)\\\" (placeholders {limit}).\","
+    "\"type\":\"string\"},\"redirected\":{\"default\":\"本群已满（{limit} 人），已为你转到{"
+    "group}\",\"description\":\"English: \\\"group is full ({limit} members); sent to {group}\\\" (placeholders {"
+    "limit}, {group}).\",\"type\":\"string\"}},\"type\":\"object\"}},\"type\":\"object\"}";
 
 // ---- a growable string, for messages -------------------------------------
 
@@ -64,13 +68,37 @@ static void buf_into(buf_t *b, entry_gate_string_t *out) {
     if (!b->ptr) entry_gate_string_dup(out, "");
 }
 
-// ---- config: {"max_members": null | 1.., "redirect": bool} -----------------
+// ---- texts: zh-CN by default, en by config, each overridable ----------------
+
+// Everything the gate says: the same keys and templates as TEXTS in the
+// Rust plugin.
+enum { TEXT_ADMITTED, TEXT_FULL, TEXT_REDIRECTED, TEXT_COUNT };
+static const struct {
+    const char *key, *zh, *en;
+} TEXTS[TEXT_COUNT] = {
+    {"admitted", "群内还有名额（{active}/{limit} 人）", "room in the group ({active} of {limit} members)"},
+    {"full", "本群已满（{limit} 人）", "group is full ({limit} members)"},
+    {"redirected", "本群已满（{limit} 人），已为你转到{group}", "group is full ({limit} members); sent to {group}"},
+};
+
+// ---- config: {"max_members": null | 1.., "redirect": bool,
+//              "language": "zh-CN" | "en", "texts": {key: template}} ---------
 
 typedef struct {
     bool has_max;
     uint32_t max_members;
     bool redirect;
+    bool english;
+    // The operator's templates (NUL-terminated, malloc'd), NULL: built-in.
+    char *texts[TEXT_COUNT];
 } config_t;
+
+static void config_free(config_t *cfg) {
+    for (int i = 0; i < TEXT_COUNT; i++) {
+        free(cfg->texts[i]);
+        cfg->texts[i] = NULL;
+    }
+}
 
 typedef struct {
     const char *p, *end;
@@ -132,10 +160,117 @@ static bool json_u32(json_t *j, uint32_t *out) {
     return true;
 }
 
+static void put_utf8(buf_t *b, uint32_t c) {
+    char u[4];
+    size_t n;
+    if (c < 0x80) {
+        u[0] = (char)c, n = 1;
+    } else if (c < 0x800) {
+        u[0] = (char)(0xC0 | c >> 6), u[1] = (char)(0x80 | (c & 0x3F)), n = 2;
+    } else if (c < 0x10000) {
+        u[0] = (char)(0xE0 | c >> 12), u[1] = (char)(0x80 | (c >> 6 & 0x3F)), u[2] = (char)(0x80 | (c & 0x3F)), n = 3;
+    } else {
+        u[0] = (char)(0xF0 | c >> 18), u[1] = (char)(0x80 | (c >> 12 & 0x3F)), u[2] = (char)(0x80 | (c >> 6 & 0x3F));
+        u[3] = (char)(0x80 | (c & 0x3F)), n = 4;
+    }
+    buf_add_n(b, u, n);
+}
+
+static bool hex4(json_t *j, uint32_t *out) {
+    uint32_t v = 0;
+    if (j->end - j->p < 4) return false;
+    for (int i = 0; i < 4; i++) {
+        char c = *j->p++;
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (uint32_t)(c - 'A' + 10);
+        else return false;
+    }
+    *out = v;
+    return true;
+}
+
+// A JSON string, every escape decoded (templates may hold any text), into a
+// fresh NUL-terminated buffer.
+static bool json_text(json_t *j, buf_t *out) {
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    buf_add_n(out, "", 0);
+    if (j->p >= j->end || *j->p != '"') return false;
+    j->p++;
+    while (j->p < j->end && *j->p != '"') {
+        char c = *j->p++;
+        if ((unsigned char)c < 0x20) return false;
+        if (c != '\\') {
+            buf_add_n(out, &c, 1);
+            continue;
+        }
+        if (j->p >= j->end) return false;
+        c = *j->p++;
+        const char *e = c ? strchr(from, c) : NULL;
+        uint32_t u, low;
+        if (e) {
+            buf_add_n(out, &to[e - from], 1);
+        } else if (c == 'u' && hex4(j, &u)) {
+            // A surrogate pair is one character; a lone surrogate is refused.
+            if (u >= 0xD800 && u < 0xDC00) {
+                if (!lit(j, "\\u") || !hex4(j, &low) || low < 0xDC00 || low > 0xDFFF) return false;
+                u = 0x10000 + ((u - 0xD800) << 10) + (low - 0xDC00);
+            } else if (u >= 0xDC00 && u < 0xE000) {
+                return false;
+            }
+            put_utf8(out, u);
+        } else {
+            return false;
+        }
+    }
+    if (j->p >= j->end) return false;
+    j->p++;
+    return true;
+}
+
+// {"key": "template", ...}: only the keys of TEXTS.
+static const char *parse_texts(json_t *j, config_t *cfg) {
+    char key[32];
+    skip_ws(j);
+    if (!lit(j, "{")) return "invalid plugin config: texts must be an object";
+    skip_ws(j);
+    if (lit(j, "}")) return NULL;
+    for (;;) {
+        skip_ws(j);
+        if (!json_string(j, key, sizeof key)) return "invalid plugin config: expected a message key";
+        skip_ws(j);
+        if (!lit(j, ":")) return "invalid plugin config: expected `:`";
+        skip_ws(j);
+        int id = -1;
+        for (int i = 0; i < TEXT_COUNT; i++) {
+            if (strcmp(key, TEXTS[i].key) == 0) id = i;
+        }
+        buf_t t = {0};
+        if (!json_text(j, &t)) {
+            free(t.ptr);
+            return "invalid plugin config: texts values must be strings";
+        }
+        if (id < 0) {
+            free(t.ptr);
+            return "config: texts has no such message";
+        }
+        free(cfg->texts[id]);
+        cfg->texts[id] = t.ptr;
+        skip_ws(j);
+        if (lit(j, "}")) return NULL;
+        if (!lit(j, ",")) return "invalid plugin config: expected `,` or `}`";
+    }
+}
+
+// Fills `cfg` (release it with config_free whatever the outcome); NULL or
+// what is wrong with the config.
 static const char *parse_config(const char *s, size_t len, config_t *cfg) {
     cfg->has_max = false;
     cfg->max_members = 0;
     cfg->redirect = true;
+    cfg->english = false;
+    for (int i = 0; i < TEXT_COUNT; i++) cfg->texts[i] = NULL;
     // Rust trims before comparing with "" and "null": all defaults.
     while (len && is_ws(*s)) s++, len--;
     while (len && is_ws(s[len - 1])) len--;
@@ -174,8 +309,19 @@ static const char *parse_config(const char *s, size_t len, config_t *cfg) {
             } else {
                 return "invalid plugin config: redirect must be a boolean";
             }
+        } else if (strcmp(key, "language") == 0) {
+            if (lit(&j, "\"zh-CN\"")) {
+                cfg->english = false;
+            } else if (lit(&j, "\"en\"")) {
+                cfg->english = true;
+            } else {
+                return "invalid plugin config: language must be \"zh-CN\" or \"en\"";
+            }
+        } else if (strcmp(key, "texts") == 0) {
+            const char *problem = parse_texts(&j, cfg);
+            if (problem) return problem;
         } else {
-            return "invalid plugin config: unknown field, expected `max_members` or `redirect`";
+            return "invalid plugin config: unknown field, expected `max_members`, `redirect`, `language` or `texts`";
         }
         skip_ws(&j);
         if (lit(&j, "}")) break;
@@ -187,6 +333,40 @@ done:
     // validate(): the schema forbids 0 too, checked again here.
     if (cfg->has_max && cfg->max_members == 0) return "config: max_members must be at least 1";
     return NULL;
+}
+
+// The template of text `id`: the operator's, else the configured language's.
+static const char *template_of(const config_t *cfg, int id) {
+    if (cfg->texts[id]) return cfg->texts[id];
+    return cfg->english ? TEXTS[id].en : TEXTS[id].zh;
+}
+
+// kith_plugin_util::text::fill: each {name} that `names` lists is replaced by
+// the matching value; other braces stay as they are.
+static void fill(buf_t *out, const char *tpl, int n, const char *const names[], const buf_t values[]) {
+    const char *rest = tpl;
+    for (const char *open; (open = strchr(rest, '{'));) {
+        buf_add_n(out, rest, (size_t)(open - rest));
+        const char *after = open + 1, *close = strchr(after, '}');
+        int found = -1;
+        for (int i = 0; close && i < n; i++) {
+            if (strlen(names[i]) == (size_t)(close - after) && memcmp(names[i], after, (size_t)(close - after)) == 0) found = i;
+        }
+        if (found >= 0) {
+            buf_add_n(out, values[found].ptr ? values[found].ptr : "", values[found].len);
+            rest = close + 1;
+        } else {
+            buf_add_n(out, "{", 1);
+            rest = after;
+        }
+    }
+    buf_add(out, rest);
+}
+
+static buf_t num(uint64_t v) {
+    buf_t b = {0};
+    buf_add_u64(&b, v);
+    return b;
 }
 
 // ---- the rules (logic.rs) ------------------------------------------------
@@ -214,39 +394,37 @@ static const kith_plugin_types_group_t *pick_sibling(const kith_plugin_groups_li
     return best;
 }
 
-static void decide(uint32_t active, uint32_t limit, bool redirect, exports_kith_plugin_gate_decision_t *ret) {
+static void decide(const config_t *cfg, uint32_t active, uint32_t limit, exports_kith_plugin_gate_decision_t *ret) {
+    static const char *const names[] = {"active", "limit", "group"};
+    buf_t values[3] = {num(active), num(limit), {0}};
     buf_t reason = {0};
     if (active < limit) {
-        buf_add(&reason, "room in the group (");
-        buf_add_u64(&reason, active);
-        buf_add(&reason, " of ");
-        buf_add_u64(&reason, limit);
-        buf_add(&reason, " members)");
+        fill(&reason, template_of(cfg, TEXT_ADMITTED), 3, names, values);
         ret->tag = KITH_PLUGIN_TYPES_DECISION_ADMIT;
         buf_into(&reason, &ret->val.admit);
-        return;
+        goto out;
     }
-    buf_add(&reason, "group is full (");
-    buf_add_u64(&reason, limit);
-    buf_add(&reason, " members)");
-    if (redirect) {
+    if (cfg->redirect) {
         // Siblings are only worth a host call when they can matter.
         kith_plugin_groups_list_group_t siblings;
         kith_plugin_groups_siblings(&siblings);
         const kith_plugin_types_group_t *s = pick_sibling(&siblings);
         if (s) {
-            buf_add(&reason, "; sent to ");
-            buf_add_n(&reason, (const char *)s->name.ptr, s->name.len);
+            buf_add_n(&values[2], (const char *)s->name.ptr, s->name.len);
+            fill(&reason, template_of(cfg, TEXT_REDIRECTED), 3, names, values);
             ret->tag = KITH_PLUGIN_TYPES_DECISION_REDIRECT;
             entry_gate_string_dup_n(&ret->val.redirect.group, (const char *)s->id.ptr, s->id.len);
             buf_into(&reason, &ret->val.redirect.reason);
             kith_plugin_groups_list_group_free(&siblings);
-            return;
+            goto out;
         }
         kith_plugin_groups_list_group_free(&siblings);
     }
+    fill(&reason, template_of(cfg, TEXT_FULL), 3, names, values);
     ret->tag = KITH_PLUGIN_TYPES_DECISION_REJECT;
     buf_into(&reason, &ret->val.reject);
+out:
+    for (int i = 0; i < 3; i++) free(values[i].ptr);
 }
 
 // ---- exports ----------------------------------------------------------------
@@ -283,6 +461,7 @@ bool exports_kith_plugin_gate_on_join_request(exports_kith_plugin_gate_context_t
     const char *problem = parse_config((const char *)raw.ptr, raw.len, &cfg);
     entry_gate_string_free(&raw);
     if (problem) {
+        config_free(&cfg);
         entry_gate_string_dup(err, problem);
         return false;
     }
@@ -294,7 +473,8 @@ bool exports_kith_plugin_gate_on_join_request(exports_kith_plugin_gate_context_t
 
     kith_plugin_types_group_counts_t counts;
     kith_plugin_groups_counts(&counts);
-    decide(counts.active, limit, cfg.redirect, ret);
+    decide(&cfg, counts.active, limit, ret);
+    config_free(&cfg);
     return true;
 }
 

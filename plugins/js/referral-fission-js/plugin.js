@@ -144,18 +144,104 @@ const DEFAULTS = {
   reward_points: 100,
   reward_tag: "referral-champion",
   link_command: "/mylink",
+  language: "zh-CN",
+  texts: {},
 };
+
+// Everything the plugin says: [key, zh-CN, en], as TEXTS in the Rust plugin.
+const TEXTS = [
+  ["link",
+    "你的专属邀请链接：加入时填写 referrer={member}。邀请 {threshold} 位好友入群，奖励 {points} 积分。",
+    "Your personal invite link: join with referrer={member}. Reward at {threshold} friends joined: {points} points."],
+  ["reward",
+    "你已邀请 {threshold} 位好友入群：+{points} 积分。",
+    "You brought {threshold} friends: +{points} points."],
+];
+const LANGUAGES = ["zh-CN", "en"];
+
+// kith_plugin_util::text::fill: each {name} that args names is replaced;
+// other braces stay as they are.
+function fill(template, args) {
+  let out = "";
+  let rest = template;
+  for (let open = rest.indexOf("{"); open >= 0; open = rest.indexOf("{")) {
+    out += rest.slice(0, open);
+    const after = rest.slice(open + 1);
+    const close = after.indexOf("}");
+    const name = close >= 0 ? after.slice(0, close) : null;
+    if (name !== null && Object.prototype.hasOwnProperty.call(args, name)) {
+      out += String(args[name]);
+      rest = after.slice(close + 1);
+    } else {
+      out += "{";
+      rest = after;
+    }
+  }
+  return out + rest;
+}
+
+function placeholders(template) {
+  const names = [];
+  let rest = template;
+  for (let open = rest.indexOf("{"); open >= 0; open = rest.indexOf("{")) {
+    rest = rest.slice(open + 1);
+    const close = rest.indexOf("}");
+    if (close < 0) break;
+    const name = rest.slice(0, close);
+    if (/^[A-Za-z0-9_]+$/.test(name) && !names.includes(name)) names.push(name);
+    rest = rest.slice(close + 1);
+  }
+  return names;
+}
+
+// The message `key` in the configured language, the operator's override first.
+function text(cfg, key, args) {
+  let template = Object.prototype.hasOwnProperty.call(cfg.texts, key) ? cfg.texts[key] : undefined;
+  if (template === undefined) {
+    const t = TEXTS.find(([k]) => k === key);
+    template = t ? (cfg.language === "en" ? t[2] : t[1]) : key;
+  }
+  return fill(template, args ?? {});
+}
+
+// The schema's `language` and `texts`, as kith_plugin_util::text_properties.
+function textProperties() {
+  const keys = {};
+  for (const [key, zh, en] of TEXTS) {
+    // Both languages' placeholders: one may show more than the other.
+    const all = placeholders(en);
+    for (const n of placeholders(zh)) if (!all.includes(n)) all.push(n);
+    const names = all.map((n) => `{${n}}`).join(", ");
+    const places = names ? `placeholders ${names}` : "no placeholders";
+    keys[key] = { type: "string", default: zh, description: `English: "${en}" (${places}).` };
+  }
+  return {
+    language: {
+      type: "string", enum: LANGUAGES, default: "zh-CN",
+      description: "Language of the messages the plugin sends: zh-CN (Simplified Chinese) or en (English).",
+    },
+    texts: {
+      type: "object", additionalProperties: false, properties: keys, default: {},
+      description: "Replaces messages: key -> template. A template names values in braces, "
+        + "e.g. {member}; each key lists its placeholders. The default of each key "
+        + "is its zh-CN text, the description its English one.",
+    },
+  };
+}
 
 const FIELDS = {
   reward_threshold: isU32,
   reward_points: isInt,
   reward_tag: (v) => typeof v === "string",
   link_command: (v) => typeof v === "string",
+  language: (v) => LANGUAGES.includes(v),
+  texts: (v) => v !== null && typeof v === "object" && !Array.isArray(v)
+    && Object.values(v).every((t) => typeof t === "string"),
 };
 
 function parseConfig(raw) {
   raw = trim(raw);
-  const cfg = { ...DEFAULTS };
+  const cfg = { ...DEFAULTS, texts: {} };
   if (raw === "" || raw === "null") return cfg;
   let obj;
   try {
@@ -185,6 +271,9 @@ function validate(cfg) {
   if (cfg.reward_threshold < 1) throw "config: reward_threshold must be at least 1";
   if (cfg.reward_points < 0) throw "config: reward_points must not be negative";
   if (trim(cfg.reward_tag) === "") throw "config: reward_tag must not be empty";
+  for (const key of Object.keys(cfg.texts)) {
+    if (!TEXTS.some(([k]) => k === key)) throw `config: texts has no message \`${key}\``;
+  }
   return cfg;
 }
 
@@ -214,6 +303,7 @@ function configSchema() {
   for (const [name, [description, schema]] of Object.entries(props)) {
     properties[name] = { ...schema, description, default: DEFAULTS[name] };
   }
+  Object.assign(properties, textProperties());
   return sortedJson({
     $schema: "https://json-schema.org/draft/2020-12/schema",
     type: "object",
@@ -237,9 +327,10 @@ function referrerToCredit(member, inviter, alreadyAttributed) {
 const unlocksReward = (count, cfg) => count === cfg.reward_threshold;
 
 const linkMessage = (member, cfg) =>
-  `Your personal invite link: join with referrer=${member}. Reward at ${cfg.reward_threshold} friends joined: ${cfg.reward_points} points.`;
+  text(cfg, "link", { member, threshold: cfg.reward_threshold, points: cfg.reward_points });
 const awardReason = (cfg) => `referral reward: ${cfg.reward_threshold} friends joined`;
-const rewardMessage = (cfg) => `You brought ${cfg.reward_threshold} friends: +${cfg.reward_points} points.`;
+const rewardMessage = (cfg) =>
+  text(cfg, "reward", { threshold: cfg.reward_threshold, points: cfg.reward_points });
 
 // ---- exports ------------------------------------------------------------------
 

@@ -66,7 +66,7 @@ def check_in(ctx, cfg, sender):
     name = member_name(sender)
     outcome = logic.check_in(prev, day, cfg)
     if outcome[0] == "already":
-        post(logic.already_message(name, outcome[1]), [sender])
+        post(logic.already_message(cfg, name, outcome[1]), [sender])
         return
     _, state, reward = outcome
     # Points first (buffered, dropped if the handler fails), then the state,
@@ -80,7 +80,7 @@ def check_in(ctx, cfg, sender):
         storage.set(key, logic.to_json_bytes(state))
     except Err as e:
         raise host_err(f"storage.set `{key}`", e) from None
-    post(logic.checked_in_message(name, state["streak"], reward), [sender])
+    post(logic.checked_in_message(cfg, name, state["streak"], reward), [sender])
 
 
 def leaderboard(cfg):
@@ -97,7 +97,7 @@ def leaderboard(cfg):
         if state is not None:
             entries.append((key[len(logic.STATE_PREFIX):], state))
     rows = [(member_name(i), s) for i, s in logic.rank(entries, cfg.leaderboard_size)]
-    post(logic.leaderboard_message(rows), [])
+    post(logic.leaderboard_message(cfg, rows), [])
 
 
 def handler(f):

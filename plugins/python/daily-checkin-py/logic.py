@@ -61,13 +61,91 @@ DEFAULTS = {
     "leaderboard_command": "/rank",
     "leaderboard_size": 10,
     "reminder_hour": None,
+    "language": "zh-CN",
+    "texts": {},
 }
+
+# Everything the game says: (key, zh-CN, en), as TEXTS in the Rust plugin.
+TEXTS = [
+    ("checked_in",
+     "@{member} 签到成功：连续第 {streak} 天，+{points} 积分。",
+     "@{member} checked in: day {streak} of the streak, +{points} points."),
+    ("already",
+     "@{member} 今天已经签到过了（已连续 {streak} 天）。",
+     "@{member} already checked in today (streak {streak})."),
+    ("leaderboard_empty", "还没有人签到。", "No check-ins yet."),
+    ("leaderboard_title", "签到排行榜：", "Check-in leaderboard:"),
+    ("leaderboard_row",
+     "{rank}. {member} — 连续 {streak} 天，累计 {days} 天",
+     "{rank}. {member} — streak {streak}, {days} days"),
+    ("reminder",
+     "今日签到开始啦：发送「{command}」，保持连续签到。",
+     "Daily check-in is open: send {command} to keep your streak."),
+]
+LANGUAGES = ("zh-CN", "en")
+
+
+def fill(template, args):
+    """kith_plugin_util::text::fill: each {name} that args names is replaced;
+    other braces stay as they are."""
+    out, rest = [], template
+    while "{" in rest:
+        open_ = rest.index("{")
+        out.append(rest[:open_])
+        after = rest[open_ + 1:]
+        close = after.find("}")
+        if close >= 0 and after[:close] in args:
+            out.append(str(args[after[:close]]))
+            rest = after[close + 1:]
+        else:
+            out.append("{")
+            rest = after
+    out.append(rest)
+    return "".join(out)
+
+
+def placeholders(template):
+    names, rest = [], template
+    while "{" in rest:
+        rest = rest[rest.index("{") + 1:]
+        close = rest.find("}")
+        if close < 0:
+            break
+        name = rest[:close]
+        plain = name != "" and all(c.isascii() and (c.isalnum() or c == "_") for c in name)
+        if plain and name not in names:
+            names.append(name)
+        rest = rest[close + 1:]
+    return names
+
+
+def text_properties():
+    """The schema's `language` and `texts`, as kith_plugin_util::text_properties."""
+    keys = {}
+    for key, zh, en in TEXTS:
+        # Both languages' placeholders: one may show more than the other.
+        names = placeholders(en)
+        names += [n for n in placeholders(zh) if n not in names]
+        names = ", ".join("{" + n + "}" for n in names)
+        places = f"placeholders {names}" if names else "no placeholders"
+        keys[key] = {"type": "string", "default": zh, "description": f'English: "{en}" ({places}).'}
+    language = {
+        "type": "string", "enum": list(LANGUAGES), "default": "zh-CN",
+        "description": "Language of the messages the plugin sends: zh-CN (Simplified Chinese) or en (English).",
+    }
+    texts = {
+        "type": "object", "additionalProperties": False, "properties": keys, "default": {},
+        "description": "Replaces messages: key -> template. A template names values in braces, "
+                       "e.g. {member}; each key lists its placeholders. The default of each key "
+                       "is its zh-CN text, the description its English one.",
+    }
+    return {"language": language, "texts": texts}
 
 
 class Config:
     def __init__(self, **fields):
         for k, v in DEFAULTS.items():
-            setattr(self, k, fields.get(k, list(v) if isinstance(v, list) else v))
+            setattr(self, k, fields.get(k, type(v)(v) if isinstance(v, (list, dict)) else v))
 
     @staticmethod
     def parse(raw):
@@ -93,6 +171,14 @@ class Config:
                     fields[k] = _int(v, 0, U32_MAX, k)
                 elif k == "reminder_hour":
                     fields[k] = None if v is None else _int(v, 0, 255, k)
+                elif k == "language":
+                    if v not in LANGUAGES:
+                        raise ValueError(f"unknown variant {json.dumps(v, ensure_ascii=False)}, expected `zh-CN` or `en`")
+                    fields[k] = v
+                elif k == "texts":
+                    if not isinstance(v, dict):
+                        raise ValueError("invalid type for texts: expected a map")
+                    fields[k] = {key: _str(t, "texts") for key, t in v.items()}
                 else:
                     raise ValueError(f"unknown field `{k}`, expected one of "
                                      + ", ".join(f"`{n}`" for n in DEFAULTS))
@@ -108,7 +194,20 @@ class Config:
             raise ValueError("config: reminder_hour must be 0-23")
         if self.leaderboard_size < 1:
             raise ValueError("config: leaderboard_size must be at least 1")
+        known = {key for key, _, _ in TEXTS}
+        for key in self.texts:
+            if key not in known:
+                raise ValueError(f"config: texts has no message `{key}`")
         return self
+
+    def text(self, key, **args):
+        """The message `key` in the configured language, the operator's
+        override first, placeholders filled."""
+        template = self.texts.get(key)
+        if template is None:
+            template = next((zh if self.language == "zh-CN" else en
+                             for k, zh, en in TEXTS if k == key), key)
+        return fill(template, args)
 
     def is_checkin(self, text):
         return any(is_command(text, c) for c in self.commands)
@@ -137,6 +236,7 @@ def config_schema():
         schema["description"] = description
         schema["default"] = DEFAULTS[name]
         properties[name] = schema
+    properties.update(text_properties())
     doc = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
@@ -206,12 +306,12 @@ def award_reason(streak):
     return f"daily check-in, streak {streak}"
 
 
-def already_message(name, streak):
-    return f"@{name} already checked in today (streak {streak})."
+def already_message(cfg, name, streak):
+    return cfg.text("already", member=name, streak=streak)
 
 
-def checked_in_message(name, streak, reward):
-    return f"@{name} checked in: day {streak} of the streak, +{reward} points."
+def checked_in_message(cfg, name, streak, reward):
+    return cfg.text("checked_in", member=name, streak=streak, points=reward)
 
 
 def rank(entries, size):
@@ -220,12 +320,13 @@ def rank(entries, size):
     return entries[:size]
 
 
-def leaderboard_message(rows):
+def leaderboard_message(cfg, rows):
     if not rows:
-        return "No check-ins yet."
-    text = "Check-in leaderboard:"
+        return cfg.text("leaderboard_empty")
+    text = cfg.text("leaderboard_title")
     for i, (name, s) in enumerate(rows):
-        text += f"\n{i + 1}. {name} — streak {s['streak']}, {s['total_days']} days"
+        text += "\n" + cfg.text("leaderboard_row", rank=i + 1, member=name,
+                                streak=s["streak"], days=s["total_days"])
     return text
 
 
@@ -241,4 +342,4 @@ def next_local_hour(now, utc_offset_minutes, hour):
 
 def reminder_message(cfg):
     command = cfg.commands[0] if cfg.commands else "/checkin"
-    return f"Daily check-in is open: send {command} to keep your streak."
+    return cfg.text("reminder", command=command)

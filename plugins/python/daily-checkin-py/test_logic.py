@@ -8,7 +8,22 @@ import logic
 from logic import Config, state
 
 
+EN = Config(language="en")
+
+
 class Rules(unittest.TestCase):
+    def test_texts_language_and_overrides(self):
+        self.assertEqual(logic.checked_in_message(Config(), "Amy", 1, 10), "@Amy 签到成功：连续第 1 天，+10 积分。")
+        self.assertEqual(logic.already_message(EN, "Ann", 3), "@Ann already checked in today (streak 3).")
+        c = Config.parse('{"language": "en", "texts": {"already": "{member}: not again"}}').validate()
+        self.assertEqual(logic.already_message(c, "Ann", 3), "Ann: not again")
+        with self.assertRaises(ValueError):
+            Config.parse('{"texts": {"nope": "x"}}').validate()
+        with self.assertRaises(ValueError):
+            Config.parse('{"language": "fr"}')
+        self.assertEqual(logic.fill("{a}{b}{a} { {a} } {a", {"a": 1}), "1{b}1 { 1 } {a")
+        self.assertEqual(logic.placeholders("{a} {b_2} {a} {} {x y}"), ["a", "b_2"])
+
     def test_defaults_validation_and_commands(self):
         c = Config.parse("")
         self.assertEqual(c.commands, ["/checkin", "签到", "打卡"])
@@ -26,7 +41,8 @@ class Rules(unittest.TestCase):
 
     def test_schema_lists_every_property_with_default(self):
         v = json.loads(logic.config_schema())
-        self.assertEqual(len(v["properties"]), 7)
+        self.assertEqual(len(v["properties"]), 9)
+        self.assertEqual(len(v["properties"]["texts"]["properties"]), len(logic.TEXTS))
         for p in v["properties"].values():
             self.assertIn("default", p)
             self.assertIsInstance(p["description"], str)
@@ -64,15 +80,15 @@ class Rules(unittest.TestCase):
         entries = [("c", state(1, 2, 9, 0)), ("b", state(1, 5, 5, 0)), ("a", state(1, 2, 9, 0)), ("d", state(1, 2, 10, 0))]
         self.assertEqual([i for i, _ in logic.rank(entries, 10)], ["b", "d", "a", "c"])
         self.assertEqual(len(logic.rank(entries, 2)), 2)
-        self.assertEqual(logic.leaderboard_message([]), "No check-ins yet.")
-        self.assertEqual(logic.leaderboard_message([("Ann", state(1, 5, 12, 0)), ("u2", state(1, 1, 1, 0))]),
+        self.assertEqual(logic.leaderboard_message(EN, []), "No check-ins yet.")
+        self.assertEqual(logic.leaderboard_message(EN, [("Ann", state(1, 5, 12, 0)), ("u2", state(1, 1, 1, 0))]),
                          "Check-in leaderboard:\n1. Ann — streak 5, 12 days\n2. u2 — streak 1, 1 days")
 
     def test_reminder(self):
         now = 1_772_296_200_000
         self.assertEqual(logic.next_local_hour(now, 480, 9), 1_772_326_800_000)
         self.assertEqual(logic.next_local_hour(now, 480, 0), 1_772_294_400_000 + 86_400_000)
-        self.assertEqual(logic.reminder_message(Config()), "Daily check-in is open: send /checkin to keep your streak.")
+        self.assertEqual(logic.reminder_message(EN), "Daily check-in is open: send /checkin to keep your streak.")
 
 
 if __name__ == "__main__":

@@ -71,13 +71,13 @@ impl Game for AdFilter {
                     .map_err(|e| host::err("messages.direct", e))
             }
             Verdict::Remove { count } => {
-                members::remove(&sender.id, &logic::removal_reason(count, &reason))
+                members::remove(&sender.id, &logic::removal_reason(&cfg, count, &reason))
                     .map_err(|e| host::err("members.remove", e))?;
                 // A member who is let back in later starts with a clean slate.
                 storage::delete(&key).map_err(|e| host::err("storage.delete", e))?;
                 let name = kith_plugin_util::display_name(Some(&sender.display_name), &sender.id);
                 messages::post(&Outgoing {
-                    text: logic::removed_message(name, count),
+                    text: logic::removed_message(&cfg, name, count),
                     mentions: vec![],
                     reply_to: None,
                 })

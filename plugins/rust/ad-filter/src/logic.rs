@@ -1,5 +1,6 @@
 //! Host-independent rules of the ad filter, unit-tested natively.
 
+use kith_plugin_util::{Language, Overrides, Text, Texts};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -17,6 +18,8 @@ pub struct Config {
     /// Accepted so alliance configs validate; sharing bans across groups
     /// needs storage that spans groups, which the host does not offer yet.
     pub shared_ban_key: Option<String>,
+    pub language: Language,
+    pub texts: Overrides,
 }
 
 impl Default for Config {
@@ -34,12 +37,22 @@ impl Default for Config {
             warnings_before_removal: 3,
             warning_ttl_days: 30,
             shared_ban_key: None,
+            language: Language::default(),
+            texts: Overrides::new(),
         }
     }
 }
 
 impl Config {
+    /// The plugin's messages in the configured language.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts::new(TEXTS, self.language, &self.texts)
+    }
+}
+
+impl Config {
     pub fn validate(self) -> Result<Self, String> {
+        kith_plugin_util::check_overrides(TEXTS, &self.texts)?;
         if self.warnings_before_removal < 1 {
             return Err("config: warnings_before_removal must be at least 1".into());
         }
@@ -57,43 +70,46 @@ impl Config {
 pub fn config_schema() -> String {
     let strings =
         json!({"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": true});
-    kith_plugin_util::config_schema::<Config>(&[
-        (
-            "blocked_words",
-            "Words or phrases that get a message deleted (case-insensitive substring match).",
-            strings.clone(),
-        ),
-        (
-            "block_links",
-            "Delete messages that contain links to domains not in allowed_domains.",
-            json!({"type": "boolean"}),
-        ),
-        (
-            "allowed_domains",
-            "Domains (and their subdomains) members may link to.",
-            strings.clone(),
-        ),
-        (
-            "exempt_roles",
-            "Roles whose messages are never filtered.",
-            json!({"type": "array", "uniqueItems": true, "items": {"enum": ["owner", "admin", "core", "partner", "vip", "member"]}}),
-        ),
-        (
-            "warnings_before_removal",
-            "Live warnings at which the member is removed instead of warned.",
-            json!({"type": "integer", "minimum": 1, "maximum": 100}),
-        ),
-        (
-            "warning_ttl_days",
-            "Days after which a warning no longer counts.",
-            json!({"type": "integer", "minimum": 1, "maximum": 3650}),
-        ),
-        (
-            "shared_ban_key",
-            "Reserved for alliance-wide ban lists; not used yet.",
-            json!({"type": ["string", "null"]}),
-        ),
-    ])
+    kith_plugin_util::config_schema_with_texts::<Config>(
+        &[
+            (
+                "blocked_words",
+                "Words or phrases that get a message deleted (case-insensitive substring match).",
+                strings.clone(),
+            ),
+            (
+                "block_links",
+                "Delete messages that contain links to domains not in allowed_domains.",
+                json!({"type": "boolean"}),
+            ),
+            (
+                "allowed_domains",
+                "Domains (and their subdomains) members may link to.",
+                strings.clone(),
+            ),
+            (
+                "exempt_roles",
+                "Roles whose messages are never filtered.",
+                json!({"type": "array", "uniqueItems": true, "items": {"enum": ["owner", "admin", "core", "partner", "vip", "member"]}}),
+            ),
+            (
+                "warnings_before_removal",
+                "Live warnings at which the member is removed instead of warned.",
+                json!({"type": "integer", "minimum": 1, "maximum": 100}),
+            ),
+            (
+                "warning_ttl_days",
+                "Days after which a warning no longer counts.",
+                json!({"type": "integer", "minimum": 1, "maximum": 3650}),
+            ),
+            (
+                "shared_ban_key",
+                "Reserved for alliance-wide ban lists; not used yet.",
+                json!({"type": ["string", "null"]}),
+            ),
+        ],
+        TEXTS,
+    )
 }
 
 pub fn warn_key(member: &str) -> String {
@@ -125,6 +141,35 @@ pub fn domain_allowed(host: &str, allowed: &[String]) -> bool {
     })
 }
 
+/// Everything the filter says, in zh-CN and en (config keys `language`, `texts`).
+pub const TEXTS: &[Text] = &[
+    Text::new(
+        "link_not_allowed",
+        "不允许发链接（{domain}）",
+        "links are not allowed ({domain})",
+    ),
+    Text::new(
+        "blocked_word",
+        "包含违禁词“{word}”",
+        "blocked word \"{word}\"",
+    ),
+    Text::new(
+        "warning",
+        "警告 {count}/{max}：你的消息已被删除，原因：{reason}。",
+        "Warning {count}/{max}: your message was deleted: {reason}.",
+    ),
+    Text::new(
+        "removal_reason",
+        "累计 {count} 次警告，最近一次：{reason}",
+        "{count} warnings, last: {reason}",
+    ),
+    Text::new(
+        "removed",
+        "{member} 因累计 {count} 次警告已被移出本群",
+        "{member} was removed after {count} warnings",
+    ),
+];
+
 /// Why a message must go, or None when it may stay.
 pub fn offence(text: &str, links: &[String], cfg: &Config) -> Option<String> {
     if cfg.block_links {
@@ -132,14 +177,18 @@ pub fn offence(text: &str, links: &[String], cfg: &Config) -> Option<String> {
             .iter()
             .find(|l| !domain_allowed(&host_of(l), &cfg.allowed_domains))
         {
-            return Some(format!("links are not allowed ({})", host_of(link)));
+            let domain = host_of(link);
+            return Some(
+                cfg.texts()
+                    .render("link_not_allowed", &[("domain", &domain)]),
+            );
         }
     }
     let lower = text.to_lowercase();
     cfg.blocked_words
         .iter()
         .find(|w| !w.trim().is_empty() && lower.contains(&w.to_lowercase()))
-        .map(|w| format!("blocked word \"{w}\""))
+        .map(|w| cfg.texts().render("blocked_word", &[("word", w)]))
 }
 
 #[derive(Debug, PartialEq)]
@@ -169,23 +218,43 @@ pub fn record(previous: &[i64], now: i64, cfg: &Config) -> Verdict {
 }
 
 pub fn warning_message(count: u32, cfg: &Config, reason: &str) -> String {
-    format!(
-        "Warning {count}/{}: your message was deleted: {reason}.",
-        cfg.warnings_before_removal
+    cfg.texts().render(
+        "warning",
+        &[
+            ("count", &count),
+            ("max", &cfg.warnings_before_removal),
+            ("reason", &reason),
+        ],
     )
 }
 
-pub fn removal_reason(count: u32, reason: &str) -> String {
-    format!("{count} warnings, last: {reason}")
+pub fn removal_reason(cfg: &Config, count: u32, reason: &str) -> String {
+    cfg.texts()
+        .render("removal_reason", &[("count", &count), ("reason", &reason)])
 }
 
-pub fn removed_message(name: &str, count: u32) -> String {
-    format!("{name} was removed after {count} warnings")
+pub fn removed_message(cfg: &Config, name: &str, count: u32) -> String {
+    cfg.texts()
+        .render("removed", &[("member", &name), ("count", &count)])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chinese_by_default() {
+        let c = Config::default();
+        assert_eq!(offence("加微信", &[], &c).unwrap(), "包含违禁词“加微信”");
+        assert_eq!(
+            warning_message(1, &c, "包含违禁词“加微信”"),
+            "警告 1/3：你的消息已被删除，原因：包含违禁词“加微信”。"
+        );
+        assert_eq!(
+            removed_message(&c, "Amy", 3),
+            "Amy 因累计 3 次警告已被移出本群"
+        );
+    }
 
     #[test]
     fn defaults_and_schema() {
@@ -194,7 +263,7 @@ mod tests {
         assert!(c.is_exempt("admin") && !c.is_exempt("member"));
         let v: serde_json::Value = serde_json::from_str(&config_schema()).unwrap();
         let props = v["properties"].as_object().unwrap();
-        assert_eq!(props.len(), 7);
+        assert_eq!(props.len(), 9);
         for (k, p) in props {
             assert!(p.get("default").is_some(), "{k} has no default");
             assert!(p["description"].is_string(), "{k}");
@@ -220,7 +289,10 @@ mod tests {
 
     #[test]
     fn offences() {
-        let c = Config::default();
+        let c = Config {
+            language: Language::En,
+            ..Config::default()
+        };
         let links = vec!["http://spam.example/buy".to_string()];
         assert_eq!(
             offence("see http://spam.example/buy", &links, &c).unwrap(),
@@ -249,7 +321,10 @@ mod tests {
 
     #[test]
     fn warnings_expire_and_lead_to_removal() {
-        let c = Config::default();
+        let c = Config {
+            language: Language::En,
+            ..Config::default()
+        };
         let day = DAY_MS;
         assert_eq!(
             record(&[], 10 * day, &c),
@@ -281,13 +356,16 @@ mod tests {
 
     #[test]
     fn texts() {
-        let c = Config::default();
+        let c = Config {
+            language: Language::En,
+            ..Config::default()
+        };
         assert_eq!(
             warning_message(1, &c, "blocked word \"代理\""),
             "Warning 1/3: your message was deleted: blocked word \"代理\"."
         );
         assert_eq!(
-            removed_message("Amy", 3),
+            removed_message(&c, "Amy", 3),
             "Amy was removed after 3 warnings"
         );
     }

@@ -55,7 +55,7 @@ impl Gate for CapacityOverflow {
             Vec::new()
         };
         Ok(
-            match logic::decide(active, limit, cfg.redirect, &siblings) {
+            match logic::decide(&cfg.texts(), active, limit, cfg.redirect, &siblings) {
                 Outcome::Admit(reason) => Decision::Admit(reason),
                 Outcome::Reject(reason) => Decision::Reject(reason),
                 Outcome::Redirect { group, reason } => {

@@ -1,5 +1,6 @@
 //! Host-independent rules of the capacity gate, unit-tested natively.
 
+use kith_plugin_util::{Language, Overrides, Text, Texts};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -9,6 +10,8 @@ pub struct Config {
     /// `None`: the group's own capacity, so one config fits every branch.
     pub max_members: Option<u32>,
     pub redirect: bool,
+    pub language: Language,
+    pub texts: Overrides,
 }
 
 impl Default for Config {
@@ -16,12 +19,22 @@ impl Default for Config {
         Config {
             max_members: None,
             redirect: true,
+            language: Language::default(),
+            texts: Overrides::new(),
         }
     }
 }
 
 impl Config {
+    /// The plugin's messages in the configured language.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts::new(TEXTS, self.language, &self.texts)
+    }
+}
+
+impl Config {
     pub fn validate(self) -> Result<Self, String> {
+        kith_plugin_util::check_overrides(TEXTS, &self.texts)?;
         if self.max_members == Some(0) {
             return Err("config: max_members must be at least 1".into());
         }
@@ -34,7 +47,7 @@ impl Config {
 }
 
 pub fn config_schema() -> String {
-    kith_plugin_util::config_schema::<Config>(&[
+    kith_plugin_util::config_schema_with_texts::<Config>(&[
         (
             "max_members",
             "Active members at which the group counts as full; null uses the group's own capacity.",
@@ -45,8 +58,27 @@ pub fn config_schema() -> String {
             "Send newcomers to the sibling group (same alliance) with the fewest members instead of refusing them.",
             json!({"type": "boolean"}),
         ),
-    ])
+    ], TEXTS)
 }
+
+/// Everything the gate says, in zh-CN and en (config keys `language`, `texts`).
+pub const TEXTS: &[Text] = &[
+    Text::new(
+        "admitted",
+        "群内还有名额（{active}/{limit} 人）",
+        "room in the group ({active} of {limit} members)",
+    ),
+    Text::new(
+        "full",
+        "本群已满（{limit} 人）",
+        "group is full ({limit} members)",
+    ),
+    Text::new(
+        "redirected",
+        "本群已满（{limit} 人），已为你转到{group}",
+        "group is full ({limit} members); sent to {group}",
+    ),
+];
 
 /// What the gate needs to know about a sibling group.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,17 +105,17 @@ pub fn pick_sibling(siblings: &[Sibling]) -> Option<&Sibling> {
         .min_by(|a, b| (a.member_count, &a.id).cmp(&(b.member_count, &b.id)))
 }
 
-pub fn decide(active: u32, limit: u32, redirect: bool, siblings: &[Sibling]) -> Outcome {
+pub fn decide(t: &Texts, active: u32, limit: u32, redirect: bool, siblings: &[Sibling]) -> Outcome {
     if active < limit {
-        return Outcome::Admit(format!("room in the group ({active} of {limit} members)"));
+        let args: [(&str, &dyn std::fmt::Display); 2] = [("active", &active), ("limit", &limit)];
+        return Outcome::Admit(t.render("admitted", &args));
     }
-    let full = format!("group is full ({limit} members)");
     match redirect.then(|| pick_sibling(siblings)).flatten() {
         Some(s) => Outcome::Redirect {
             group: s.id.clone(),
-            reason: format!("{full}; sent to {}", s.name),
+            reason: t.render("redirected", &[("limit", &limit), ("group", &s.name)]),
         },
-        None => Outcome::Reject(full),
+        None => Outcome::Reject(t.render("full", &[("limit", &limit)])),
     }
 }
 
@@ -111,19 +143,44 @@ mod tests {
         assert_eq!(c.max_members, None);
         assert!(Config {
             max_members: Some(0),
-            redirect: true
+            ..Config::default()
         }
         .validate()
         .is_err());
         assert!(kith_plugin_util::parse_config::<Config>(r#"{"max": 1}"#).is_err());
         let v: serde_json::Value = serde_json::from_str(&config_schema()).unwrap();
         let props = v["properties"].as_object().unwrap();
-        assert_eq!(props.len(), 2);
+        assert_eq!(props.len(), 4);
         assert_eq!(props["max_members"]["default"], serde_json::Value::Null);
         assert_eq!(props["redirect"]["default"], true);
         for (k, p) in props {
             assert!(p["description"].is_string(), "{k}");
         }
+    }
+
+    fn decide(active: u32, limit: u32, redirect: bool, siblings: &[Sibling]) -> Outcome {
+        let en = Config {
+            language: Language::En,
+            ..Config::default()
+        };
+        super::decide(&en.texts(), active, limit, redirect, siblings)
+    }
+
+    #[test]
+    fn chinese_by_default() {
+        let t = Config::default();
+        let t = t.texts();
+        assert_eq!(
+            super::decide(&t, 2, 2, true, &[sib("sh", 0, 2)]),
+            Outcome::Redirect {
+                group: "sh".into(),
+                reason: "本群已满（2 人），已为你转到Club sh".into()
+            }
+        );
+        assert_eq!(
+            super::decide(&t, 1, 2, true, &[]),
+            Outcome::Admit("群内还有名额（1/2 人）".into())
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ fn check_in(ctx: &Context, cfg: &Config, sender: &str) -> Result<(), String> {
     let name = host::member_name(sender);
     match logic::check_in(prev.as_ref(), day, cfg) {
         CheckIn::Already { streak } => post(
-            logic::already_message(&name, streak),
+            logic::already_message(&cfg.texts(), &name, streak),
             vec![sender.to_string()],
         ),
         CheckIn::Done { state, reward } => {
@@ -46,7 +46,7 @@ fn check_in(ctx: &Context, cfg: &Config, sender: &str) -> Result<(), String> {
             }
             host::save(&key, &state)?;
             post(
-                logic::checked_in_message(&name, state.streak, reward),
+                logic::checked_in_message(&cfg.texts(), &name, state.streak, reward),
                 vec![sender.to_string()],
             )
         }
@@ -72,7 +72,7 @@ fn leaderboard(cfg: &Config) -> Result<(), String> {
         .into_iter()
         .map(|(id, state)| (host::member_name(&id), state))
         .collect();
-    post(logic::leaderboard_message(&rows), Vec::new())
+    post(logic::leaderboard_message(&cfg.texts(), &rows), Vec::new())
 }
 
 impl Guest for DailyCheckin {

@@ -1,5 +1,6 @@
 //! Host-independent rules of the daily check-in game, unit-tested natively.
 
+use kith_plugin_util::{Language, Overrides, Text, Texts};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -17,6 +18,8 @@ pub struct Config {
     pub leaderboard_size: u32,
     /// Local hour (0-23) of a daily "check in now" post; None: no reminder.
     pub reminder_hour: Option<u8>,
+    pub language: Language,
+    pub texts: Overrides,
 }
 
 impl Default for Config {
@@ -29,7 +32,16 @@ impl Default for Config {
             leaderboard_command: "/rank".into(),
             leaderboard_size: 10,
             reminder_hour: None,
+            language: Language::default(),
+            texts: Overrides::new(),
         }
+    }
+}
+
+impl Config {
+    /// The plugin's messages in the configured language.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts::new(TEXTS, self.language, &self.texts)
     }
 }
 
@@ -37,6 +49,7 @@ impl Config {
     /// Negative amounts would turn a check-in into a debit; the schema
     /// forbids them but the plugin does not rely on the host having checked.
     pub fn validate(self) -> Result<Self, String> {
+        kith_plugin_util::check_overrides(TEXTS, &self.texts)?;
         for (name, v) in [
             ("base_reward", self.base_reward),
             ("streak_bonus", self.streak_bonus),
@@ -68,39 +81,42 @@ impl Config {
 
 pub fn config_schema() -> String {
     let points = json!({"type": "integer", "minimum": 0});
-    kith_plugin_util::config_schema::<Config>(&[
-        (
-            "commands",
-            "Chat messages that count as a check-in.",
-            json!({"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": true}),
-        ),
-        ("base_reward", "Points for every check-in.", points.clone()),
-        (
-            "streak_bonus",
-            "Extra points per consecutive day after the first.",
-            points.clone(),
-        ),
-        (
-            "max_bonus",
-            "Cap on the streak bonus of one check-in.",
-            points,
-        ),
-        (
-            "leaderboard_command",
-            "Chat message that posts the leaderboard.",
-            json!({"type": "string", "minLength": 1}),
-        ),
-        (
-            "leaderboard_size",
-            "How many members the leaderboard shows.",
-            json!({"type": "integer", "minimum": 1, "maximum": 100}),
-        ),
-        (
-            "reminder_hour",
-            "Local hour (0-23) of a daily reminder post; null for none.",
-            json!({"type": ["integer", "null"], "minimum": 0, "maximum": 23}),
-        ),
-    ])
+    kith_plugin_util::config_schema_with_texts::<Config>(
+        &[
+            (
+                "commands",
+                "Chat messages that count as a check-in.",
+                json!({"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": true}),
+            ),
+            ("base_reward", "Points for every check-in.", points.clone()),
+            (
+                "streak_bonus",
+                "Extra points per consecutive day after the first.",
+                points.clone(),
+            ),
+            (
+                "max_bonus",
+                "Cap on the streak bonus of one check-in.",
+                points,
+            ),
+            (
+                "leaderboard_command",
+                "Chat message that posts the leaderboard.",
+                json!({"type": "string", "minLength": 1}),
+            ),
+            (
+                "leaderboard_size",
+                "How many members the leaderboard shows.",
+                json!({"type": "integer", "minimum": 1, "maximum": 100}),
+            ),
+            (
+                "reminder_hour",
+                "Local hour (0-23) of a daily reminder post; null for none.",
+                json!({"type": ["integer", "null"], "minimum": 0, "maximum": 23}),
+            ),
+        ],
+        TEXTS,
+    )
 }
 
 /// Stored at `member:<id>`.
@@ -157,16 +173,45 @@ pub fn check_in(prev: Option<&MemberState>, day: i64, cfg: &Config) -> CheckIn {
     }
 }
 
+/// Everything the game says, in zh-CN and en (config keys `language`, `texts`).
+pub const TEXTS: &[Text] = &[
+    Text::new(
+        "checked_in",
+        "@{member} 签到成功：连续第 {streak} 天，+{points} 积分。",
+        "@{member} checked in: day {streak} of the streak, +{points} points.",
+    ),
+    Text::new(
+        "already",
+        "@{member} 今天已经签到过了（已连续 {streak} 天）。",
+        "@{member} already checked in today (streak {streak}).",
+    ),
+    Text::new("leaderboard_empty", "还没有人签到。", "No check-ins yet."),
+    Text::new("leaderboard_title", "签到排行榜：", "Check-in leaderboard:"),
+    Text::new(
+        "leaderboard_row",
+        "{rank}. {member} — 连续 {streak} 天，累计 {days} 天",
+        "{rank}. {member} — streak {streak}, {days} days",
+    ),
+    Text::new(
+        "reminder",
+        "今日签到开始啦：发送「{command}」，保持连续签到。",
+        "Daily check-in is open: send {command} to keep your streak.",
+    ),
+];
+
 pub fn award_reason(streak: u32) -> String {
     format!("daily check-in, streak {streak}")
 }
 
-pub fn already_message(name: &str, streak: u32) -> String {
-    format!("@{name} already checked in today (streak {streak}).")
+pub fn already_message(t: &Texts, name: &str, streak: u32) -> String {
+    t.render("already", &[("member", &name), ("streak", &streak)])
 }
 
-pub fn checked_in_message(name: &str, streak: u32, reward: i64) -> String {
-    format!("@{name} checked in: day {streak} of the streak, +{reward} points.")
+pub fn checked_in_message(t: &Texts, name: &str, streak: u32, reward: i64) -> String {
+    t.render(
+        "checked_in",
+        &[("member", &name), ("streak", &streak), ("points", &reward)],
+    )
 }
 
 /// Best first: longest streak, then most days; the id breaks ties so the
@@ -183,17 +228,21 @@ pub fn rank(mut entries: Vec<(String, MemberState)>, size: u32) -> Vec<(String, 
 }
 
 /// `rows` are (display name, state) in rank order.
-pub fn leaderboard_message(rows: &[(String, MemberState)]) -> String {
+pub fn leaderboard_message(t: &Texts, rows: &[(String, MemberState)]) -> String {
     if rows.is_empty() {
-        return "No check-ins yet.".into();
+        return t.render("leaderboard_empty", &[]);
     }
-    let mut text = String::from("Check-in leaderboard:");
+    let mut text = t.render("leaderboard_title", &[]);
     for (i, (name, s)) in rows.iter().enumerate() {
-        text.push_str(&format!(
-            "\n{}. {name} — streak {}, {} days",
-            i + 1,
-            s.streak,
-            s.total_days
+        text.push('\n');
+        text.push_str(&t.render(
+            "leaderboard_row",
+            &[
+                ("rank", &(i + 1)),
+                ("member", name),
+                ("streak", &s.streak),
+                ("days", &s.total_days),
+            ],
         ));
     }
     text
@@ -230,7 +279,7 @@ mod tests {
     fn schema_lists_every_property_with_default() {
         let v: serde_json::Value = serde_json::from_str(&config_schema()).unwrap();
         let props = v["properties"].as_object().unwrap();
-        assert_eq!(props.len(), 7);
+        assert_eq!(props.len(), 9);
         for (k, p) in props {
             assert!(p.get("default").is_some(), "{k} has no default");
             assert!(p["description"].is_string(), "{k} has no description");
@@ -317,14 +366,32 @@ mod tests {
         );
     }
 
+    fn en() -> Config {
+        Config {
+            language: Language::En,
+            ..Config::default()
+        }
+    }
+
     #[test]
     fn messages() {
+        let zh = Config::default();
         assert_eq!(
-            already_message("Ann", 3),
+            checked_in_message(&zh.texts(), "Amy", 1, 10),
+            "@Amy 签到成功：连续第 1 天，+10 积分。"
+        );
+        assert_eq!(
+            reminder_message(&zh),
+            "今日签到开始啦：发送「/checkin」，保持连续签到。"
+        );
+        let en = en();
+        let t = en.texts();
+        assert_eq!(
+            already_message(&t, "Ann", 3),
             "@Ann already checked in today (streak 3)."
         );
         assert_eq!(
-            checked_in_message("Ann", 4, 16),
+            checked_in_message(&t, "Ann", 4, 16),
             "@Ann checked in: day 4 of the streak, +16 points."
         );
         assert_eq!(award_reason(4), "daily check-in, streak 4");
@@ -348,13 +415,19 @@ mod tests {
 
     #[test]
     fn leaderboard_text() {
-        assert_eq!(leaderboard_message(&[]), "No check-ins yet.");
+        let en = en();
+        let t = en.texts();
+        assert_eq!(leaderboard_message(&t, &[]), "No check-ins yet.");
         let rows = vec![
             ("Ann".to_string(), st(1, 5, 12)),
             ("u2".to_string(), st(1, 1, 1)),
         ];
         assert_eq!(
-            leaderboard_message(&rows),
+            leaderboard_message(&Config::default().texts(), &rows),
+            "签到排行榜：\n1. Ann — 连续 5 天，累计 12 天\n2. u2 — 连续 1 天，累计 1 天"
+        );
+        assert_eq!(
+            leaderboard_message(&t, &rows),
             "Check-in leaderboard:\n1. Ann — streak 5, 12 days\n2. u2 — streak 1, 1 days"
         );
     }
@@ -368,7 +441,7 @@ pub fn reminder_message(cfg: &Config) -> String {
         .first()
         .map(String::as_str)
         .unwrap_or("/checkin");
-    format!("Daily check-in is open: send {command} to keep your streak.")
+    cfg.texts().render("reminder", &[("command", &command)])
 }
 
 #[cfg(test)]

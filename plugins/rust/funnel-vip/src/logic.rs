@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use kith_plugin_util::{Language, Overrides, Text, Texts};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -23,10 +24,13 @@ pub struct Config {
     /// Minor units; a single payment of at least this tags "big-customer".
     pub big_customer_amount: i64,
     pub repurchase_days: u32,
+    /// Older spelling of `texts.reminder`; "" (the default) uses `texts`.
     pub reminder_text: String,
     /// Payment purposes that count as a purchase; empty: every payment.
     pub purposes: Vec<String>,
     pub scan_hour: u8,
+    pub language: Language,
+    pub texts: Overrides,
 }
 
 impl Default for Config {
@@ -40,17 +44,25 @@ impl Default for Config {
             vip_tag: "vip".into(),
             big_customer_amount: 100_000,
             repurchase_days: 30,
-            reminder_text: "Hi {name}, it has been a while since your last order. Members get \
-                            first pick of what is new: just reply if you want to order again."
-                .into(),
+            reminder_text: String::new(),
             purposes: vec![],
             scan_hour: 10,
+            language: Language::default(),
+            texts: Overrides::new(),
         }
     }
 }
 
 impl Config {
+    /// The plugin's messages in the configured language.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts::new(TEXTS, self.language, &self.texts)
+    }
+}
+
+impl Config {
     pub fn validate(self) -> Result<Self, String> {
+        kith_plugin_util::check_overrides(TEXTS, &self.texts)?;
         for (name, v) in [
             ("participant_messages", self.participant_messages),
             ("participant_window_days", self.participant_window_days),
@@ -66,8 +78,8 @@ impl Config {
         if self.scan_hour > 23 {
             return Err("config: scan_hour must be 0-23".into());
         }
-        if self.vip_tag.trim().is_empty() || self.reminder_text.trim().is_empty() {
-            return Err("config: vip_tag and reminder_text must not be empty".into());
+        if self.vip_tag.trim().is_empty() {
+            return Err("config: vip_tag must not be empty".into());
         }
         Ok(self)
     }
@@ -80,7 +92,7 @@ impl Config {
 pub fn config_schema() -> String {
     let count = json!({"type": "integer", "minimum": 1, "maximum": 100000});
     let days = json!({"type": "integer", "minimum": 1, "maximum": 3650});
-    kith_plugin_util::config_schema::<Config>(&[
+    kith_plugin_util::config_schema_with_texts::<Config>(&[
         (
             "participant_messages",
             "Messages within participant_window_days that make a member a participant.",
@@ -123,8 +135,8 @@ pub fn config_schema() -> String {
         ),
         (
             "reminder_text",
-            "The repurchase reminder DM; {name} is replaced.",
-            json!({"type": "string", "minLength": 1, "maxLength": 2000}),
+            "The repurchase reminder DM; {name} is replaced. Empty: texts.reminder in the configured language.",
+            json!({"type": "string", "maxLength": 2000}),
         ),
         (
             "purposes",
@@ -136,7 +148,7 @@ pub fn config_schema() -> String {
             "Local hour (0-23) of the daily lurker scan.",
             json!({"type": "integer", "minimum": 0, "maximum": 23}),
         ),
-    ])
+    ], TEXTS)
 }
 
 /// Funnel stages, in order: a member only moves up by activity or payment,
@@ -238,8 +250,20 @@ pub fn demote_to_lurker(current: Option<Stage>) -> bool {
     )
 }
 
+/// Everything the flow says, in zh-CN and en (config keys `language`, `texts`).
+pub const TEXTS: &[Text] = &[Text::new(
+    "reminder",
+    "{name}，距离你上次下单已经有一段时间了。会员可以优先挑选新品，想再次下单直接回复就好。",
+    "Hi {name}, it has been a while since your last order. Members get first pick of what is new: just reply if you want to order again.",
+)];
+
 pub fn reminder(cfg: &Config, name: &str) -> String {
-    cfg.reminder_text.replace("{name}", name)
+    let template = if cfg.reminder_text.is_empty() {
+        cfg.texts().template("reminder")
+    } else {
+        &cfg.reminder_text
+    };
+    kith_plugin_util::text::fill(template, &[("name", &name)])
 }
 
 pub use kith_plugin_util::next_local_hour;
@@ -254,7 +278,7 @@ mod tests {
         assert_eq!(c, Config::default());
         let v: serde_json::Value = serde_json::from_str(&config_schema()).unwrap();
         let props = v["properties"].as_object().unwrap();
-        assert_eq!(props.len(), 11);
+        assert_eq!(props.len(), 13);
         for (k, p) in props {
             assert!(p.get("default").is_some(), "{k} has no default");
             assert!(p["description"].is_string(), "{k}");
@@ -333,5 +357,9 @@ mod tests {
             ..Config::default()
         };
         assert_eq!(reminder(&c, "Amy"), "Amy, time to restock?");
+        assert_eq!(
+            reminder(&Config::default(), "Amy"),
+            "Amy，距离你上次下单已经有一段时间了。会员可以优先挑选新品，想再次下单直接回复就好。"
+        );
     }
 }

@@ -51,21 +51,22 @@ fn open_deal(ctx: &Context, message: &Message, cfg: &Config) -> Result<(), Strin
         return Ok(());
     };
     if !matches!(sender.role, Role::Owner | Role::Admin) {
-        return messages::direct(
-            &sender.id,
-            "Only the owner or an admin can open a group buy.",
-        )
-        .map_err(|e| host::err("messages.direct", e));
+        return messages::direct(&sender.id, &cfg.texts().render("not_allowed", &[]))
+            .map_err(|e| host::err("messages.direct", e));
     }
     // The message id is unique in the group, so it names the deal.
     let deal = logic::open(&message.id, name, ctx.now, cfg);
     host::save(&logic::deal_key(&deal.id), &deal)?;
     timers::set_once(&logic::timer_name(&deal.id), deal.deadline, &deal.id)
         .map_err(|e| host::err("timers.set-once", e))?;
-    post(logic::announcement(&deal, cfg.duration_hours), vec![])
+    post(
+        logic::announcement(&cfg.texts(), &host::clock(), &deal, cfg.duration_hours),
+        vec![],
+    )
 }
 
 fn pay(ctx: &Context, payment: &Payment, deal_id: &str) -> Result<(), String> {
+    let cfg = host::config::<Config>()?;
     let key = logic::deal_key(deal_id);
     let Some(mut deal) = host::load::<Deal>(&key)? else {
         host::warn(&format!(
@@ -108,10 +109,16 @@ fn pay(ctx: &Context, payment: &Payment, deal_id: &str) -> Result<(), String> {
         timers::cancel(&logic::timer_name(&deal.id)).map_err(|e| host::err("timers.cancel", e))?;
         deal.status = Status::Succeeded;
         host::save(&key, &deal)?;
-        post(logic::success_message(&deal), deal.buyers.clone())
+        post(
+            logic::success_message(&cfg.texts(), &deal),
+            deal.buyers.clone(),
+        )
     } else {
         host::save(&key, &deal)?;
-        post(logic::joined_message(&deal), vec![payment.member.clone()])
+        post(
+            logic::joined_message(&cfg.texts(), &deal),
+            vec![payment.member.clone()],
+        )
     }
 }
 
@@ -136,6 +143,7 @@ fn refunded(payment: &Payment, deal_id: &str) -> Result<(), String> {
 }
 
 fn deadline(deal_id: &str) -> Result<(), String> {
+    let cfg = host::config::<Config>()?;
     let key = logic::deal_key(deal_id);
     let Some(mut deal) = host::load::<Deal>(&key)? else {
         return Ok(());
@@ -149,7 +157,10 @@ fn deadline(deal_id: &str) -> Result<(), String> {
     }
     deal.status = Status::Failed;
     host::save(&key, &deal)?;
-    post(logic::failed_message(&deal), deal.buyers.clone())
+    post(
+        logic::failed_message(&cfg.texts(), &deal),
+        deal.buyers.clone(),
+    )
 }
 
 impl Guest for GroupBuy {

@@ -1,5 +1,6 @@
 //! Host-independent rules of the group buy (一元拼团), unit-tested natively.
 
+use kith_plugin_util::{Clock, Language, Overrides, Text, Texts};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -16,6 +17,8 @@ pub struct Config {
     pub duration_hours: u32,
     pub command: String,
     pub bought_tag: String,
+    pub language: Language,
+    pub texts: Overrides,
 }
 
 impl Default for Config {
@@ -26,12 +29,22 @@ impl Default for Config {
             duration_hours: 24,
             command: "/groupbuy".into(),
             bought_tag: "bought".into(),
+            language: Language::default(),
+            texts: Overrides::new(),
         }
     }
 }
 
 impl Config {
+    /// The plugin's messages in the configured language.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts::new(TEXTS, self.language, &self.texts)
+    }
+}
+
+impl Config {
     pub fn validate(self) -> Result<Self, String> {
+        kith_plugin_util::check_overrides(TEXTS, &self.texts)?;
         if self.price < 1 {
             return Err("config: price must be at least 1".into());
         }
@@ -49,33 +62,36 @@ impl Config {
 }
 
 pub fn config_schema() -> String {
-    kith_plugin_util::config_schema::<Config>(&[
-        (
-            "price",
-            "What each buyer pays, in minor units (100 = 1 yuan).",
-            json!({"type": "integer", "minimum": 1}),
-        ),
-        (
-            "required",
-            "Buyers needed before the deadline for the deal to succeed.",
-            json!({"type": "integer", "minimum": 1, "maximum": 10000}),
-        ),
-        (
-            "duration_hours",
-            "Hours from opening to the deadline.",
-            json!({"type": "integer", "minimum": 1, "maximum": 8760}),
-        ),
-        (
-            "command",
-            "Chat command an owner or admin uses to open a deal: `<command> <deal name>`.",
-            json!({"type": "string", "minLength": 1}),
-        ),
-        (
-            "bought_tag",
-            "Tag given to the buyers of a successful deal.",
-            json!({"type": "string", "minLength": 1, "maxLength": 64}),
-        ),
-    ])
+    kith_plugin_util::config_schema_with_texts::<Config>(
+        &[
+            (
+                "price",
+                "What each buyer pays, in minor units (100 = 1 yuan).",
+                json!({"type": "integer", "minimum": 1}),
+            ),
+            (
+                "required",
+                "Buyers needed before the deadline for the deal to succeed.",
+                json!({"type": "integer", "minimum": 1, "maximum": 10000}),
+            ),
+            (
+                "duration_hours",
+                "Hours from opening to the deadline.",
+                json!({"type": "integer", "minimum": 1, "maximum": 8760}),
+            ),
+            (
+                "command",
+                "Chat command an owner or admin uses to open a deal: `<command> <deal name>`.",
+                json!({"type": "string", "minLength": 1}),
+            ),
+            (
+                "bought_tag",
+                "Tag given to the buyers of a successful deal.",
+                json!({"type": "string", "minLength": 1, "maxLength": 64}),
+            ),
+        ],
+        TEXTS,
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,45 +176,81 @@ pub fn join(deal: &Deal, member: &str, amount: i64, now: i64) -> Join {
     }
 }
 
+/// Everything the flow says, in zh-CN and en (config keys `language`, `texts`).
+pub const TEXTS: &[Text] = &[
+    Text::new(
+        "announcement",
+        "【拼团】{deal}，每份 {price}。{deadline} 前凑满 {required} 人即成团，否则全额退款。付款时请填写用途“{purpose}”。",
+        "Group buy: {deal} at {price} each. It goes ahead when {required} people join within {hours} hours; otherwise everyone is refunded. Pay with purpose \"{purpose}\".",
+    ),
+    Text::new(
+        "joined",
+        "{deal}：已有 {buyers}/{required} 人参团。",
+        "{deal}: {buyers} of {required} buyers so far.",
+    ),
+    Text::new(
+        "succeeded",
+        "拼团成功！{deal} 共 {buyers} 人参团。",
+        "Group buy {deal} succeeded with {buyers} buyers!",
+    ),
+    Text::new(
+        "failed",
+        "拼团未成：{deal} 截止时只有 {buyers}/{required} 人参团，款项已全部退回。",
+        "Group buy {deal} failed: {buyers} of {required} buyers by the deadline. Everyone has been refunded.",
+    ),
+    Text::new(
+        "not_allowed",
+        "只有群主或管理员可以发起拼团。",
+        "Only the owner or an admin can open a group buy.",
+    ),
+];
+
 pub fn yuan(minor: i64) -> String {
-    format!("{}.{:02}", minor / 100, (minor % 100).abs())
+    kith_plugin_util::format_money(minor)
 }
 
-pub fn announcement(deal: &Deal, hours: u32) -> String {
-    format!(
-        "Group buy: {} at ¥{} each. It goes ahead when {} people join within {} hours; otherwise everyone is refunded. Pay with purpose \"{}{}\".",
-        deal.name,
-        yuan(deal.price),
-        deal.required,
-        hours,
-        PURPOSE_PREFIX,
-        deal.id
+/// The opening post; the deadline is shown in the group's zone.
+pub fn announcement(t: &Texts, clock: &Clock, deal: &Deal, hours: u32) -> String {
+    let purpose = format!("{PURPOSE_PREFIX}{}", deal.id);
+    t.render(
+        "announcement",
+        &[
+            ("deal", &deal.name),
+            ("price", &yuan(deal.price)),
+            ("required", &deal.required),
+            ("hours", &hours),
+            ("deadline", &t.time(clock, deal.deadline)),
+            ("purpose", &purpose),
+        ],
     )
 }
 
-pub fn joined_message(deal: &Deal) -> String {
-    format!(
-        "{}: {} of {} buyers so far.",
-        deal.name,
-        deal.buyers.len(),
-        deal.required
+pub fn joined_message(t: &Texts, deal: &Deal) -> String {
+    t.render(
+        "joined",
+        &[
+            ("deal", &deal.name),
+            ("buyers", &deal.buyers.len()),
+            ("required", &deal.required),
+        ],
     )
 }
 
-pub fn success_message(deal: &Deal) -> String {
-    format!(
-        "Group buy {} succeeded with {} buyers!",
-        deal.name,
-        deal.buyers.len()
+pub fn success_message(t: &Texts, deal: &Deal) -> String {
+    t.render(
+        "succeeded",
+        &[("deal", &deal.name), ("buyers", &deal.buyers.len())],
     )
 }
 
-pub fn failed_message(deal: &Deal) -> String {
-    format!(
-        "Group buy {} failed: {} of {} buyers by the deadline. Everyone has been refunded.",
-        deal.name,
-        deal.buyers.len(),
-        deal.required
+pub fn failed_message(t: &Texts, deal: &Deal) -> String {
+    t.render(
+        "failed",
+        &[
+            ("deal", &deal.name),
+            ("buyers", &deal.buyers.len()),
+            ("required", &deal.required),
+        ],
     )
 }
 
@@ -212,7 +264,7 @@ mod tests {
         assert_eq!(c, Config::default());
         let v: serde_json::Value = serde_json::from_str(&config_schema()).unwrap();
         let props = v["properties"].as_object().unwrap();
-        assert_eq!(props.len(), 5);
+        assert_eq!(props.len(), 7);
         for (k, p) in props {
             assert!(p.get("default").is_some(), "{k} has no default");
             assert!(p["description"].is_string(), "{k}");
@@ -264,11 +316,23 @@ mod tests {
 
     #[test]
     fn texts() {
-        assert_eq!(yuan(100), "1.00");
-        assert_eq!(yuan(1_905), "19.05");
+        assert_eq!(yuan(100), "¥1.00");
+        assert_eq!(yuan(1_905), "¥19.05");
         let d = open("m1", "Tea", 0, &Config::default());
+        let shanghai = Clock {
+            utc_offset_minutes: 480,
+            timezone: "Asia/Shanghai".into(),
+        };
         assert_eq!(
-            announcement(&d, 24),
+            announcement(&Config::default().texts(), &shanghai, &d, 24),
+            "【拼团】Tea，每份 ¥1.00。1970年1月2日 08:00（Asia/Shanghai） 前凑满 3 人即成团，否则全额退款。付款时请填写用途“group-buy:m1”。"
+        );
+        let en = Config {
+            language: Language::En,
+            ..Config::default()
+        };
+        assert_eq!(
+            announcement(&en.texts(), &shanghai, &d, 24),
             "Group buy: Tea at ¥1.00 each. It goes ahead when 3 people join within 24 hours; otherwise everyone is refunded. Pay with purpose \"group-buy:m1\"."
         );
         assert_eq!(escrow("m1"), "escrow:deal-m1");

@@ -83,7 +83,15 @@ fn close(cfg: &Config, ctx: &Context) -> Result<(), String> {
                 }
             }
             let name = groups::current().name;
-            logic::won_message(&name, rank, of, messages, cfg.reward_points, winners.len())
+            logic::won_message(
+                &cfg.texts(),
+                &name,
+                rank,
+                of,
+                messages,
+                cfg.reward_points,
+                winners.len(),
+            )
         }
         Outcome::Lost {
             rank,
@@ -91,8 +99,8 @@ fn close(cfg: &Config, ctx: &Context) -> Result<(), String> {
             messages,
             winner,
             winner_messages,
-        } => logic::lost_message(rank, of, messages, &winner, winner_messages),
-        Outcome::Quiet => logic::quiet_message(),
+        } => logic::lost_message(&cfg.texts(), rank, of, messages, &winner, winner_messages),
+        Outcome::Quiet => logic::quiet_message(&cfg.texts()),
     };
     host::save(logic::PERIOD_START, &ctx.now)?;
     if cfg.announce {
@@ -115,7 +123,7 @@ fn standings(cfg: &Config, now: i64) -> Result<(), String> {
                 .map_or_else(|| r.group.clone(), |(_, n)| n.clone())
         })
         .collect();
-    post(logic::standings_message(&ranked, &names))
+    post(logic::standings_message(&cfg.texts(), &ranked, &names))
 }
 
 impl Guest for GroupCompetition {

@@ -1,6 +1,7 @@
 //! Host-independent rules of the group competition, unit-tested natively:
 //! the close schedule in local time, the ranking and the texts.
 
+use kith_plugin_util::{Language, Overrides, Text, Texts};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -19,6 +20,8 @@ pub struct Config {
     pub announce: bool,
     /// Local hour (group time zone) at which a period closes.
     pub hour: u8,
+    pub language: Language,
+    pub texts: Overrides,
 }
 
 impl Default for Config {
@@ -29,12 +32,22 @@ impl Default for Config {
             top_n: 1,
             announce: true,
             hour: 21,
+            language: Language::default(),
+            texts: Overrides::new(),
         }
     }
 }
 
 impl Config {
+    /// The plugin's messages in the configured language.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts::new(TEXTS, self.language, &self.texts)
+    }
+}
+
+impl Config {
     pub fn validate(self) -> Result<Self, String> {
+        kith_plugin_util::check_overrides(TEXTS, &self.texts)?;
         if !(1..=365).contains(&self.period_days) {
             return Err("config: period_days must be 1-365".into());
         }
@@ -56,33 +69,36 @@ impl Config {
 }
 
 pub fn config_schema() -> String {
-    kith_plugin_util::config_schema::<Config>(&[
-        (
-            "period_days",
-            "Length of a competition period in days.",
-            json!({"type": "integer", "minimum": 1, "maximum": 365}),
-        ),
-        (
-            "reward_points",
-            "Points to each member who spoke in a winning group during the period.",
-            json!({"type": "integer", "minimum": 0}),
-        ),
-        (
-            "top_n",
-            "How many of the best-ranked groups of the alliance win.",
-            json!({"type": "integer", "minimum": 1}),
-        ),
-        (
-            "announce",
-            "Post the result in the group when a period closes.",
-            json!({"type": "boolean"}),
-        ),
-        (
-            "hour",
-            "Local hour (the group's time zone) at which a period closes.",
-            json!({"type": "integer", "minimum": 0, "maximum": 23}),
-        ),
-    ])
+    kith_plugin_util::config_schema_with_texts::<Config>(
+        &[
+            (
+                "period_days",
+                "Length of a competition period in days.",
+                json!({"type": "integer", "minimum": 1, "maximum": 365}),
+            ),
+            (
+                "reward_points",
+                "Points to each member who spoke in a winning group during the period.",
+                json!({"type": "integer", "minimum": 0}),
+            ),
+            (
+                "top_n",
+                "How many of the best-ranked groups of the alliance win.",
+                json!({"type": "integer", "minimum": 1}),
+            ),
+            (
+                "announce",
+                "Post the result in the group when a period closes.",
+                json!({"type": "boolean"}),
+            ),
+            (
+                "hour",
+                "Local hour (the group's time zone) at which a period closes.",
+                json!({"type": "integer", "minimum": 0, "maximum": 23}),
+            ),
+        ],
+        TEXTS,
+    )
 }
 
 pub use kith_plugin_util::next_local_hour;
@@ -195,7 +211,33 @@ pub fn speakers(mut senders: Vec<String>) -> Vec<String> {
     senders
 }
 
+/// Everything the game says, in zh-CN and en (config keys `language`, `texts`).
+pub const TEXTS: &[Text] = &[
+    Text::new(
+        "won",
+        "🏆 {group}本期以 {messages} 条消息在 {of} 个群中排名第 {rank}！{members} 位活跃成员每人 +{points} 积分",
+        "🏆 {group} placed #{rank} of {of} this period with {messages} messages; +{points} points to each of {members} active members",
+    ),
+    Text::new(
+        "lost",
+        "本期排名：第 {rank}/{of} 名，共 {messages} 条消息。冠军：{winner}（{winner_messages} 条）。",
+        "This period: #{rank} of {of} with {messages} messages. The winner: {winner} ({winner_messages}).",
+    ),
+    Text::new(
+        "quiet",
+        "本期联盟各群都没有消息，没有冠军。",
+        "This period: no messages in any group of the alliance, so no winner.",
+    ),
+    Text::new("standings_title", "🏁 本期群排名：", "🏁 Competition standings this period:"),
+    Text::new(
+        "standings_row",
+        "#{rank} {group} — {messages} 条消息，{members} 位活跃成员",
+        "#{rank} {group} — {messages} messages, {members} active members",
+    ),
+];
+
 pub fn won_message(
+    t: &Texts,
     group_name: &str,
     rank: usize,
     of: usize,
@@ -203,34 +245,56 @@ pub fn won_message(
     points: i64,
     members: usize,
 ) -> String {
-    format!(
-        "🏆 {group_name} placed #{rank} of {of} this period with {messages} messages; +{points} points to each of {members} active members"
+    t.render(
+        "won",
+        &[
+            ("group", &group_name),
+            ("rank", &rank),
+            ("of", &of),
+            ("messages", &messages),
+            ("points", &points),
+            ("members", &members),
+        ],
     )
 }
 
 pub fn lost_message(
+    t: &Texts,
     rank: usize,
     of: usize,
     messages: u32,
     winner: &str,
     winner_messages: u32,
 ) -> String {
-    format!("This period: #{rank} of {of} with {messages} messages. The winner: {winner} ({winner_messages}).")
+    t.render(
+        "lost",
+        &[
+            ("rank", &rank),
+            ("of", &of),
+            ("messages", &messages),
+            ("winner", &winner),
+            ("winner_messages", &winner_messages),
+        ],
+    )
 }
 
-pub fn quiet_message() -> String {
-    "This period: no messages in any group of the alliance, so no winner.".into()
+pub fn quiet_message(t: &Texts) -> String {
+    t.render("quiet", &[])
 }
 
 /// `names` gives a display name per ranked row (the group id if unknown).
-pub fn standings_message(ranked: &[Row], names: &[String]) -> String {
-    let mut text = "🏁 Competition standings this period:".to_string();
+pub fn standings_message(t: &Texts, ranked: &[Row], names: &[String]) -> String {
+    let mut text = t.render("standings_title", &[]);
     for (i, (r, name)) in ranked.iter().zip(names).enumerate() {
-        text.push_str(&format!(
-            "\n#{} {name} — {} messages, {} active members",
-            i + 1,
-            r.messages,
-            r.active_members
+        text.push('\n');
+        text.push_str(&t.render(
+            "standings_row",
+            &[
+                ("rank", &(i + 1)),
+                ("group", name),
+                ("messages", &r.messages),
+                ("members", &r.active_members),
+            ],
         ));
     }
     text
@@ -259,7 +323,7 @@ mod tests {
         assert_eq!(c, Config::default());
         let v: serde_json::Value = serde_json::from_str(&config_schema()).unwrap();
         let props = v["properties"].as_object().unwrap();
-        assert_eq!(props.len(), 5);
+        assert_eq!(props.len(), 7);
         for (k, p) in props {
             assert!(
                 p.get("default").is_some() && p["description"].is_string(),
@@ -386,20 +450,30 @@ mod tests {
 
     #[test]
     fn speakers_and_texts() {
+        let en = Config {
+            language: Language::En,
+            ..Config::default()
+        };
+        let (zh, t) = (Config::default(), en.texts());
+        let zh = zh.texts();
         assert_eq!(
             speakers(vec!["b".into(), "a".into(), "b".into()]),
             ["a", "b"]
         );
         assert_eq!(
-            won_message("Club GZ", 1, 3, 7, 100, 2),
+            won_message(&zh, "广州分会", 1, 3, 7, 100, 2),
+            "🏆 广州分会本期以 7 条消息在 3 个群中排名第 1！2 位活跃成员每人 +100 积分"
+        );
+        assert_eq!(
+            won_message(&t, "Club GZ", 1, 3, 7, 100, 2),
             "🏆 Club GZ placed #1 of 3 this period with 7 messages; +100 points to each of 2 active members"
         );
         assert_eq!(
-            lost_message(2, 3, 4, "gz", 7),
+            lost_message(&t, 2, 3, 4, "gz", 7),
             "This period: #2 of 3 with 4 messages. The winner: gz (7)."
         );
         assert_eq!(
-            standings_message(&[row("a", 3, 2), row("b", 0, 0)], &["A".into(), "b".into()]),
+            standings_message(&t, &[row("a", 3, 2), row("b", 0, 0)], &["A".into(), "b".into()]),
             "🏁 Competition standings this period:\n#1 A — 3 messages, 2 active members\n#2 b — 0 messages, 0 active members"
         );
     }

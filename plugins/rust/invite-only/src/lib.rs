@@ -45,11 +45,13 @@ impl Gate for InviteOnly {
     }
 
     fn on_join_request(ctx: Context, request: JoinRequest) -> Result<Decision, String> {
+        let cfg = config()?;
+        let t = cfg.texts();
         let check = logic::check_join(request.invite_code.as_deref(), ctx.now, |code| {
             host::load(&logic::code_key(code))
         })?;
         let (code, record) = match check {
-            JoinCheck::Reject(reason) => return Ok(Decision::Reject(reason.into())),
+            JoinCheck::Reject(key) => return Ok(Decision::Reject(t.render(key, &[]))),
             JoinCheck::Admit { code, record } => (code, record),
         };
         // set-inviter is buffered and dropped if we fail, so it goes first:
@@ -57,7 +59,7 @@ impl Gate for InviteOnly {
         members::set_inviter(&request.member, &record.inviter)
             .map_err(|e| host::err("members.set-inviter", e))?;
         host::save(&logic::code_key(&code), &record)?;
-        Ok(Decision::Admit(logic::admit_reason(&code, &record)))
+        Ok(Decision::Admit(logic::admit_reason(&t, &code, &record)))
     }
 
     fn on_challenge_answer(
@@ -73,10 +75,11 @@ impl Gate for InviteOnly {
         if !kith_plugin_util::is_command(&message.text, &cfg.command) {
             return Ok(());
         }
+        let t = cfg.texts();
         let sender = &message.sender;
         let allowed = members::get(sender).is_some_and(|m| cfg.may_issue(host::role_name(m.role)));
         if !allowed {
-            return messages::direct(sender, &logic::not_allowed_message(&cfg.issuer_roles))
+            return messages::direct(sender, &logic::not_allowed_message(&t, &cfg.issuer_roles))
                 .map_err(|e| host::err("messages.direct", e));
         }
         let code = logic::draw_code(ctx.seed, |c| host::exists(&logic::code_key(c)))?;
@@ -84,8 +87,11 @@ impl Gate for InviteOnly {
         // Stored before it is sent: a code the member never received is
         // harmless, one they received that does not work is not.
         host::save(&logic::code_key(&code), &record)?;
-        messages::direct(sender, &logic::issued_message(&code, &record))
-            .map_err(|e| host::err("messages.direct", e))
+        messages::direct(
+            sender,
+            &logic::issued_message(&t, &host::clock(), &code, &record),
+        )
+        .map_err(|e| host::err("messages.direct", e))
     }
 
     fn on_payment(_ctx: Context, _payment: Payment) -> Result<(), String> {

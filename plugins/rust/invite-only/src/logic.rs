@@ -1,6 +1,6 @@
 //! Host-independent rules of the invite-only gate, unit-tested natively.
 
-use kith_plugin_util::SplitMix64;
+use kith_plugin_util::{Clock, Language, Overrides, SplitMix64, Text, Texts};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -13,10 +13,47 @@ pub const MAX_CODE_DRAWS: usize = 32;
 
 pub const ROLES: [&str; 6] = ["owner", "admin", "core", "partner", "vip", "member"];
 
-pub const REJECT_NO_CODE: &str = "an invite code is required to join this group";
-pub const REJECT_UNKNOWN: &str = "unknown invite code";
-pub const REJECT_EXPIRED: &str = "invite code expired";
-pub const REJECT_USED_UP: &str = "invite code has no uses left";
+/// Message keys of the rejections, in [`TEXTS`].
+pub const REJECT_NO_CODE: &str = "reject_no_code";
+pub const REJECT_UNKNOWN: &str = "reject_unknown";
+pub const REJECT_EXPIRED: &str = "reject_expired";
+pub const REJECT_USED_UP: &str = "reject_used_up";
+
+/// Everything the gate says, in zh-CN and en (config keys `language`, `texts`).
+pub const TEXTS: &[Text] = &[
+    Text::new(
+        "issued",
+        "你的邀请码：{code}。可邀请 {uses} 人，有效期至 {expires}。",
+        "Your invite code: {code} (up to {uses} uses, valid until {expires})",
+    ),
+    Text::new(
+        "not_allowed",
+        "只有{roles}可以生成邀请码。",
+        "Only {roles} can issue invite codes.",
+    ),
+    Text::new(
+        "not_issued",
+        "本群不发放邀请码。",
+        "Invite codes are not issued in this group.",
+    ),
+    Text::new(
+        REJECT_NO_CODE,
+        "加入本群需要邀请码",
+        "an invite code is required to join this group",
+    ),
+    Text::new(REJECT_UNKNOWN, "邀请码无效", "unknown invite code"),
+    Text::new(REJECT_EXPIRED, "邀请码已过期", "invite code expired"),
+    Text::new(
+        REJECT_USED_UP,
+        "邀请码的使用次数已用完",
+        "invite code has no uses left",
+    ),
+    Text::new(
+        "admitted",
+        "由 {inviter} 邀请（邀请码 {code}）",
+        "invited by {inviter} with code {code}",
+    ),
+];
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -27,6 +64,8 @@ pub struct Config {
     pub max_uses: u32,
     pub ttl_hours: u32,
     pub command: String,
+    pub language: Language,
+    pub texts: Overrides,
 }
 
 impl Default for Config {
@@ -36,6 +75,8 @@ impl Default for Config {
             max_uses: 5,
             ttl_hours: 72,
             command: "/invite".into(),
+            language: Language::default(),
+            texts: Overrides::new(),
         }
     }
 }
@@ -50,7 +91,13 @@ impl Config {
         if self.ttl_hours < 1 {
             return Err("config: ttl_hours must be at least 1".into());
         }
+        kith_plugin_util::check_overrides(TEXTS, &self.texts)?;
         Ok(self)
+    }
+
+    /// The gate's messages in the configured language.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts::new(TEXTS, self.language, &self.texts)
     }
 
     pub fn may_issue(&self, role: &str) -> bool {
@@ -59,28 +106,31 @@ impl Config {
 }
 
 pub fn config_schema() -> String {
-    kith_plugin_util::config_schema::<Config>(&[
-        (
-            "issuer_roles",
-            "Roles whose members may create invite codes with the command.",
-            json!({"type": "array", "items": {"type": "string", "enum": ROLES}, "uniqueItems": true}),
-        ),
-        (
-            "max_uses",
-            "How many applicants one code admits.",
-            json!({"type": "integer", "minimum": 1, "maximum": 1_000_000}),
-        ),
-        (
-            "ttl_hours",
-            "Hours a code stays valid after it is issued.",
-            json!({"type": "integer", "minimum": 1, "maximum": 87_600}),
-        ),
-        (
-            "command",
-            "Chat message that asks for a new invite code.",
-            json!({"type": "string", "minLength": 1}),
-        ),
-    ])
+    kith_plugin_util::config_schema_with_texts::<Config>(
+        &[
+            (
+                "issuer_roles",
+                "Roles whose members may create invite codes with the command.",
+                json!({"type": "array", "items": {"type": "string", "enum": ROLES}, "uniqueItems": true}),
+            ),
+            (
+                "max_uses",
+                "How many applicants one code admits.",
+                json!({"type": "integer", "minimum": 1, "maximum": 1_000_000}),
+            ),
+            (
+                "ttl_hours",
+                "Hours a code stays valid after it is issued.",
+                json!({"type": "integer", "minimum": 1, "maximum": 87_600}),
+            ),
+            (
+                "command",
+                "Chat message that asks for a new invite code.",
+                json!({"type": "string", "minLength": 1}),
+            ),
+        ],
+        TEXTS,
+    )
 }
 
 /// Stored at `code:<CODE>`.
@@ -127,19 +177,27 @@ pub fn new_code(cfg: &Config, inviter: &str, now: i64) -> InviteCode {
     }
 }
 
-pub fn issued_message(code: &str, rec: &InviteCode) -> String {
-    format!(
-        "Your invite code: {code} (up to {} uses, valid until {})",
-        rec.max_uses, rec.expires_at
+pub fn issued_message(t: &Texts, clock: &Clock, code: &str, rec: &InviteCode) -> String {
+    t.render(
+        "issued",
+        &[
+            ("code", &code),
+            ("uses", &rec.max_uses),
+            ("expires", &t.time(clock, rec.expires_at)),
+        ],
     )
 }
 
-pub fn not_allowed_message(roles: &[String]) -> String {
-    match roles {
-        [] => "Invite codes are not issued in this group.".into(),
-        [one] => format!("Only {one} can issue invite codes."),
-        [init @ .., last] => format!("Only {} or {last} can issue invite codes.", init.join(", ")),
+pub fn not_allowed_message(t: &Texts, roles: &[String]) -> String {
+    if roles.is_empty() {
+        return t.render("not_issued", &[]);
     }
+    let labels: Vec<String> = roles
+        .iter()
+        .map(|r| kith_plugin_util::role_label(r, t.language()))
+        .collect();
+    let roles = kith_plugin_util::join_or(&labels, t.language());
+    t.render("not_allowed", &[("roles", &roles)])
 }
 
 /// Applicants type codes by hand: ignore surrounding space and case.
@@ -189,8 +247,8 @@ pub fn check_join(
     Ok(JoinCheck::Admit { code, record })
 }
 
-pub fn admit_reason(code: &str, rec: &InviteCode) -> String {
-    format!("invited by {} with code {code}", rec.inviter)
+pub fn admit_reason(t: &Texts, code: &str, rec: &InviteCode) -> String {
+    t.render("admitted", &[("inviter", &rec.inviter), ("code", &code)])
 }
 
 #[cfg(test)]
@@ -212,7 +270,12 @@ mod tests {
     fn schema_lists_every_property_with_default() {
         let v: serde_json::Value = serde_json::from_str(&config_schema()).unwrap();
         let props = v["properties"].as_object().unwrap();
-        assert_eq!(props.len(), 4);
+        assert_eq!(props.len(), 6);
+        assert_eq!(props["language"]["default"], "zh-CN");
+        assert_eq!(
+            props["texts"]["properties"].as_object().unwrap().len(),
+            TEXTS.len()
+        );
         for (k, p) in props {
             assert!(p.get("default").is_some(), "{k} has no default");
             assert!(p["description"].is_string(), "{k} has no description");
@@ -264,24 +327,45 @@ mod tests {
             serde_json::to_value(&rec).unwrap(),
             json!({"inviter": "alice", "uses": 0, "max_uses": 5, "expires_at": 259_201_000i64})
         );
+        let en = Config {
+            language: Language::En,
+            ..Config::default()
+        };
+        let clock = Clock::default();
         assert_eq!(
-            issued_message("ABCDEFGH", &rec),
-            "Your invite code: ABCDEFGH (up to 5 uses, valid until 259201000)"
+            issued_message(&en.texts(), &clock, "ABCDEFGH", &rec),
+            "Your invite code: ABCDEFGH (up to 5 uses, valid until 4 Jan 1970 00:00)"
+        );
+        let shanghai = Clock {
+            utc_offset_minutes: 480,
+            timezone: "Asia/Shanghai".into(),
+        };
+        assert_eq!(
+            issued_message(&Config::default().texts(), &shanghai, "ABCDEFGH", &rec),
+            "你的邀请码：ABCDEFGH。可邀请 5 人，有效期至 1970年1月4日 08:00（Asia/Shanghai）。"
         );
     }
 
     #[test]
     fn not_allowed_lists_roles() {
-        let d = Config::default().issuer_roles;
+        let en = Config {
+            language: Language::En,
+            ..Config::default()
+        };
+        let (t, d) = (en.texts(), &en.issuer_roles);
         assert_eq!(
-            not_allowed_message(&d),
+            not_allowed_message(&t, d),
             "Only owner, admin or core can issue invite codes."
         );
         assert_eq!(
-            not_allowed_message(&d[..1]),
+            not_allowed_message(&t, &d[..1]),
             "Only owner can issue invite codes."
         );
-        assert!(not_allowed_message(&[]).contains("not issued"));
+        assert!(not_allowed_message(&t, &[]).contains("not issued"));
+        assert_eq!(
+            not_allowed_message(&Config::default().texts(), d),
+            "只有群主、管理员或核心成员可以生成邀请码。"
+        );
     }
 
     fn rec(uses: u32, max_uses: u32, expires_at: i64) -> InviteCode {
@@ -329,7 +413,15 @@ mod tests {
                 assert_eq!(code, "ABCD2345");
                 assert_eq!(record.uses, 2);
                 assert_eq!(
-                    admit_reason(&code, &record),
+                    admit_reason(&Config::default().texts(), &code, &record),
+                    "由 alice 邀请（邀请码 ABCD2345）"
+                );
+                let en = Config {
+                    language: Language::En,
+                    ..Config::default()
+                };
+                assert_eq!(
+                    admit_reason(&en.texts(), &code, &record),
                     "invited by alice with code ABCD2345"
                 );
             }

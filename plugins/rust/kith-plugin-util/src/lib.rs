@@ -5,6 +5,13 @@
 //! add a second component-type section to every module. Keeping it free of
 //! host calls also lets everything here be unit-tested natively.
 
+pub mod text;
+
+pub use text::{
+    check_overrides, config_schema_with_texts, format_money, join_or, role_label, Clock, Language,
+    Overrides, Text, Texts,
+};
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -188,6 +195,15 @@ macro_rules! host_glue {
             pub fn member_name(id: &str) -> String {
                 let m = members::get(id);
                 $crate::display_name(m.as_ref().map(|m| m.display_name.as_str()), id).to_string()
+            }
+
+            /// The current group's time zone, for showing times to members.
+            pub fn clock() -> $crate::Clock {
+                let g = crate::kith::plugin::groups::current();
+                $crate::Clock {
+                    utc_offset_minutes: g.utc_offset_minutes,
+                    timezone: g.timezone,
+                }
             }
 
             pub fn warn(message: &str) {

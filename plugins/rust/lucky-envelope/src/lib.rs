@@ -58,11 +58,7 @@ fn send(
     if balance < amount {
         return direct(
             sender,
-            &format!(
-                "insufficient balance: the envelope needs {}, your wallet holds {}.",
-                logic::yuan(amount),
-                logic::yuan(balance)
-            ),
+            &logic::insufficient_message(&cfg.texts(), amount, balance),
         );
     }
     ledger::transfer(
@@ -76,7 +72,7 @@ fn send(
     host::save(&key, &Envelope::new(sender, amount, count, ctx.seed))?;
     let name = host::member_name(sender);
     let posted = post(
-        logic::announcement(&name, count, &cfg.grab_emoji),
+        logic::announcement(&cfg.texts(), &name, count, &cfg.grab_emoji),
         vec![],
         Some(message.id.clone()),
     )?;
@@ -101,6 +97,7 @@ fn resolve(message_id: &str) -> Result<Option<(String, Envelope)>, String> {
 }
 
 fn grab(message_id: &str, member: &str) -> Result<(), String> {
+    let cfg = host::config::<Config>()?;
     let Some((id, mut env)) = resolve(message_id)? else {
         return Ok(());
     };
@@ -119,7 +116,10 @@ fn grab(message_id: &str, member: &str) -> Result<(), String> {
     .map_err(|e| host::err("ledger.transfer", e))?;
     host::save(&envelope_key(&id), &env)?;
     let sender_name = host::member_name(&env.sender);
-    direct(member, &logic::grabbed_dm(amount, &sender_name))?;
+    direct(
+        member,
+        &logic::grabbed_dm(&cfg.texts(), amount, &sender_name),
+    )?;
     if env.remaining_count == 0 {
         timers::cancel(&format!("{}{id}", logic::EXPIRE_PREFIX))
             .map_err(|e| host::err("timers.cancel", e))?;
@@ -130,7 +130,7 @@ fn grab(message_id: &str, member: &str) -> Result<(), String> {
             .into_iter()
             .collect();
         post(
-            logic::results(&env, &sender_name, &names),
+            logic::results(&cfg.texts(), &env, &sender_name, &names),
             mentions,
             Some(id),
         )?;
@@ -139,6 +139,7 @@ fn grab(message_id: &str, member: &str) -> Result<(), String> {
 }
 
 fn expire(id: &str) -> Result<(), String> {
+    let cfg = host::config::<Config>()?;
     let key = envelope_key(id);
     let Some(mut env) = host::load::<Envelope>(&key)? else {
         return Ok(());
@@ -161,7 +162,7 @@ fn expire(id: &str) -> Result<(), String> {
     env.remaining_amount = 0;
     host::save(&key, &env)?;
     post(
-        logic::expired_message(&host::member_name(&env.sender), returned),
+        logic::expired_message(&cfg.texts(), &host::member_name(&env.sender), returned),
         vec![env.sender.clone()],
         Some(id.to_string()),
     )

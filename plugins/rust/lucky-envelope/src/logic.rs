@@ -2,6 +2,7 @@
 //! natively: parsing the command, the double-mean split, the texts.
 
 use kith_plugin_util::SplitMix64;
+use kith_plugin_util::{Language, Overrides, Text, Texts};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -22,6 +23,8 @@ pub struct Config {
     pub grab_command: String,
     pub max_shares: u32,
     pub expire_hours: u32,
+    pub language: Language,
+    pub texts: Overrides,
 }
 
 impl Default for Config {
@@ -32,12 +35,22 @@ impl Default for Config {
             grab_command: "/grab".into(),
             max_shares: 100,
             expire_hours: 24,
+            language: Language::default(),
+            texts: Overrides::new(),
         }
     }
 }
 
 impl Config {
+    /// The plugin's messages in the configured language.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts::new(TEXTS, self.language, &self.texts)
+    }
+}
+
+impl Config {
     pub fn validate(self) -> Result<Self, String> {
+        kith_plugin_util::check_overrides(TEXTS, &self.texts)?;
         if self.command.trim().is_empty() || self.command.split_whitespace().count() != 1 {
             return Err("config: command must be one word".into());
         }
@@ -59,33 +72,36 @@ impl Config {
 }
 
 pub fn config_schema() -> String {
-    kith_plugin_util::config_schema::<Config>(&[
-        (
-            "command",
-            "Chat command that sends an envelope: `<command> <amount in yuan> <shares>`.",
-            json!({"type": "string", "minLength": 1, "pattern": "^\\S+$"}),
-        ),
-        (
-            "grab_emoji",
-            "Reaction on the envelope (the command or the announcement) that grabs a share.",
-            json!({"type": "string", "minLength": 1}),
-        ),
-        (
-            "grab_command",
-            "A reply with this text to the envelope also grabs a share.",
-            json!({"type": "string", "minLength": 1}),
-        ),
-        (
-            "max_shares",
-            "Largest number of shares of one envelope.",
-            json!({"type": "integer", "minimum": 1, "maximum": 1000}),
-        ),
-        (
-            "expire_hours",
-            "Hours after which what is left goes back to the sender.",
-            json!({"type": "integer", "minimum": 1, "maximum": 720}),
-        ),
-    ])
+    kith_plugin_util::config_schema_with_texts::<Config>(
+        &[
+            (
+                "command",
+                "Chat command that sends an envelope: `<command> <amount in yuan> <shares>`.",
+                json!({"type": "string", "minLength": 1, "pattern": "^\\S+$"}),
+            ),
+            (
+                "grab_emoji",
+                "Reaction on the envelope (the command or the announcement) that grabs a share.",
+                json!({"type": "string", "minLength": 1}),
+            ),
+            (
+                "grab_command",
+                "A reply with this text to the envelope also grabs a share.",
+                json!({"type": "string", "minLength": 1}),
+            ),
+            (
+                "max_shares",
+                "Largest number of shares of one envelope.",
+                json!({"type": "integer", "minimum": 1, "maximum": 1000}),
+            ),
+            (
+                "expire_hours",
+                "Hours after which what is left goes back to the sender.",
+                json!({"type": "integer", "minimum": 1, "maximum": 720}),
+            ),
+        ],
+        TEXTS,
+    )
 }
 
 /// What `<command> <amount> <count>` asked for, in cents.
@@ -96,10 +112,50 @@ pub enum Command {
     Invalid(String),
 }
 
+/// Everything the game says, in zh-CN and en (config keys `language`, `texts`).
+pub const TEXTS: &[Text] = &[
+    Text::new(
+        "usage",
+        "用法：{command} <金额（元）> <份数>，例如 {command} 10.00 5（最多 {max} 份，每份至少 0.01 元）。",
+        "Usage: {command} <amount in yuan> <shares>, e.g. {command} 10.00 5 (at most {max} shares, at least 0.01 per share).",
+    ),
+    Text::new(
+        "insufficient",
+        "余额不足：红包需要 {amount}，你的钱包只有 {balance}。",
+        "insufficient balance: the envelope needs {amount}, your wallet holds {balance}.",
+    ),
+    Text::new(
+        "announcement",
+        "{emoji} {member} 发了一个拼手气红包，共 {count} 份，点 {emoji} 来抢！",
+        "{emoji} {member} sent a lucky envelope: {count} shares. React with {emoji} to grab!",
+    ),
+    Text::new(
+        "grabbed",
+        "你抢到了 {member} 的红包：{amount}。",
+        "You grabbed {amount} from {member}'s lucky envelope.",
+    ),
+    Text::new(
+        "results_title",
+        "🧧 {member} 的红包（{amount}）{count} 份已被抢完：",
+        "🧧 All {count} shares of {member}'s lucky envelope ({amount}) are taken:",
+    ),
+    Text::new("results_row", "{member}：{amount}", "{member}: {amount}"),
+    Text::new(
+        "luckiest",
+        "手气最佳：@{member}，抢到 {amount}！",
+        "Luckiest: @{member} with {amount}!",
+    ),
+    Text::new(
+        "expired",
+        "🧧 {member} 的红包已过期，{amount} 已退回。",
+        "🧧 {member}'s lucky envelope expired, {amount} returned.",
+    ),
+];
+
 pub fn usage(cfg: &Config) -> String {
-    format!(
-        "Usage: {} <amount in yuan> <shares>, e.g. {} 10.00 5 (at most {} shares, at least 0.01 per share).",
-        cfg.command, cfg.command, cfg.max_shares
+    cfg.texts().render(
+        "usage",
+        &[("command", &cfg.command), ("max", &cfg.max_shares)],
     )
 }
 
@@ -145,9 +201,7 @@ pub fn parse_yuan(text: &str) -> Option<i64> {
 }
 
 pub fn yuan(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let c = cents.unsigned_abs();
-    format!("{sign}{}.{:02}", c / 100, c % 100)
+    kith_plugin_util::format_money(cents)
 }
 
 /// Stored at `env:<command message id>`.
@@ -251,38 +305,50 @@ pub fn draw(seed: u64, index: u64, remaining_amount: i64, remaining_count: u32) 
     1 + r
 }
 
-pub fn announcement(name: &str, count: u32, emoji: &str) -> String {
-    format!("{emoji} {name} sent a lucky envelope: {count} shares. React with {emoji} to grab!")
+pub fn insufficient_message(t: &Texts, amount: i64, balance: i64) -> String {
+    t.render(
+        "insufficient",
+        &[("amount", &yuan(amount)), ("balance", &yuan(balance))],
+    )
 }
 
-pub fn grabbed_dm(amount: i64, name: &str) -> String {
-    format!("You grabbed {} from {name}'s lucky envelope.", yuan(amount))
+pub fn announcement(t: &Texts, name: &str, count: u32, emoji: &str) -> String {
+    t.render(
+        "announcement",
+        &[("emoji", &emoji), ("member", &name), ("count", &count)],
+    )
+}
+
+pub fn grabbed_dm(t: &Texts, amount: i64, name: &str) -> String {
+    t.render("grabbed", &[("amount", &yuan(amount)), ("member", &name)])
 }
 
 /// `names[i]` is the display name of `openers[i]`.
-pub fn results(env: &Envelope, sender_name: &str, names: &[String]) -> String {
-    let mut text = format!(
-        "🧧 All {} shares of {sender_name}'s lucky envelope ({}) are taken:",
-        env.count,
-        yuan(env.total)
+pub fn results(t: &Texts, env: &Envelope, sender_name: &str, names: &[String]) -> String {
+    let mut text = t.render(
+        "results_title",
+        &[
+            ("count", &env.count),
+            ("member", &sender_name),
+            ("amount", &yuan(env.total)),
+        ],
     );
     for (name, d) in names.iter().zip(&env.draws) {
-        text.push_str(&format!("\n{name}: {}", yuan(*d)));
+        text.push('\n');
+        text.push_str(&t.render("results_row", &[("member", name), ("amount", &yuan(*d))]));
     }
     if let Some(i) = env.luckiest() {
-        text.push_str(&format!(
-            "\nLuckiest: @{} with {}!",
-            names[i],
-            yuan(env.draws[i])
-        ));
+        text.push('\n');
+        let amount = yuan(env.draws[i]);
+        text.push_str(&t.render("luckiest", &[("member", &names[i]), ("amount", &amount)]));
     }
     text
 }
 
-pub fn expired_message(sender_name: &str, returned: i64) -> String {
-    format!(
-        "🧧 {sender_name}'s lucky envelope expired, {} returned.",
-        yuan(returned)
+pub fn expired_message(t: &Texts, sender_name: &str, returned: i64) -> String {
+    t.render(
+        "expired",
+        &[("member", &sender_name), ("amount", &yuan(returned))],
     )
 }
 
@@ -380,9 +446,9 @@ mod tests {
         ] {
             assert_eq!(parse_yuan(bad), None, "{bad}");
         }
-        assert_eq!(yuan(1000), "10.00");
-        assert_eq!(yuan(5), "0.05");
-        assert_eq!(yuan(123_456), "1234.56");
+        assert_eq!(yuan(1000), "¥10.00");
+        assert_eq!(yuan(5), "¥0.05");
+        assert_eq!(yuan(123_456), "¥1234.56");
     }
 
     #[test]
@@ -424,7 +490,7 @@ mod tests {
     fn schema_and_defaults() {
         let v: serde_json::Value = serde_json::from_str(&config_schema()).unwrap();
         let props = v["properties"].as_object().unwrap();
-        assert_eq!(props.len(), 5);
+        assert_eq!(props.len(), 7);
         for (k, p) in props {
             assert!(p.get("default").is_some(), "{k}");
             assert!(p["description"].is_string(), "{k}");
@@ -438,20 +504,34 @@ mod tests {
 
     #[test]
     fn texts() {
+        let zh = Config::default();
         assert_eq!(
-            announcement("Ann", 5, "🧧"),
+            announcement(&zh.texts(), "Ann", 5, "🧧"),
+            "🧧 Ann 发了一个拼手气红包，共 5 份，点 🧧 来抢！"
+        );
+        assert_eq!(
+            grabbed_dm(&zh.texts(), 123, "Ann"),
+            "你抢到了 Ann 的红包：¥1.23。"
+        );
+        let en = Config {
+            language: Language::En,
+            ..Config::default()
+        };
+        let t = en.texts();
+        assert_eq!(
+            announcement(&t, "Ann", 5, "🧧"),
             "🧧 Ann sent a lucky envelope: 5 shares. React with 🧧 to grab!"
         );
         let mut env = Envelope::new("s", 300, 2, 1);
         env.draws = vec![100, 200];
         env.openers = vec!["a".into(), "b".into()];
         assert_eq!(
-            results(&env, "Sam", &["Amy".into(), "Bob".into()]),
-            "🧧 All 2 shares of Sam's lucky envelope (3.00) are taken:\nAmy: 1.00\nBob: 2.00\nLuckiest: @Bob with 2.00!"
+            results(&t, &env, "Sam", &["Amy".into(), "Bob".into()]),
+            "🧧 All 2 shares of Sam's lucky envelope (¥3.00) are taken:\nAmy: ¥1.00\nBob: ¥2.00\nLuckiest: @Bob with ¥2.00!"
         );
         assert_eq!(
-            expired_message("Sam", 250),
-            "🧧 Sam's lucky envelope expired, 2.50 returned."
+            expired_message(&t, "Sam", 250),
+            "🧧 Sam's lucky envelope expired, ¥2.50 returned."
         );
     }
 }

@@ -49,7 +49,10 @@ fn scan(ctx: &Context, cfg: &Config) -> Result<(), String> {
         match logic::next_step(state.as_ref(), ctx.now, cfg) {
             Step::Wait => {}
             Step::Invite => {
-                dm(&m.id, &logic::render(&cfg.dm_text, name, &group.name))?;
+                dm(
+                    &m.id,
+                    &logic::render(cfg, &cfg.dm_text, "invite", name, &group.name),
+                )?;
                 host::save(
                     &key,
                     &State {
@@ -59,7 +62,10 @@ fn scan(ctx: &Context, cfg: &Config) -> Result<(), String> {
                 )?;
             }
             Step::Warn => {
-                dm(&m.id, &logic::render(&cfg.warn_text, name, &group.name))?;
+                dm(
+                    &m.id,
+                    &logic::render(cfg, &cfg.warn_text, "warn", name, &group.name),
+                )?;
                 host::save(
                     &key,
                     &State {
@@ -70,7 +76,7 @@ fn scan(ctx: &Context, cfg: &Config) -> Result<(), String> {
             }
             Step::Remove => {
                 let last = m.last_active_at.or(m.joined_at).unwrap_or(ctx.now);
-                members::remove(&m.id, &logic::removal_reason(ctx.now - last))
+                members::remove(&m.id, &logic::removal_reason(cfg, ctx.now - last))
                     .map_err(|e| host::err("members.remove", e))?;
                 storage::delete(&key).map_err(|e| host::err("storage.delete", e))?;
             }
@@ -88,7 +94,10 @@ fn came_back(member: &str, cfg: &Config) -> Result<(), String> {
     storage::delete(&key).map_err(|e| host::err("storage.delete", e))?;
     if let Some(text) = &cfg.welcome_back_text {
         let name = host::member_name(member);
-        dm(member, &logic::render(text, &name, &groups::current().name))?;
+        dm(
+            member,
+            &logic::render(cfg, text, "welcome_back", &name, &groups::current().name),
+        )?;
     }
     Ok(())
 }

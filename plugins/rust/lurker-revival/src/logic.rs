@@ -1,5 +1,6 @@
 //! Host-independent rules of lurker revival, unit-tested natively.
 
+use kith_plugin_util::{Language, Overrides, Text, Texts};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -15,11 +16,16 @@ pub struct Config {
     /// Days after the warning (or the invitation, when there is no warning
     /// step) before removal; None never removes.
     pub remove_after_days: Option<u32>,
+    /// Older spelling of `texts.invite`; "" (the default) uses `texts`.
     pub dm_text: String,
+    /// Older spelling of `texts.warn`; "" (the default) uses `texts`.
     pub warn_text: String,
-    /// Sent when a member with an open invitation speaks again; None: nothing.
+    /// Sent when a member with an open invitation speaks again; None:
+    /// nothing; "" (the default): `texts.welcome_back`.
     pub welcome_back_text: Option<String>,
     pub scan_hour: u8,
+    pub language: Language,
+    pub texts: Overrides,
 }
 
 impl Default for Config {
@@ -28,27 +34,31 @@ impl Default for Config {
             silent_days: 14,
             warn_after_days: Some(7),
             remove_after_days: Some(7),
-            dm_text: "Hi {name}, we miss you in {group}! Drop by and tell us what you are up to."
-                .into(),
-            warn_text: "{name}, you have not spoken in {group} for a long time. Say hello, or \
-                        your place will go to someone new."
-                .into(),
-            welcome_back_text: Some("Welcome back, {name}! Good to hear from you.".into()),
+            dm_text: String::new(),
+            warn_text: String::new(),
+            welcome_back_text: Some(String::new()),
             scan_hour: 10,
+            language: Language::default(),
+            texts: Overrides::new(),
         }
     }
 }
 
 impl Config {
+    /// The plugin's messages in the configured language.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts::new(TEXTS, self.language, &self.texts)
+    }
+}
+
+impl Config {
     pub fn validate(self) -> Result<Self, String> {
+        kith_plugin_util::check_overrides(TEXTS, &self.texts)?;
         if self.silent_days < 1 {
             return Err("config: silent_days must be at least 1".into());
         }
         if self.scan_hour > 23 {
             return Err("config: scan_hour must be 0-23".into());
-        }
-        if self.dm_text.trim().is_empty() || self.warn_text.trim().is_empty() {
-            return Err("config: dm_text and warn_text must not be empty".into());
         }
         Ok(self)
     }
@@ -56,8 +66,8 @@ impl Config {
 
 pub fn config_schema() -> String {
     let days_or_null = json!({"type": ["integer", "null"], "minimum": 0, "maximum": 3650});
-    let text = json!({"type": "string", "minLength": 1, "maxLength": 2000});
-    kith_plugin_util::config_schema::<Config>(&[
+    let text = json!({"type": "string", "maxLength": 2000});
+    kith_plugin_util::config_schema_with_texts::<Config>(&[
         (
             "silent_days",
             "Days without a message or reaction before a member is invited back by DM.",
@@ -75,25 +85,25 @@ pub fn config_schema() -> String {
         ),
         (
             "dm_text",
-            "The invitation DM; {name} and {group} are replaced.",
+            "The invitation DM; {name} and {group} are replaced. Empty: texts.invite in the configured language.",
             text.clone(),
         ),
         (
             "warn_text",
-            "The warning DM; {name} and {group} are replaced.",
+            "The warning DM; {name} and {group} are replaced. Empty: texts.warn in the configured language.",
             text.clone(),
         ),
         (
             "welcome_back_text",
-            "DM to a member who speaks again after an invitation; null for none.",
-            json!({"type": ["string", "null"], "minLength": 1, "maxLength": 2000}),
+            "DM to a member who speaks again after an invitation; null for none. Empty: texts.welcome_back in the configured language.",
+            json!({"type": ["string", "null"], "maxLength": 2000}),
         ),
         (
             "scan_hour",
             "Local hour (0-23) of the daily scan for silent members.",
             json!({"type": "integer", "minimum": 0, "maximum": 23}),
         ),
-    ])
+    ], TEXTS)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,12 +149,44 @@ pub fn next_step(state: Option<&State>, now: i64, cfg: &Config) -> Step {
     }
 }
 
-pub fn render(template: &str, name: &str, group: &str) -> String {
-    template.replace("{name}", name).replace("{group}", group)
+/// Everything the plugin says, in zh-CN and en (config keys `language`, `texts`).
+pub const TEXTS: &[Text] = &[
+    Text::new(
+        "invite",
+        "{name}，好久没在{group}见到你了，大家都很想你！有空来聊聊最近在忙什么吧。",
+        "Hi {name}, we miss you in {group}! Drop by and tell us what you are up to.",
+    ),
+    Text::new(
+        "warn",
+        "{name}，你已经很久没在{group}发言了。来打个招呼吧，否则你的名额将留给新成员。",
+        "{name}, you have not spoken in {group} for a long time. Say hello, or your place will go to someone new.",
+    ),
+    Text::new(
+        "welcome_back",
+        "欢迎回来，{name}！很高兴又见到你。",
+        "Welcome back, {name}! Good to hear from you.",
+    ),
+    Text::new(
+        "removal_reason",
+        "已连续 {days} 天未发言",
+        "silent for {days} days",
+    ),
+];
+
+/// A DM from its configured template (`legacy`, the older per-message key)
+/// or, when that is empty, from `texts.<key>`; {name} and {group} filled.
+pub fn render(cfg: &Config, legacy: &str, key: &str, name: &str, group: &str) -> String {
+    let template = if legacy.is_empty() {
+        cfg.texts().template(key)
+    } else {
+        legacy
+    };
+    kith_plugin_util::text::fill(template, &[("name", &name), ("group", &group)])
 }
 
-pub fn removal_reason(silent_ms: i64) -> String {
-    format!("silent for {} days", silent_ms.max(0) / DAY_MS)
+pub fn removal_reason(cfg: &Config, silent_ms: i64) -> String {
+    let days = silent_ms.max(0) / DAY_MS;
+    cfg.texts().render("removal_reason", &[("days", &days)])
 }
 
 pub use kith_plugin_util::next_local_hour;
@@ -163,7 +205,7 @@ mod tests {
         assert_eq!(c, Config::default());
         let v: serde_json::Value = serde_json::from_str(&config_schema()).unwrap();
         let props = v["properties"].as_object().unwrap();
-        assert_eq!(props.len(), 7);
+        assert_eq!(props.len(), 9);
         for (k, p) in props {
             assert!(p.get("default").is_some(), "{k} has no default");
             assert!(p["description"].is_string(), "{k}");
@@ -227,11 +269,25 @@ mod tests {
 
     #[test]
     fn texts_and_times() {
+        let zh = Config::default();
         assert_eq!(
-            render("Hi {name}, {group} {name}", "Amy", "Tea"),
+            render(&zh, "Hi {name}, {group} {name}", "invite", "Amy", "Tea"),
             "Hi Amy, Tea Amy"
         );
-        assert_eq!(removal_reason(15 * DAY_MS + 5), "silent for 15 days");
+        assert_eq!(
+            render(&zh, "", "welcome_back", "Amy", "Tea"),
+            "欢迎回来，Amy！很高兴又见到你。"
+        );
+        assert_eq!(removal_reason(&zh, 15 * DAY_MS + 5), "已连续 15 天未发言");
+        let en = Config {
+            language: Language::En,
+            ..Config::default()
+        };
+        assert_eq!(
+            render(&en, "", "invite", "Amy", "Tea"),
+            "Hi Amy, we miss you in Tea! Drop by and tell us what you are up to."
+        );
+        assert_eq!(removal_reason(&en, 15 * DAY_MS + 5), "silent for 15 days");
         // 2026-03-01 00:30 Shanghai → 10:00 Shanghai the same day.
         assert_eq!(
             next_local_hour(1_772_296_200_000, 480, 10),

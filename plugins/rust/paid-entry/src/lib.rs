@@ -101,7 +101,10 @@ fn succeeded(ctx: &Context, cfg: &Config, payment: &Payment) -> Result<(), Strin
     }
     .map_err(|e| host::err("timers", e))?;
     host::save(&logic::payment_key(id), &payment.id)?;
-    direct(id, &logic::welcome_message(cfg, until, renewed))
+    direct(
+        id,
+        &logic::welcome_message(cfg, &host::clock(), until, renewed),
+    )
 }
 
 fn refunded(payment: &Payment) -> Result<(), String> {
@@ -161,7 +164,7 @@ impl Gate for PaidEntry {
     fn on_join_request(ctx: Context, request: JoinRequest) -> Result<Decision, String> {
         let cfg = config()?;
         if members::get(&request.member).is_some_and(|m| still_paid(&m, ctx.now)) {
-            return Ok(Decision::Admit("membership already paid".into()));
+            return Ok(Decision::Admit(cfg.texts().render("already_paid", &[])));
         }
         direct(
             &request.member,

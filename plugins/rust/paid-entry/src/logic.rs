@@ -1,5 +1,6 @@
 //! Host-independent rules of the paid-entry gate, unit-tested natively.
 
+use kith_plugin_util::{Clock, Language, Overrides, Text, Texts};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -29,6 +30,8 @@ pub struct Config {
     pub period_days: u32,
     pub on_expiry: OnExpiry,
     pub tier: String,
+    pub language: Language,
+    pub texts: Overrides,
 }
 
 impl Default for Config {
@@ -39,12 +42,22 @@ impl Default for Config {
             period_days: 365,
             on_expiry: OnExpiry::Remove,
             tier: "member".into(),
+            language: Language::default(),
+            texts: Overrides::new(),
         }
     }
 }
 
 impl Config {
+    /// The plugin's messages in the configured language.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts::new(TEXTS, self.language, &self.texts)
+    }
+}
+
+impl Config {
     pub fn validate(self) -> Result<Self, String> {
+        kith_plugin_util::check_overrides(TEXTS, &self.texts)?;
         if self.price < 1 {
             return Err("config: price must be at least 1".into());
         }
@@ -63,7 +76,7 @@ impl Config {
 }
 
 pub fn config_schema() -> String {
-    kith_plugin_util::config_schema::<Config>(&[
+    kith_plugin_util::config_schema_with_texts::<Config>(&[
         (
             "price",
             "Entry price in minor units (fen, cents): 100 is 1 yuan.",
@@ -89,71 +102,131 @@ pub fn config_schema() -> String {
             "Paid tier recorded on members who paid.",
             json!({"type": "string", "minLength": 1, "maxLength": 64}),
         ),
-    ])
+    ], TEXTS)
 }
 
-/// `12345, "CNY"` -> `"123.45 CNY"`.
+/// Everything the gate says, in zh-CN and en (config keys `language`, `texts`).
+pub const TEXTS: &[Text] = &[
+    Text::new("pending", "支付 {price} 即可入群", "pay {price} to join"),
+    Text::new(
+        "price",
+        "加入{group}需支付 {price}（付款用途请填写“{purpose}”），付款后成为{tier}会员，{period}。",
+        "To join {group}, pay {price} (payment purpose \"{purpose}\"); it makes you a {tier} member {period}.",
+    ),
+    Text::new("period_days", "有效期 {days} 天", "for {days} days"),
+    Text::new("period_day", "有效期 1 天", "for 1 day"),
+    Text::new("period_forever", "长期有效", "for good"),
+    Text::new(
+        "below_price",
+        "付款 {amount} 低于入群价格 {price}",
+        "payment of {amount} is below the price {price}",
+    ),
+    Text::new(
+        "wrong_currency",
+        "不接受 {currency} 付款，入群价格为 {price}",
+        "payments in {currency} are not accepted; the price is {price}",
+    ),
+    Text::new(
+        "welcome_days",
+        "付款成功：{tier}会员{action}，有效期至 {until}。",
+        "Payment received: {tier} membership {action} for {days} days.",
+    ),
+    Text::new(
+        "welcome_day",
+        "付款成功：{tier}会员{action}，有效期至 {until}。",
+        "Payment received: {tier} membership {action} for 1 day.",
+    ),
+    Text::new(
+        "welcome_forever",
+        "付款成功：{tier}会员{action}，长期有效。",
+        "Payment received: {tier} membership {action}, with no end date.",
+    ),
+    Text::new("confirmed", "已开通", "confirmed"),
+    Text::new("renewed", "已续期", "renewed"),
+    Text::new(
+        "expired",
+        "你的{tier}会员已到期，支付 {price} 即可续期。",
+        "Your {tier} membership has expired; pay {price} to renew.",
+    ),
+    Text::new("already_paid", "会员费已支付", "membership already paid"),
+];
+
+/// `12345, "CNY"` -> `"¥123.45"`; other currencies `"123.45 USD"`.
 pub fn money(minor: i64, currency: &str) -> String {
+    if currency == "CNY" {
+        return kith_plugin_util::format_money(minor);
+    }
     let sign = if minor < 0 { "-" } else { "" };
     let abs = minor.unsigned_abs();
     format!("{sign}{}.{:02} {currency}", abs / 100, abs % 100)
 }
 
 pub fn pending_reason(cfg: &Config) -> String {
-    format!("pay {} to join", cfg.price_text())
+    cfg.texts()
+        .render("pending", &[("price", &cfg.price_text())])
 }
 
 pub fn price_message(cfg: &Config, group_name: &str) -> String {
+    let t = cfg.texts();
     let period = match cfg.period_days {
-        0 => "for good".to_string(),
-        1 => "for 1 day".to_string(),
-        n => format!("for {n} days"),
+        0 => t.render("period_forever", &[]),
+        1 => t.render("period_day", &[]),
+        n => t.render("period_days", &[("days", &n)]),
     };
-    format!(
-        "To join {group_name}, pay {} (payment purpose \"{PURPOSE}\"); it makes you a {} member {period}.",
-        cfg.price_text(),
-        cfg.tier
+    t.render(
+        "price",
+        &[
+            ("group", &group_name),
+            ("price", &cfg.price_text()),
+            ("purpose", &PURPOSE),
+            ("tier", &cfg.tier),
+            ("period", &period),
+        ],
     )
 }
 
 pub fn below_price_message(amount: i64, cfg: &Config) -> String {
-    format!(
-        "payment of {} is below the price {}",
-        money(amount, &cfg.currency),
-        cfg.price_text()
+    cfg.texts().render(
+        "below_price",
+        &[
+            ("amount", &money(amount, &cfg.currency)),
+            ("price", &cfg.price_text()),
+        ],
     )
 }
 
 pub fn wrong_currency_message(currency: &str, cfg: &Config) -> String {
-    format!(
-        "payments in {currency} are not accepted; the price is {}",
-        cfg.price_text()
+    cfg.texts().render(
+        "wrong_currency",
+        &[("currency", &currency), ("price", &cfg.price_text())],
     )
 }
 
-pub fn welcome_message(cfg: &Config, until: Option<i64>, renewed: bool) -> String {
-    let what = if renewed { "renewed" } else { "confirmed" };
-    match until {
-        Some(_) if cfg.period_days == 1 => format!(
-            "Payment received: {} membership {what} for 1 day.",
-            cfg.tier
-        ),
-        Some(_) => format!(
-            "Payment received: {} membership {what} for {} days.",
-            cfg.tier, cfg.period_days
-        ),
-        None => format!(
-            "Payment received: {} membership {what}, with no end date.",
-            cfg.tier
-        ),
-    }
+/// `until` is shown in the group's zone.
+pub fn welcome_message(cfg: &Config, clock: &Clock, until: Option<i64>, renewed: bool) -> String {
+    let t = cfg.texts();
+    let action = t.render(if renewed { "renewed" } else { "confirmed" }, &[]);
+    let key = match until {
+        Some(_) if cfg.period_days == 1 => "welcome_day",
+        Some(_) => "welcome_days",
+        None => "welcome_forever",
+    };
+    let until = until.map(|at| t.time(clock, at)).unwrap_or_default();
+    t.render(
+        key,
+        &[
+            ("tier", &cfg.tier),
+            ("action", &action),
+            ("days", &cfg.period_days),
+            ("until", &until),
+        ],
+    )
 }
 
 pub fn expired_message(cfg: &Config) -> String {
-    format!(
-        "Your {} membership has expired; pay {} to renew.",
-        cfg.tier,
-        cfg.price_text()
+    cfg.texts().render(
+        "expired",
+        &[("tier", &cfg.tier), ("price", &cfg.price_text())],
     )
 }
 
@@ -222,7 +295,7 @@ mod tests {
         .is_err());
         let v: serde_json::Value = serde_json::from_str(&config_schema()).unwrap();
         let props = v["properties"].as_object().unwrap();
-        assert_eq!(props.len(), 5);
+        assert_eq!(props.len(), 7);
         assert_eq!(props["price"]["default"], 100);
         assert_eq!(props["currency"]["default"], "CNY");
         assert_eq!(props["period_days"]["default"], 365);
@@ -235,26 +308,39 @@ mod tests {
 
     #[test]
     fn money_formats_minor_units() {
-        assert_eq!(money(100, "CNY"), "1.00 CNY");
-        assert_eq!(money(190_000, "CNY"), "1900.00 CNY");
+        assert_eq!(money(100, "CNY"), "¥1.00");
+        assert_eq!(money(190_000, "CNY"), "¥1900.00");
         assert_eq!(money(5, "USD"), "0.05 USD");
-        assert_eq!(money(-150, "CNY"), "-1.50 CNY");
+        assert_eq!(money(-150, "CNY"), "-¥1.50");
     }
 
     #[test]
     fn messages() {
-        let c = Config::default();
-        assert_eq!(pending_reason(&c), "pay 1.00 CNY to join");
+        let zh = Config::default();
+        let shanghai = Clock {
+            utc_offset_minutes: 480,
+            timezone: "Asia/Shanghai".into(),
+        };
+        assert_eq!(
+            welcome_message(&zh, &shanghai, Some(1_796_000_400_000), false),
+            "付款成功：member会员已开通，有效期至 2026年11月30日 09:00（Asia/Shanghai）。"
+        );
+        assert_eq!(pending_reason(&zh), "支付 ¥1.00 即可入群");
+        let c = Config {
+            language: Language::En,
+            ..Config::default()
+        };
+        assert_eq!(pending_reason(&c), "pay ¥1.00 to join");
         assert_eq!(
             below_price_message(50, &c),
-            "payment of 0.50 CNY is below the price 1.00 CNY"
+            "payment of ¥0.50 is below the price ¥1.00"
         );
         assert_eq!(
             price_message(&c, "VIP Club"),
-            "To join VIP Club, pay 1.00 CNY (payment purpose \"entry\"); it makes you a member member for 365 days."
+            "To join VIP Club, pay ¥1.00 (payment purpose \"entry\"); it makes you a member member for 365 days."
         );
         assert_eq!(
-            welcome_message(&c, Some(1), false),
+            welcome_message(&c, &shanghai, Some(1), false),
             "Payment received: member membership confirmed for 365 days."
         );
         let forever = Config {
@@ -262,12 +348,12 @@ mod tests {
             ..c.clone()
         };
         assert_eq!(
-            welcome_message(&forever, None, true),
+            welcome_message(&forever, &shanghai, None, true),
             "Payment received: member membership renewed, with no end date."
         );
         assert_eq!(
             expired_message(&c),
-            "Your member membership has expired; pay 1.00 CNY to renew."
+            "Your member membership has expired; pay ¥1.00 to renew."
         );
     }
 

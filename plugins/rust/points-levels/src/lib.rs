@@ -69,7 +69,7 @@ fn award(cfg: &Config, now: i64, member: &str, wanted: i64, reason: &str) -> Res
     if let Some(level) = new.filter(|n| old.is_none_or(|o| o.name != n.name)) {
         retag(cfg, member, &cfg.tag(level))?;
         post(
-            logic::level_up_message(&host::member_name(member), &level.name),
+            logic::level_up_message(&cfg.texts(), &host::member_name(member), &level.name),
             vec![member.to_string()],
         )?;
     }
@@ -130,7 +130,7 @@ fn board(cfg: &Config, now: i64, which: Board) -> Result<(), String> {
         .into_iter()
         .map(|(id, p)| (host::member_name(&id), p))
         .collect();
-    post(logic::board_message(which, &rows), vec![])
+    post(logic::board_message(&cfg.texts(), which, &rows), vec![])
 }
 
 impl Guest for PointsLevels {

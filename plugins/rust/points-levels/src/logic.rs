@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use kith_plugin_util::{Language, Overrides, Text, Texts};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -32,6 +33,8 @@ pub struct Config {
     pub board_command: String,
     pub board_size: u32,
     pub level_tag_prefix: String,
+    pub language: Language,
+    pub texts: Overrides,
 }
 
 impl Default for Config {
@@ -54,12 +57,22 @@ impl Default for Config {
             board_command: "/board".into(),
             board_size: 10,
             level_tag_prefix: "level:".into(),
+            language: Language::default(),
+            texts: Overrides::new(),
         }
     }
 }
 
 impl Config {
+    /// The plugin's messages in the configured language.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts::new(TEXTS, self.language, &self.texts)
+    }
+}
+
+impl Config {
     pub fn validate(self) -> Result<Self, String> {
+        kith_plugin_util::check_overrides(TEXTS, &self.texts)?;
         for (name, v) in [
             ("message_points", self.message_points),
             ("reply_points", self.reply_points),
@@ -119,7 +132,7 @@ pub enum Board {
 
 pub fn config_schema() -> String {
     let points = json!({"type": "integer", "minimum": 0});
-    kith_plugin_util::config_schema::<Config>(&[
+    kith_plugin_util::config_schema_with_texts::<Config>(&[
         ("message_points", "Points for a message.", points.clone()),
         ("reply_points", "Points for a message that replies to another.", points.clone()),
         (
@@ -150,7 +163,7 @@ pub fn config_schema() -> String {
             "Prefix of the member tag that shows the level, e.g. level:Regular.",
             json!({"type": "string"}),
         ),
-    ])
+    ], TEXTS)
 }
 
 /// Stored at `hour:<member>`: what the member earned in the current hour.
@@ -223,30 +236,65 @@ pub fn top(totals: BTreeMap<String, i64>, size: u32) -> Vec<(String, i64)> {
     rows
 }
 
-pub fn board_message(board: Board, rows: &[(String, i64)]) -> String {
+/// Everything the game says, in zh-CN and en (config keys `language`, `texts`).
+pub const TEXTS: &[Text] = &[
+    Text::new("window_days", "近 {days} 天", "last {days} days"),
+    Text::new("window_all", "总榜", "all time"),
+    Text::new(
+        "board_empty",
+        "积分榜（{window}）：还没有人获得积分。",
+        "Points board ({window}): no points yet.",
+    ),
+    Text::new(
+        "board_title",
+        "积分榜（{window}）：",
+        "Points board ({window}):",
+    ),
+    Text::new(
+        "board_row",
+        "{rank}. {member} — {points}",
+        "{rank}. {member} — {points}",
+    ),
+    Text::new(
+        "usage",
+        "用法：发送 {command} 查看总榜，或 {command} <天数> 查看近 1-{max} 天的榜单。",
+        "Usage: {command} for all time, or {command} <days> with 1-{max} days.",
+    ),
+    Text::new(
+        "level_up",
+        "@{member} 升级为「{level}」",
+        "@{member} reached level {level}",
+    ),
+];
+
+pub fn board_message(t: &Texts, board: Board, rows: &[(String, i64)]) -> String {
     let window = match board {
-        Board::Days(n) => format!("last {n} days"),
-        _ => "all time".to_string(),
+        Board::Days(n) => t.render("window_days", &[("days", &n)]),
+        _ => t.render("window_all", &[]),
     };
     if rows.is_empty() {
-        return format!("Points board ({window}): no points yet.");
+        return t.render("board_empty", &[("window", &window)]);
     }
-    let mut text = format!("Points board ({window}):");
+    let mut text = t.render("board_title", &[("window", &window)]);
     for (i, (name, p)) in rows.iter().enumerate() {
-        text.push_str(&format!("\n{}. {name} — {p}", i + 1));
+        text.push('\n');
+        text.push_str(&t.render(
+            "board_row",
+            &[("rank", &(i + 1)), ("member", name), ("points", p)],
+        ));
     }
     text
 }
 
 pub fn usage(cfg: &Config) -> String {
-    format!(
-        "Usage: {c} for all time, or {c} <days> with 1-{KEEP_DAYS} days.",
-        c = cfg.board_command
+    cfg.texts().render(
+        "usage",
+        &[("command", &cfg.board_command), ("max", &KEEP_DAYS)],
     )
 }
 
-pub fn level_up_message(name: &str, level: &str) -> String {
-    format!("@{name} reached level {level}")
+pub fn level_up_message(t: &Texts, name: &str, level: &str) -> String {
+    t.render("level_up", &[("member", &name), ("level", &level)])
 }
 
 #[cfg(test)]
@@ -259,7 +307,7 @@ mod tests {
         assert_eq!(c, Config::default());
         let v: serde_json::Value = serde_json::from_str(&config_schema()).unwrap();
         let props = v["properties"].as_object().unwrap();
-        assert_eq!(props.len(), 8);
+        assert_eq!(props.len(), 10);
         for (k, p) in props {
             assert!(p.get("default").is_some(), "{k}");
             assert!(p["description"].is_string(), "{k}");
@@ -366,6 +414,14 @@ mod tests {
 
     #[test]
     fn days_ranking_pruning_and_texts() {
+        let (zh, en) = (
+            Config::default(),
+            Config {
+                language: Language::En,
+                ..Config::default()
+            },
+        );
+        let (zh, t) = (zh.texts(), en.texts());
         assert_eq!(day_index(1_704_124_800_000, 480), 19_724);
         let keys = vec![
             "day:100".to_string(),
@@ -387,13 +443,21 @@ mod tests {
         );
         assert_eq!(top(totals, 1).len(), 1);
         assert_eq!(
-            board_message(Board::Days(7), &[("Amy".into(), 3)]),
+            board_message(&zh, Board::Days(7), &[("Amy".into(), 3)]),
+            "积分榜（近 7 天）：\n1. Amy — 3"
+        );
+        assert_eq!(level_up_message(&zh, "Amy", "核心"), "@Amy 升级为「核心」");
+        assert_eq!(
+            board_message(&t, Board::Days(7), &[("Amy".into(), 3)]),
             "Points board (last 7 days):\n1. Amy — 3"
         );
         assert_eq!(
-            board_message(Board::AllTime, &[]),
+            board_message(&t, Board::AllTime, &[]),
             "Points board (all time): no points yet."
         );
-        assert_eq!(level_up_message("Amy", "Core"), "@Amy reached level Core");
+        assert_eq!(
+            level_up_message(&t, "Amy", "Core"),
+            "@Amy reached level Core"
+        );
     }
 }

@@ -62,9 +62,15 @@ impl Gate for QuizGate {
         host::save(&logic::pending_key(member), &pending)?;
         timers::set_once(&logic::timer_name(member), pending.deadline, member)
             .map_err(|e| host::err("timers.set-once", e))?;
-        let text = logic::question_message(&groups::current().name, question, cfg.timeout_seconds);
+        let text = logic::question_message(
+            &cfg.texts(),
+            &groups::current().name,
+            question,
+            cfg.timeout_seconds,
+        );
         messages::direct(member, &text).map_err(|e| host::err("messages.direct", e))?;
         Ok(Decision::Pending(logic::pending_reason(
+            &cfg.texts(),
             cfg.timeout_seconds,
         )))
     }
@@ -83,8 +89,8 @@ impl Gate for QuizGate {
             forget(member)?;
         }
         Ok(match verdict {
-            Verdict::Admit(reason) => Decision::Admit(reason.into()),
-            Verdict::Reject(reason) => Decision::Reject(reason.into()),
+            Verdict::Admit(key) => Decision::Admit(cfg.texts().render(key, &[])),
+            Verdict::Reject(key) => Decision::Reject(cfg.texts().render(key, &[])),
         })
     }
 
@@ -104,7 +110,8 @@ impl Gate for QuizGate {
         let Some(pending) = host::load::<Pending>(&key)? else {
             return Ok(());
         };
-        match members::decline(member, &logic::no_answer_reason(&pending)) {
+        let cfg = config()?;
+        match members::decline(member, &logic::no_answer_reason(&cfg.texts(), &pending)) {
             // Decided meanwhile (a reviewer, or the applicant left): only
             // the leftover question needs forgetting.
             Err(e) if matches!(e.code, ErrorCode::Conflict | ErrorCode::NotFound) => {}

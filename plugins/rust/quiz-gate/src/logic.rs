@@ -1,13 +1,46 @@
 //! Host-independent rules of the quiz gate, unit-tested natively.
 
 use kith_plugin_util::SplitMix64;
+use kith_plugin_util::{Language, Overrides, Text, Texts};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-pub const REJECT_NOTHING_ASKED: &str = "no question is waiting for an answer; ask to join again";
-pub const REJECT_LATE: &str = "too late";
-pub const REJECT_WRONG: &str = "wrong answer";
-pub const ADMIT_RIGHT: &str = "answered the entry question correctly";
+/// Message keys of the verdicts, in [`TEXTS`].
+pub const REJECT_NOTHING_ASKED: &str = "reject_nothing_asked";
+pub const REJECT_LATE: &str = "reject_late";
+pub const REJECT_WRONG: &str = "reject_wrong";
+pub const ADMIT_RIGHT: &str = "admitted";
+
+/// Everything the gate says, in zh-CN and en (config keys `language`, `texts`).
+pub const TEXTS: &[Text] = &[
+    Text::new(
+        "question",
+        "欢迎申请加入{group}！请在 {seconds} 秒内回答：{question}",
+        "To join {group}, answer within {seconds} seconds: {question}",
+    ),
+    Text::new(
+        "pending",
+        "请在 {seconds} 秒内回答入群问题",
+        "answer the question within {seconds} seconds",
+    ),
+    Text::new(
+        "no_answer",
+        "{seconds} 秒内未作答",
+        "no answer within {seconds} seconds",
+    ),
+    Text::new(
+        REJECT_NOTHING_ASKED,
+        "没有待回答的问题，请重新申请入群",
+        "no question is waiting for an answer; ask to join again",
+    ),
+    Text::new(REJECT_LATE, "回答超时", "too late"),
+    Text::new(REJECT_WRONG, "回答错误", "wrong answer"),
+    Text::new(
+        ADMIT_RIGHT,
+        "入群问题回答正确",
+        "answered the entry question correctly",
+    ),
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +56,8 @@ pub struct Config {
     pub questions: Vec<Question>,
     pub timeout_seconds: u32,
     pub case_sensitive: bool,
+    pub language: Language,
+    pub texts: Overrides,
 }
 
 fn q(question: &str, answers: &[&str]) -> Question {
@@ -53,12 +88,22 @@ impl Default for Config {
             ],
             timeout_seconds: 60,
             case_sensitive: false,
+            language: Language::default(),
+            texts: Overrides::new(),
         }
     }
 }
 
 impl Config {
+    /// The plugin's messages in the configured language.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts::new(TEXTS, self.language, &self.texts)
+    }
+}
+
+impl Config {
     pub fn validate(self) -> Result<Self, String> {
+        kith_plugin_util::check_overrides(TEXTS, &self.texts)?;
         if self.questions.is_empty() {
             return Err("config: at least one question is needed".into());
         }
@@ -84,7 +129,7 @@ impl Config {
 }
 
 pub fn config_schema() -> String {
-    kith_plugin_util::config_schema::<Config>(&[
+    kith_plugin_util::config_schema_with_texts::<Config>(&[
         (
             "questions",
             "Questions about the group's topic; each applicant gets one, with the answers accepted for it.",
@@ -112,7 +157,7 @@ pub fn config_schema() -> String {
             "Whether answers must match the accepted ones letter case included.",
             json!({"type": "boolean"}),
         ),
-    ])
+    ], TEXTS)
 }
 
 /// Stored at `pending:<member>` while a question waits for its answer.
@@ -149,16 +194,23 @@ pub fn ask(cfg: &Config, seed: u64, now: i64) -> Pending {
     }
 }
 
-pub fn question_message(group_name: &str, question: &str, timeout_seconds: u32) -> String {
-    format!("To join {group_name}, answer within {timeout_seconds} seconds: {question}")
+pub fn question_message(t: &Texts, group_name: &str, question: &str, seconds: u32) -> String {
+    t.render(
+        "question",
+        &[
+            ("group", &group_name),
+            ("seconds", &seconds),
+            ("question", &question),
+        ],
+    )
 }
 
-pub fn pending_reason(timeout_seconds: u32) -> String {
-    format!("answer the question within {timeout_seconds} seconds")
+pub fn pending_reason(t: &Texts, timeout_seconds: u32) -> String {
+    t.render("pending", &[("seconds", &timeout_seconds)])
 }
 
-pub fn no_answer_reason(pending: &Pending) -> String {
-    format!("no answer within {} seconds", pending.timeout_seconds())
+pub fn no_answer_reason(t: &Texts, pending: &Pending) -> String {
+    t.render("no_answer", &[("seconds", &pending.timeout_seconds())])
 }
 
 /// Chat input is sloppy: outer spaces and runs of spaces never count.
@@ -224,7 +276,7 @@ mod tests {
         assert!(blank.validate().is_err());
         let v: serde_json::Value = serde_json::from_str(&config_schema()).unwrap();
         let props = v["properties"].as_object().unwrap();
-        assert_eq!(props.len(), 3);
+        assert_eq!(props.len(), 5);
         assert_eq!(props["timeout_seconds"]["default"], 60);
         assert_eq!(props["case_sensitive"]["default"], false);
         assert_eq!(
@@ -291,17 +343,30 @@ mod tests {
 
     #[test]
     fn messages() {
+        let zh = Config::default();
         assert_eq!(
-            question_message("Photo Club", "Why?", 60),
+            question_message(&zh.texts(), "摄影俱乐部", "为什么？", 60),
+            "欢迎申请加入摄影俱乐部！请在 60 秒内回答：为什么？"
+        );
+        let en = Config {
+            language: Language::En,
+            ..Config::default()
+        };
+        let t = en.texts();
+        assert_eq!(
+            question_message(&t, "Photo Club", "Why?", 60),
             "To join Photo Club, answer within 60 seconds: Why?"
         );
-        assert_eq!(pending_reason(30), "answer the question within 30 seconds");
+        assert_eq!(
+            pending_reason(&t, 30),
+            "answer the question within 30 seconds"
+        );
         let p = Pending {
             question: 0,
             asked_at: 5,
             deadline: 30_005,
         };
-        assert_eq!(no_answer_reason(&p), "no answer within 30 seconds");
+        assert_eq!(no_answer_reason(&t, &p), "no answer within 30 seconds");
         assert_eq!(timer_name("amy"), "expire:amy");
         assert_eq!(pending_key("amy"), "pending:amy");
     }

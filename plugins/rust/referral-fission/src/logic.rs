@@ -1,5 +1,6 @@
 //! Host-independent rules of the referral flow, unit-tested natively.
 
+use kith_plugin_util::{Language, Overrides, Text, Texts};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -10,6 +11,8 @@ pub struct Config {
     pub reward_points: i64,
     pub reward_tag: String,
     pub link_command: String,
+    pub language: Language,
+    pub texts: Overrides,
 }
 
 impl Default for Config {
@@ -19,7 +22,16 @@ impl Default for Config {
             reward_points: 100,
             reward_tag: "referral-champion".into(),
             link_command: "/mylink".into(),
+            language: Language::default(),
+            texts: Overrides::new(),
         }
+    }
+}
+
+impl Config {
+    /// The plugin's messages in the configured language.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts::new(TEXTS, self.language, &self.texts)
     }
 }
 
@@ -27,6 +39,7 @@ impl Config {
     /// The schema forbids these too; checked again because a threshold of 0
     /// could never be met and negative points would debit the champion.
     pub fn validate(self) -> Result<Self, String> {
+        kith_plugin_util::check_overrides(TEXTS, &self.texts)?;
         if self.reward_threshold < 1 {
             return Err("config: reward_threshold must be at least 1".into());
         }
@@ -41,28 +54,31 @@ impl Config {
 }
 
 pub fn config_schema() -> String {
-    kith_plugin_util::config_schema::<Config>(&[
-        (
-            "reward_threshold",
-            "Friends a member must bring in to earn the reward (paid once).",
-            json!({"type": "integer", "minimum": 1, "maximum": 1_000_000}),
-        ),
-        (
-            "reward_points",
-            "Points credited when the threshold is reached.",
-            json!({"type": "integer", "minimum": 0}),
-        ),
-        (
-            "reward_tag",
-            "Tag added to a member when the threshold is reached.",
-            json!({"type": "string", "minLength": 1}),
-        ),
-        (
-            "link_command",
-            "Chat message that asks for one's personal referral link.",
-            json!({"type": "string", "minLength": 1}),
-        ),
-    ])
+    kith_plugin_util::config_schema_with_texts::<Config>(
+        &[
+            (
+                "reward_threshold",
+                "Friends a member must bring in to earn the reward (paid once).",
+                json!({"type": "integer", "minimum": 1, "maximum": 1_000_000}),
+            ),
+            (
+                "reward_points",
+                "Points credited when the threshold is reached.",
+                json!({"type": "integer", "minimum": 0}),
+            ),
+            (
+                "reward_tag",
+                "Tag added to a member when the threshold is reached.",
+                json!({"type": "string", "minLength": 1}),
+            ),
+            (
+                "link_command",
+                "Chat message that asks for one's personal referral link.",
+                json!({"type": "string", "minLength": 1}),
+            ),
+        ],
+        TEXTS,
+    )
 }
 
 pub fn attributed_key(member: &str) -> String {
@@ -91,10 +107,28 @@ pub fn unlocks_reward(new_count: u32, cfg: &Config) -> bool {
     new_count == cfg.reward_threshold
 }
 
+/// Everything the plugin says, in zh-CN and en (config keys `language`, `texts`).
+pub const TEXTS: &[Text] = &[
+    Text::new(
+        "link",
+        "你的专属邀请链接：加入时填写 referrer={member}。邀请 {threshold} 位好友入群，奖励 {points} 积分。",
+        "Your personal invite link: join with referrer={member}. Reward at {threshold} friends joined: {points} points.",
+    ),
+    Text::new(
+        "reward",
+        "你已邀请 {threshold} 位好友入群：+{points} 积分。",
+        "You brought {threshold} friends: +{points} points.",
+    ),
+];
+
 pub fn link_message(member: &str, cfg: &Config) -> String {
-    format!(
-        "Your personal invite link: join with referrer={member}. Reward at {} friends joined: {} points.",
-        cfg.reward_threshold, cfg.reward_points
+    cfg.texts().render(
+        "link",
+        &[
+            ("member", &member),
+            ("threshold", &cfg.reward_threshold),
+            ("points", &cfg.reward_points),
+        ],
     )
 }
 
@@ -103,9 +137,12 @@ pub fn award_reason(cfg: &Config) -> String {
 }
 
 pub fn reward_message(cfg: &Config) -> String {
-    format!(
-        "You brought {} friends: +{} points.",
-        cfg.reward_threshold, cfg.reward_points
+    cfg.texts().render(
+        "reward",
+        &[
+            ("threshold", &cfg.reward_threshold),
+            ("points", &cfg.reward_points),
+        ],
     )
 }
 
@@ -133,7 +170,7 @@ mod tests {
     fn schema_lists_every_property_with_default() {
         let v: serde_json::Value = serde_json::from_str(&config_schema()).unwrap();
         let props = v["properties"].as_object().unwrap();
-        assert_eq!(props.len(), 4);
+        assert_eq!(props.len(), 6);
         for (k, p) in props {
             assert!(p.get("default").is_some(), "{k} has no default");
             assert!(p["description"].is_string(), "{k} has no description");
@@ -159,7 +196,14 @@ mod tests {
 
     #[test]
     fn messages() {
-        let c = Config::default();
+        assert_eq!(
+            reward_message(&Config::default()),
+            "你已邀请 3 位好友入群：+100 积分。"
+        );
+        let c = Config {
+            language: Language::En,
+            ..Config::default()
+        };
         assert_eq!(
             link_message("u42", &c),
             "Your personal invite link: join with referrer=u42. Reward at 3 friends joined: 100 points."

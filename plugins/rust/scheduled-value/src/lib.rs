@@ -63,7 +63,7 @@ fn schedule(cfg: &Config, now: i64) -> Result<(), String> {
     .map_err(timer_err)
 }
 
-fn lottery(ctx: &Context, l: &Lottery) -> Result<(), String> {
+fn lottery(ctx: &Context, cfg: &Config, l: &Lottery) -> Result<(), String> {
     let since = ctx.now - i64::from(l.active_days) * logic::DAY_MS;
     // Plugin posts and members who left or were removed are not eligible.
     let candidates: Vec<String> = messages::recent(200, Some(since))
@@ -77,7 +77,10 @@ fn lottery(ctx: &Context, l: &Lottery) -> Result<(), String> {
             .map_err(|e| host::err("members.award-points", e))?;
     }
     let names: Vec<String> = winners.iter().map(|w| host::member_name(w)).collect();
-    post(logic::winners_message(&names, l.prize_points), winners)
+    post(
+        logic::winners_message(&cfg.texts(), &names, l.prize_points),
+        winners,
+    )
 }
 
 impl Guest for ScheduledValue {
@@ -125,9 +128,20 @@ impl Game for ScheduledValue {
     fn on_timer(ctx: Context, timer: TimerFired) -> Result<(), String> {
         let cfg = host::config::<Config>()?.validate()?;
         match (timer.name.as_str(), &cfg.lecture, &cfg.lottery) {
-            (logic::ANNOUNCE, Some(l), _) => post(logic::announcement(l), vec![])?,
-            (logic::REMIND, Some(l), _) => post(logic::reminder(l), vec![])?,
-            (logic::LOTTERY, _, Some(l)) => lottery(&ctx, l)?,
+            (name @ (logic::ANNOUNCE | logic::REMIND), Some(l), _) => {
+                let key = if name == logic::ANNOUNCE {
+                    "announcement"
+                } else {
+                    "reminder"
+                };
+                // The first start after the timer was due: the one it is for.
+                let clock = host::clock();
+                let minute = logic::minute_of_week(l, 0);
+                let start = logic::next_weekly(timer.due_at, clock.utc_offset_minutes, minute);
+                let text = logic::lecture_message(&cfg.texts(), key, &clock, l, start);
+                post(text, vec![])?
+            }
+            (logic::LOTTERY, _, Some(l)) => lottery(&ctx, &cfg, l)?,
             _ => {}
         }
         schedule(&cfg, ctx.now.max(timer.due_at))

@@ -2,6 +2,7 @@
 //! monthly lottery), unit-tested natively: local calendar maths and the draw.
 
 use kith_plugin_util::SplitMix64;
+use kith_plugin_util::{Clock, Language, Overrides, Text, Texts};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -20,6 +21,31 @@ const WEEKDAYS: [&str; 7] = [
     "Friday",
     "Saturday",
     "Sunday",
+];
+const WEEKDAYS_ZH: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+
+/// Everything the game says, in zh-CN and en (config keys `language`, `texts`).
+pub const TEXTS: &[Text] = &[
+    Text::new(
+        "announcement",
+        "本周讲座：《{title}》，{time}（{weekday}）开讲，欢迎准时参加！",
+        "This week's lecture: {title} at {weekday} {clock}",
+    ),
+    Text::new(
+        "reminder",
+        "提醒：《{title}》将在 {minutes} 分钟后开讲（{time}）。",
+        "Reminder: {title} starts in {minutes} minutes ({weekday} {clock}).",
+    ),
+    Text::new(
+        "lottery_none",
+        "🎁 本月抽奖：这次没有活跃成员参与。",
+        "🎁 Monthly lottery: no active members this time.",
+    ),
+    Text::new(
+        "lottery_winners",
+        "🎁 本月抽奖中奖名单：{winners}，每人获得 {points} 积分！",
+        "🎁 Monthly lottery winners: {winners} — {points} points each!",
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,10 +97,20 @@ fn default_winners() -> u32 {
 pub struct Config {
     pub lecture: Option<Lecture>,
     pub lottery: Option<Lottery>,
+    pub language: Language,
+    pub texts: Overrides,
+}
+
+impl Config {
+    /// The plugin's messages in the configured language.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts::new(TEXTS, self.language, &self.texts)
+    }
 }
 
 impl Config {
     pub fn validate(self) -> Result<Self, String> {
+        kith_plugin_util::check_overrides(TEXTS, &self.texts)?;
         if let Some(l) = &self.lecture {
             if l.weekday > 6 || l.hour > 23 || l.minute > 59 {
                 return Err("config: lecture weekday must be 0-6, hour 0-23, minute 0-59".into());
@@ -102,7 +138,7 @@ impl Config {
 
 pub fn config_schema() -> String {
     let hour = json!({"type": "integer", "minimum": 0, "maximum": 23});
-    kith_plugin_util::config_schema::<Config>(&[
+    kith_plugin_util::config_schema_with_texts::<Config>(&[
         (
             "lecture",
             "Weekly lecture: announced announce_hours_before (default 48) and reminded remind_minutes_before (default 60) its start; null for none.",
@@ -128,7 +164,7 @@ pub fn config_schema() -> String {
                        "active_days": {"type": "integer", "minimum": 1, "maximum": 365, "default": 30},
                        "winners": {"type": "integer", "minimum": 1, "maximum": 100, "default": 1}}}),
         ),
-    ])
+    ], TEXTS)
 }
 
 fn local(now: i64, offset_minutes: i32) -> (i64, i64) {
@@ -197,25 +233,34 @@ pub fn next_monthly(now: i64, offset_minutes: i32, day: u8, hour: u8) -> i64 {
     }
 }
 
-pub fn lecture_time(l: &Lecture) -> String {
-    format!(
-        "{} {:02}:{:02}",
-        WEEKDAYS[usize::from(l.weekday % 7)],
-        l.hour,
-        l.minute
+/// The weekday, local time of day and local date and time of the lecture
+/// starting at `start` (Unix ms), as the messages show them.
+fn lecture_when(t: &Texts, clock: &Clock, l: &Lecture, start: i64) -> (String, String, String) {
+    let day = usize::from(l.weekday % 7);
+    let weekday = match t.language() {
+        Language::ZhCn => WEEKDAYS_ZH[day],
+        Language::En => WEEKDAYS[day],
+    };
+    (
+        weekday.to_string(),
+        format!("{:02}:{:02}", l.hour, l.minute),
+        clock.format_local(start, t.language()),
     )
 }
 
-pub fn announcement(l: &Lecture) -> String {
-    format!("This week's lecture: {} at {}", l.title, lecture_time(l))
-}
-
-pub fn reminder(l: &Lecture) -> String {
-    format!(
-        "Reminder: {} starts in {} minutes ({}).",
-        l.title,
-        l.remind_minutes_before,
-        lecture_time(l)
+/// The announcement (`key` "announcement") or reminder ("reminder") of the
+/// lecture starting at `start`.
+pub fn lecture_message(t: &Texts, key: &str, clock: &Clock, l: &Lecture, start: i64) -> String {
+    let (weekday, at, time) = lecture_when(t, clock, l, start);
+    t.render(
+        key,
+        &[
+            ("title", &l.title),
+            ("minutes", &l.remind_minutes_before),
+            ("weekday", &weekday),
+            ("clock", &at),
+            ("time", &time),
+        ],
     )
 }
 
@@ -237,14 +282,18 @@ pub fn pick(mut candidates: Vec<String>, count: u32, seed: u64) -> Vec<String> {
     candidates
 }
 
-pub fn winners_message(names: &[String], prize: i64) -> String {
+pub fn winners_message(t: &Texts, names: &[String], prize: i64) -> String {
     if names.is_empty() {
-        return "🎁 Monthly lottery: no active members this time.".into();
+        return t.render("lottery_none", &[]);
     }
     let list: Vec<String> = names.iter().map(|n| format!("@{n}")).collect();
-    format!(
-        "🎁 Monthly lottery winners: {} — {prize} points each!",
-        list.join(", ")
+    let sep = match t.language() {
+        Language::ZhCn => "、",
+        Language::En => ", ",
+    };
+    t.render(
+        "lottery_winners",
+        &[("winners", &list.join(sep)), ("points", &prize)],
     )
 }
 
@@ -364,16 +413,40 @@ mod tests {
         let c = c.validate().unwrap();
         assert_eq!(c.lecture.as_ref().unwrap().remind_minutes_before, 60);
         assert_eq!(c.lottery.as_ref().unwrap().active_days, 30);
+        let shanghai = Clock {
+            utc_offset_minutes: 480,
+            timezone: "Asia/Shanghai".into(),
+        };
+        // Wednesday 2026-03-04 20:00 in Shanghai.
+        let start = MIDNIGHT + 3 * DAY_MS + 20 * 60 * MINUTE_MS;
+        let zh = c.texts();
         assert_eq!(
-            announcement(&lecture()),
+            lecture_message(&zh, "announcement", &shanghai, &lecture(), start),
+            "本周讲座：《Growth》，2026年3月4日 20:00（周三）开讲，欢迎准时参加！"
+        );
+        assert_eq!(
+            lecture_message(&zh, "reminder", &shanghai, &lecture(), start),
+            "提醒：《Growth》将在 60 分钟后开讲（2026年3月4日 20:00）。"
+        );
+        assert_eq!(
+            winners_message(&zh, &["Amy".into(), "Bob".into()], 50),
+            "🎁 本月抽奖中奖名单：@Amy、@Bob，每人获得 50 积分！"
+        );
+        let en = Config {
+            language: Language::En,
+            ..c.clone()
+        };
+        let t = en.texts();
+        assert_eq!(
+            lecture_message(&t, "announcement", &shanghai, &lecture(), start),
             "This week's lecture: Growth at Wednesday 20:00"
         );
         assert_eq!(
-            reminder(&lecture()),
+            lecture_message(&t, "reminder", &shanghai, &lecture(), start),
             "Reminder: Growth starts in 60 minutes (Wednesday 20:00)."
         );
         assert_eq!(
-            winners_message(&["Amy".into(), "Bob".into()], 50),
+            winners_message(&t, &["Amy".into(), "Bob".into()], 50),
             "🎁 Monthly lottery winners: @Amy, @Bob — 50 points each!"
         );
         let bad: Config = kith_plugin_util::parse_config(

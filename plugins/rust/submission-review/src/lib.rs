@@ -54,7 +54,7 @@ fn direct(member: &str, text: &str) -> Result<(), String> {
     messages::direct(member, text).map_err(|e| host::err("messages.direct", e))
 }
 
-fn decide(reviewer: &str, command: Command) -> Result<(), String> {
+fn decide(cfg: &Config, reviewer: &str, command: Command) -> Result<(), String> {
     let member = match &command {
         Command::Approve { member } | Command::Decline { member, .. } => member.clone(),
     };
@@ -62,14 +62,16 @@ fn decide(reviewer: &str, command: Command) -> Result<(), String> {
     // Only applications this gate holds: a reviewer's command must not
     // admit someone another gate is still waiting on (a payment, a quiz).
     if !host::exists(&key) {
-        return direct(reviewer, &logic::nothing_to_review(&member));
+        return direct(reviewer, &logic::nothing_to_review(&cfg.texts(), &member));
     }
     let name = host::member_name(reviewer);
     let result = match command {
-        Command::Approve { .. } => members::approve(&member, &logic::approve_reason(&name)),
+        Command::Approve { .. } => {
+            members::approve(&member, &logic::approve_reason(&cfg.texts(), &name))
+        }
         Command::Decline { reason, .. } => members::decline(
             &member,
-            &reason.unwrap_or_else(|| logic::default_decline_reason(&name)),
+            &reason.unwrap_or_else(|| logic::default_decline_reason(&cfg.texts(), &name)),
         ),
     };
     match result {
@@ -77,7 +79,7 @@ fn decide(reviewer: &str, command: Command) -> Result<(), String> {
         // Decided elsewhere meanwhile (the operator's review endpoint, or
         // the applicant left): the stale submission just goes.
         Err(e) if matches!(e.code, ErrorCode::Conflict | ErrorCode::NotFound) => {
-            direct(reviewer, &logic::nothing_to_review(&member))?;
+            direct(reviewer, &logic::nothing_to_review(&cfg.texts(), &member))?;
         }
         Err(e) => return Err(host::err("members.approve/decline", e)),
     }
@@ -127,12 +129,14 @@ impl Gate for SubmissionReview {
         )?;
         let name = kith_plugin_util::display_name(Some(&request.display_name), member);
         messages::post(&Outgoing {
-            text: logic::review_request(name, member, &text),
+            text: logic::review_request(&cfg.texts(), name, member, &text),
             mentions: reviewers(&cfg),
             reply_to: None,
         })
         .map_err(|e| host::err("messages.post", e))?;
-        Ok(Decision::Pending(logic::PENDING_REASON.into()))
+        Ok(Decision::Pending(
+            cfg.texts().render(logic::PENDING_REASON, &[]),
+        ))
     }
 
     /// Nothing to answer: the request waits for a reviewer.
@@ -141,7 +145,9 @@ impl Gate for SubmissionReview {
         _request: JoinRequest,
         _answer: String,
     ) -> Result<Decision, String> {
-        Ok(Decision::Pending(logic::PENDING_REASON.into()))
+        Ok(Decision::Pending(
+            config()?.texts().render(logic::PENDING_REASON, &[]),
+        ))
     }
 
     fn on_message(_ctx: Context, message: Message) -> Result<(), String> {
@@ -152,9 +158,9 @@ impl Gate for SubmissionReview {
         let sender = &message.sender;
         let allowed = members::get(sender).is_some_and(|m| cfg.may_review(host::role_name(m.role)));
         if !allowed {
-            return direct(sender, logic::NOT_A_REVIEWER);
+            return direct(sender, &cfg.texts().render(logic::NOT_A_REVIEWER, &[]));
         }
-        decide(sender, command)
+        decide(&cfg, sender, command)
     }
 
     fn on_payment(_ctx: Context, _payment: Payment) -> Result<(), String> {

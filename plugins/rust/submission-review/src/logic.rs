@@ -1,11 +1,49 @@
 //! Host-independent rules of the submission-review gate, unit-tested natively.
 
+use kith_plugin_util::{Language, Overrides, Text, Texts};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 pub const ROLES: [&str; 6] = ["owner", "admin", "core", "partner", "vip", "member"];
-pub const PENDING_REASON: &str = "submission received; awaiting review";
-pub const NOT_A_REVIEWER: &str = "only reviewers can decide applications";
+/// Message keys, in [`TEXTS`].
+pub const PENDING_REASON: &str = "pending";
+pub const NOT_A_REVIEWER: &str = "not_a_reviewer";
+
+/// Everything the gate says, in zh-CN and en (config keys `language`, `texts`).
+pub const TEXTS: &[Text] = &[
+    Text::new(
+        "prompt",
+        "请介绍一下你自己，并附上一份作品示例。",
+        "Tell us about yourself and share a sample of your work.",
+    ),
+    Text::new(
+        "too_short",
+        "{prompt}（至少 {min} 个字）",
+        "{prompt} (at least {min} characters)",
+    ),
+    Text::new(
+        "review_request",
+        "收到 {member} 的入群申请：{excerpt}。回复 /approve {id} 通过，或 /decline {id} <理由> 拒绝",
+        "New application from {member}: {excerpt}. Reply /approve {id} or /decline {id} <reason>",
+    ),
+    Text::new("approved", "{reviewer} 审核通过", "approved by {reviewer}"),
+    Text::new("declined", "{reviewer} 未予通过", "declined by {reviewer}"),
+    Text::new(
+        "nothing_to_review",
+        "没有来自 {id} 的待审核申请",
+        "no application from {id} is awaiting review",
+    ),
+    Text::new(
+        PENDING_REASON,
+        "申请已收到，等待审核",
+        "submission received; awaiting review",
+    ),
+    Text::new(
+        NOT_A_REVIEWER,
+        "只有审核员可以处理入群申请",
+        "only reviewers can decide applications",
+    ),
+];
 /// How much of a submission the review request quotes in the group.
 pub const EXCERPT_CHARS: usize = 200;
 
@@ -13,22 +51,35 @@ pub const EXCERPT_CHARS: usize = 200;
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub reviewer_roles: Vec<String>,
+    /// Older spelling of `texts.prompt`; "" (the default) uses `texts`.
     pub prompt: String,
     pub min_length: u32,
+    pub language: Language,
+    pub texts: Overrides,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             reviewer_roles: vec!["owner".into(), "admin".into()],
-            prompt: "Tell us about yourself and share a sample of your work.".into(),
+            prompt: String::new(),
             min_length: 10,
+            language: Language::default(),
+            texts: Overrides::new(),
         }
     }
 }
 
 impl Config {
+    /// The plugin's messages in the configured language.
+    pub fn texts(&self) -> Texts<'_> {
+        Texts::new(TEXTS, self.language, &self.texts)
+    }
+}
+
+impl Config {
     pub fn validate(self) -> Result<Self, String> {
+        kith_plugin_util::check_overrides(TEXTS, &self.texts)?;
         if self.reviewer_roles.is_empty() {
             return Err("config: reviewer_roles must name at least one role".into());
         }
@@ -48,7 +99,7 @@ impl Config {
 }
 
 pub fn config_schema() -> String {
-    kith_plugin_util::config_schema::<Config>(&[
+    kith_plugin_util::config_schema_with_texts::<Config>(&[
         (
             "reviewer_roles",
             "Roles whose members decide applications with /approve and /decline in the group.",
@@ -64,7 +115,7 @@ pub fn config_schema() -> String {
             "Fewest characters a submission must have (surrounding spaces not counted).",
             json!({"type": "integer", "minimum": 0, "maximum": 100_000}),
         ),
-    ])
+    ], TEXTS)
 }
 
 /// Stored at `submission:<member>` until a reviewer decides.
@@ -89,26 +140,36 @@ pub fn long_enough(text: &str, cfg: &Config) -> bool {
 }
 
 pub fn reject_reason(cfg: &Config) -> String {
-    format!("{} (at least {} characters)", cfg.prompt, cfg.min_length)
-}
-
-pub fn review_request(name: &str, member: &str, text: &str) -> String {
-    let excerpt: String = text.chars().take(EXCERPT_CHARS).collect();
-    format!(
-        "New application from {name}: {excerpt}. Reply /approve {member} or /decline {member} <reason>"
+    let t = cfg.texts();
+    let prompt = if cfg.prompt.is_empty() {
+        t.render("prompt", &[])
+    } else {
+        cfg.prompt.clone()
+    };
+    t.render(
+        "too_short",
+        &[("prompt", &prompt), ("min", &cfg.min_length)],
     )
 }
 
-pub fn approve_reason(reviewer: &str) -> String {
-    format!("approved by {reviewer}")
+pub fn review_request(t: &Texts, name: &str, member: &str, text: &str) -> String {
+    let excerpt: String = text.chars().take(EXCERPT_CHARS).collect();
+    t.render(
+        "review_request",
+        &[("member", &name), ("excerpt", &excerpt), ("id", &member)],
+    )
 }
 
-pub fn default_decline_reason(reviewer: &str) -> String {
-    format!("declined by {reviewer}")
+pub fn approve_reason(t: &Texts, reviewer: &str) -> String {
+    t.render("approved", &[("reviewer", &reviewer)])
 }
 
-pub fn nothing_to_review(member: &str) -> String {
-    format!("no application from {member} is awaiting review")
+pub fn default_decline_reason(t: &Texts, reviewer: &str) -> String {
+    t.render("declined", &[("reviewer", &reviewer)])
+}
+
+pub fn nothing_to_review(t: &Texts, member: &str) -> String {
+    t.render("nothing_to_review", &[("id", &member)])
 }
 
 #[derive(Debug, PartialEq)]
@@ -162,16 +223,13 @@ mod tests {
         assert!(none.validate().is_err());
         let v: Value = serde_json::from_str(&config_schema()).unwrap();
         let props = v["properties"].as_object().unwrap();
-        assert_eq!(props.len(), 3);
+        assert_eq!(props.len(), 5);
         assert_eq!(
             props["reviewer_roles"]["default"],
             json!(["owner", "admin"])
         );
         assert_eq!(props["min_length"]["default"], 10);
-        assert_eq!(
-            props["prompt"]["default"],
-            "Tell us about yourself and share a sample of your work."
-        );
+        assert_eq!(props["prompt"]["default"], "");
         for (k, p) in props {
             assert!(p["description"].is_string(), "{k}");
         }
@@ -193,14 +251,27 @@ mod tests {
         assert!(!long_enough("short", &c));
         assert_eq!(
             reject_reason(&c),
+            "请介绍一下你自己，并附上一份作品示例。（至少 10 个字）"
+        );
+        let en = Config {
+            language: Language::En,
+            ..Config::default()
+        };
+        assert_eq!(
+            reject_reason(&en),
             "Tell us about yourself and share a sample of your work. (at least 10 characters)"
         );
     }
 
     #[test]
     fn review_request_quotes_200_chars() {
+        let en = Config {
+            language: Language::En,
+            ..Config::default()
+        };
+        let t = en.texts();
         let long = "x".repeat(300);
-        let msg = review_request("Amy", "amy", &long);
+        let msg = review_request(&t, "Amy", "amy", &long);
         assert_eq!(
             msg,
             format!(
@@ -209,13 +280,18 @@ mod tests {
             )
         );
         assert_eq!(
-            review_request("Amy", "amy", "hello"),
+            review_request(&t, "Amy", "amy", "hello"),
             "New application from Amy: hello. Reply /approve amy or /decline amy <reason>"
         );
     }
 
     #[test]
     fn commands() {
+        let en = Config {
+            language: Language::En,
+            ..Config::default()
+        };
+        let t = en.texts();
         assert_eq!(
             parse_command(" /approve amy "),
             Some(Command::Approve {
@@ -240,7 +316,7 @@ mod tests {
         assert_eq!(parse_command("/approve "), None);
         assert_eq!(parse_command("/approved amy"), None);
         assert_eq!(parse_command("please /approve amy"), None);
-        assert_eq!(approve_reason("Ada"), "approved by Ada");
-        assert_eq!(default_decline_reason("Ada"), "declined by Ada");
+        assert_eq!(approve_reason(&t, "Ada"), "approved by Ada");
+        assert_eq!(default_decline_reason(&t, "Ada"), "declined by Ada");
     }
 }

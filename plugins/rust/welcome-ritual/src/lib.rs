@@ -74,7 +74,7 @@ impl Game for WelcomeRitual {
             kith_plugin_util::display_name(Some(&member.display_name), &member.id).to_string();
         let rules = cfg.rules(&groups::current().settings);
         messages::post(&Outgoing {
-            text: logic::welcome_text(&cfg.message, &name, &rules),
+            text: logic::welcome_text(&cfg, &name, &rules),
             mentions: vec![member.id.clone()],
             reply_to: None,
         })
