@@ -81,6 +81,9 @@ enum Command {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Print the OpenAPI document of the HTTP API (what GET /openapi.json
+    /// serves), e.g. to regenerate host/src/http/openapi.json.
+    Openapi,
     /// Generate load on a running host: groups, members, plugins, then
     /// message events; prints events/s and latency percentiles.
     Load(kith::loadgen::LoadArgs),
@@ -335,6 +338,10 @@ async fn main() -> anyhow::Result<()> {
                         .await
                 }
             }
+        }
+        Command::Openapi => {
+            print!("{}", kith::http::openapi_json());
+            Ok(())
         }
         Command::Load(args) => kith::loadgen::main(args).await,
         Command::Group { command, remote } => {

@@ -63,23 +63,31 @@ struct EventReads {
 }
 
 /// A plugin as installed: its metadata and the hash of its component.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct InstalledPlugin {
     pub metadata: PluginMetadata,
+    /// Hex SHA-256 of the plugin's component.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub sha256: String,
+    /// When the plugin was installed. Unix epoch milliseconds.
     pub installed_at: Millis,
 }
 
 /// A plugin switched on for a group, with the operator's choices.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Enablement {
     pub group: GroupId,
     pub plugin: String,
+    /// Run order among the group's plugins, lower first.
     pub position: i64,
+    /// The plugin's config, valid against its config schema.
     pub config: serde_json::Value,
+    /// Capabilities granted.
     pub capabilities: Vec<Capability>,
     pub limits: Limits,
+    /// When the plugin was first enabled on the group. Unix epoch milliseconds.
     pub enabled_at: Millis,
+    /// Failed invocations in a row.
     pub consecutive_failures: i64,
     pub last_error: Option<String>,
     pub policy: FailurePolicy,
@@ -116,28 +124,35 @@ const BALANCE_SQL: &str = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM 
 /// The most rows a list returns, whatever is asked.
 pub const MAX_LIST: u32 = 1000;
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// A plugin's timer.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Timer {
     pub plugin: String,
     pub group: GroupId,
     pub name: String,
+    /// When the timer fires next. Unix epoch milliseconds.
     pub due_at: Millis,
+    /// Repeat period in milliseconds; null for a one-shot timer.
     pub period_ms: Option<i64>,
     pub payload: String,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// A recorded run of a plugin handler.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Invocation {
     pub id: i64,
     pub event_id: String,
     pub group: GroupId,
     pub plugin: String,
+    /// The handler's WIT name, e.g. `on-message`.
     pub handler: String,
     pub ok: bool,
     pub error: Option<String>,
     pub fuel_used: i64,
+    /// Wall-clock duration in microseconds.
     pub duration_us: i64,
     pub logs: Vec<LogLine>,
+    /// The event's time. Unix epoch milliseconds.
     pub at: Millis,
 }
 
