@@ -334,3 +334,132 @@ pub(super) mod params {
         id: String,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Method, Request, StatusCode};
+    use serde_json::Value;
+    use tower::ServiceExt;
+
+    const COMMITTED: &str = "src/http/openapi.json";
+
+    fn generated() -> Value {
+        serde_json::to_value(super::super::api().1).unwrap()
+    }
+
+    /// The methods and paths of every documented operation.
+    fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
+        let mut ops = vec![];
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                ops.push((method.to_uppercase(), path.clone(), op));
+            }
+        }
+        ops
+    }
+
+    /// The committed copy is what the code generates.
+    #[test]
+    fn committed_document_is_up_to_date() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(COMMITTED);
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == to_json(&super::super::api().1),
+            "host/{COMMITTED} is stale: run \
+             `cargo run -p kith -- openapi > host/{COMMITTED}` and commit it"
+        );
+    }
+
+    /// Each operation documents exactly the path parameters its path
+    /// names, an error body for each error status, and a security rule
+    /// that matches the token check.
+    #[test]
+    fn every_operation_is_complete() {
+        let doc = generated();
+        let ops = operations(&doc);
+        assert!(ops.len() >= 38, "only {} operations", ops.len());
+        for (method, path, op) in ops {
+            let mut named: Vec<&str> = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                .collect();
+            let empty = vec![];
+            let params = op["parameters"].as_array().unwrap_or(&empty);
+            let mut documented: Vec<&str> = params
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            named.sort_unstable();
+            documented.sort_unstable();
+            assert_eq!(named, documented, "{method} {path}: path parameters");
+            assert!(
+                op["operationId"].is_string(),
+                "{method} {path}: no operationId"
+            );
+            let responses = op["responses"].as_object().unwrap();
+            assert!(
+                responses.keys().any(|s| s.starts_with('2')),
+                "{method} {path}: no success response"
+            );
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let body = response.get("$ref").is_some()
+                        || response["content"]["application/json"]["schema"]["$ref"]
+                            == "#/components/schemas/Error";
+                    assert!(body, "{method} {path} {status}: no error body");
+                }
+            }
+            let public = is_public(&method, &path);
+            assert_eq!(
+                op["security"] == serde_json::json!([]),
+                public,
+                "{method} {path}"
+            );
+            assert_eq!(
+                responses.contains_key("401"),
+                !public,
+                "{method} {path}: 401"
+            );
+        }
+    }
+
+    /// The router serves every documented operation, and no other method
+    /// on a documented path: with an admin token, each documented
+    /// operation reaches its handler (whatever it then answers) and each
+    /// other method gets 405.
+    #[tokio::test]
+    async fn every_documented_operation_is_routed() {
+        const ADMIN: &str = "openapi-test-admin-token";
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("kith.db").display());
+        let store = crate::store::Store::connect(&url).await.unwrap();
+        let runtime = crate::runtime::Runtime::new(None).unwrap();
+        let kith = crate::dispatch::Kith::new(store, runtime, crate::dispatch::Clock::system());
+        kith.bootstrap_admin(ADMIN).await.unwrap();
+        let app = super::super::router(kith);
+        let doc = generated();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let uri = path.replace('{', "x").replace('}', "");
+            for method in ["GET", "PUT", "POST", "DELETE", "PATCH"] {
+                let request = Request::builder()
+                    .method(Method::from_bytes(method.as_bytes()).unwrap())
+                    .uri(&uri)
+                    .header("authorization", format!("Bearer {ADMIN}"))
+                    .body(Body::empty())
+                    .unwrap();
+                let response = app.clone().oneshot(request).await.unwrap();
+                let status = response.status();
+                let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                    .await
+                    .unwrap();
+                let unrouted = status == StatusCode::METHOD_NOT_ALLOWED
+                    || String::from_utf8_lossy(&body).contains("no such endpoint");
+                let documented = item.get(method.to_lowercase()).is_some();
+                assert_eq!(documented, !unrouted, "{method} {path}: {status}");
+            }
+        }
+    }
+}
