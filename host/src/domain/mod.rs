@@ -23,8 +23,10 @@ pub type Millis = i64;
 
 /// Declares a fieldless enum with its one text spelling, used alike in JSON,
 /// in the database and in error messages.
+// `$text` is a `tt`, not a `literal`: utoipa's derive reads `rename` only
+// from a bare string token, and a `literal` fragment arrives wrapped.
 macro_rules! text_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:tt),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }

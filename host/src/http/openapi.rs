@@ -426,6 +426,37 @@ mod tests {
         }
     }
 
+    /// The document spells each text enum as serde does.
+    #[test]
+    fn text_enums_are_spelled_as_serialized() {
+        use crate::domain::*;
+        fn check<T: ToSchema + Serialize>(doc: &Value, all: &[T]) {
+            let spelled: Vec<Value> = all
+                .iter()
+                .map(|v| serde_json::to_value(v).unwrap())
+                .collect();
+            let name = T::name();
+            assert_eq!(
+                doc["components"]["schemas"][&*name]["enum"],
+                Value::from(spelled),
+                "{name}"
+            );
+        }
+        let doc = generated();
+        check(&doc, Role::ALL);
+        check(&doc, MemberStatus::ALL);
+        check(&doc, MessageKind::ALL);
+        check(&doc, JoinStatus::ALL);
+        check(&doc, PaymentStatus::ALL);
+        check(&doc, Asset::ALL);
+        check(&doc, PluginKind::ALL);
+        check(&doc, Capability::ALL);
+        check(&doc, LogLevel::ALL);
+        check(&doc, GateFailure::ALL);
+        check(&doc, Scope::ALL);
+        check(&doc, ErrorCode::ALL);
+    }
+
     /// The router serves every documented operation, and no other method
     /// on a documented path: with an admin token, each documented
     /// operation reaches its handler (whatever it then answers) and each
