@@ -17,6 +17,7 @@ use std::process::ExitCode;
 
 pub mod group;
 pub mod load;
+pub mod openapi;
 pub mod plugin;
 pub mod remote;
 pub mod serve;
@@ -48,6 +49,9 @@ pub enum Command {
     Plugin(plugin::PluginCommand),
     /// Manage groups on a running host.
     Group(group::GroupCommand),
+    /// Print the OpenAPI document of the HTTP API (what GET /openapi.json
+    /// serves), e.g. to regenerate host/src/http/openapi.json.
+    Openapi(openapi::OpenapiCommand),
     /// Generate load on a running host: groups, members, plugins, then
     /// message events; prints events/s and latency percentiles.
     Load(load::LoadCommand),
@@ -88,6 +92,7 @@ impl Command {
             Command::Plugin(command) => command.execute().await?,
             Command::Group(command) => command.execute().await?,
             Command::Load(command) => command.execute().await?,
+            Command::Openapi(command) => return Ok(command.execute()),
         }
         Ok(ExitCode::SUCCESS)
     }

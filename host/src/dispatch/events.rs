@@ -25,8 +25,10 @@ pub(crate) enum Mode {
     Enabled(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The result of a join request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JoinOutcome {
+    /// The join request's id; empty when the member was already active.
     pub request_id: String,
     pub member: MemberId,
     pub status: JoinStatus,
@@ -34,16 +36,18 @@ pub struct JoinOutcome {
     pub redirect_to: Option<GroupId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One plugin handler run while processing an event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InvocationSummary {
     pub plugin: String,
+    /// The handler's WIT name, e.g. `on-message`.
     pub handler: String,
     pub ok: bool,
     pub error: Option<String>,
 }
 
 /// What processing an event did, as recorded and returned to the sender.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventOutcome {
     pub event_id: String,
     /// True when this id had been processed before: nothing was done again.
@@ -51,9 +55,11 @@ pub struct EventOutcome {
     pub duplicate: bool,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub join: Option<JoinOutcome>,
+    /// The id of the stored message, for message events.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub message_id: Option<String>,
     pub invocations: Vec<InvocationSummary>,
+    /// Remarks, e.g. why no plugin ran.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub note: Option<String>,
 }

@@ -5,17 +5,25 @@ use serde::Deserialize;
 
 /// A group as an operator creates or updates it; absent fields keep their
 /// defaults (create) or current values (update).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupInput {
+    /// Group id; generated when absent on create. On update it must equal the path id.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub id: Option<String>,
+    /// 1-200 bytes. Required on create.
     pub name: Option<String>,
     pub positioning: Option<String>,
     pub category: Option<String>,
     pub region: Option<String>,
+    /// 1-100000; defaults to 350.
     pub capacity: Option<u32>,
+    /// An existing group's id; not the group itself.
     pub parent: Option<String>,
+    /// IANA time zone name; defaults to UTC.
     pub timezone: Option<String>,
+    /// Operator-defined settings; defaults to {}.
+    #[schema(value_type = Option<Object>)]
     pub settings: Option<serde_json::Value>,
 }
 

@@ -8,11 +8,13 @@ use serde::Deserialize;
 /// The largest plugin file accepted (a Python component is ~20 MB).
 pub const MAX_PLUGIN_BYTES: usize = 64 << 20;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// How a plugin is enabled on a group. `{}` enables it with defaults.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnableInput {
     /// The plugin's config; validated against its schema. Defaults to `{}`.
     #[serde(default)]
+    #[schema(value_type = Option<serde_json::Value>)]
     pub config: Option<serde_json::Value>,
     /// Where it runs among the group's plugins (lower first). Defaults to last.
     #[serde(default)]

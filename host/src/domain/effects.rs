@@ -110,20 +110,33 @@ pub enum Effect {
 }
 
 /// An action for the chat adapter to carry out on the platform.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OutboxAction {
+    /// Increasing id; use it with `after` for paging and to acknowledge.
     pub id: i64,
     pub group: GroupId,
-    /// post, direct, delete, approve, decline, remove, restrict, redirect
+    /// What to do on the platform: post, direct, delete, approve, decline,
+    /// remove, restrict or redirect.
     pub action: String,
+    /// Depends on `action`: post {message_id, text, mentions, reply_to};
+    /// direct {member, text}; delete {message_id, reason}; approve, decline,
+    /// remove {member, reason}; restrict {member, until (Unix epoch
+    /// milliseconds), reason}; redirect {member, to_group, reason}.
+    #[schema(value_type = Object)]
     pub payload: serde_json::Value,
+    /// When the action was queued. Unix epoch milliseconds.
     pub created_at: Millis,
+    /// The plugin that caused it; null for the host.
     pub plugin: Option<String>,
 }
 
-text_enum!(LogLevel { Trace = "trace", Debug = "debug", Info = "info", Warn = "warn", Error = "error" });
+text_enum!(
+    /// The level of a plugin log line.
+    LogLevel { Trace = "trace", Debug = "debug", Info = "info", Warn = "warn", Error = "error" }
+);
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A log line written by a plugin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LogLine {
     pub level: LogLevel,
     pub message: String,

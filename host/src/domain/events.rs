@@ -17,11 +17,15 @@ pub struct IncomingEvent {
     pub body: EventBody,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The fields of each event type, named by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum EventBody {
+    /// A message posted in the group.
     Message {
+        /// Member id: 1-128 bytes. An unknown sender is registered as an active member.
         sender: MemberId,
+        /// At most 64 KiB.
         text: String,
         #[serde(default = "default_kind")]
         kind: MessageKind,
@@ -33,14 +37,21 @@ pub enum EventBody {
         #[serde(default)]
         message_id: Option<String>,
     },
+    /// A reaction to a message.
     Reaction {
+        /// A message stored in the group.
         message_id: String,
+        /// Member id of the reactor.
         member: MemberId,
         emoji: String,
     },
+    /// A payment by a member.
     Payment {
         payment_id: String,
+        /// An existing member of the group.
         member: MemberId,
+        /// Positive amount in minor units.
+        #[schema(minimum = 1)]
         amount: i64,
         #[serde(default = "default_currency")]
         currency: String,
@@ -48,12 +59,17 @@ pub enum EventBody {
         #[serde(default)]
         purpose: String,
     },
+    /// A request to join the group.
     JoinRequested(JoinRequestInput),
+    /// An applicant's answer to a gate's challenge.
     ChallengeAnswer {
+        /// A member with a pending join request.
         member: MemberId,
         answer: String,
     },
+    /// A member left the group.
     MemberLeft {
+        /// An active member.
         member: MemberId,
     },
 }
@@ -66,23 +82,32 @@ fn default_currency() -> String {
     "CNY".to_string()
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A join request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JoinRequestInput {
+    /// Member id: 1-128 bytes.
     pub member: MemberId,
+    /// Defaults to the member id.
     #[serde(default)]
     pub display_name: Option<String>,
     #[serde(default)]
     pub invite_code: Option<String>,
+    /// Member id of the referrer.
     #[serde(default)]
     pub referrer: Option<MemberId>,
     #[serde(default)]
     pub answer: Option<String>,
+    /// Extra data for the gates: any JSON value.
     #[serde(default)]
+    #[schema(value_type = Option<serde_json::Value>)]
     pub payload: Option<serde_json::Value>,
 }
 
-text_enum!(PaymentStatus { Succeeded = "succeeded", Failed = "failed", Refunded = "refunded" });
+text_enum!(
+    /// The status of a payment.
+    PaymentStatus { Succeeded = "succeeded", Failed = "failed", Refunded = "refunded" }
+);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {

@@ -2,7 +2,10 @@
 
 use super::*;
 
-text_enum!(Asset { Points = "points", Money = "money" });
+text_enum!(
+    /// A ledger asset.
+    Asset { Points = "points", Money = "money" }
+);
 
 /// A ledger account of a group, parsed from its text form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -64,13 +67,15 @@ impl std::fmt::Display for Account {
 }
 
 /// One side of a transfer: a transfer writes two entries summing to zero.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LedgerEntry {
     pub transfer_id: String,
     pub account: String,
     pub asset: Asset,
+    /// Signed amount: positive in, negative out.
     pub amount: i64,
     pub memo: String,
+    /// When the transfer happened. Unix epoch milliseconds.
     pub at: Millis,
 }
 

@@ -23,10 +23,12 @@ pub type Millis = i64;
 
 /// Declares a fieldless enum with its one text spelling, used alike in JSON,
 /// in the database and in error messages.
+// `$text` is a `tt`, not a `literal`: utoipa's derive reads `rename` only
+// from a bare string token, and a `literal` fragment arrives wrapped.
 macro_rules! text_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:tt),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }
 
         impl $name {
@@ -71,23 +73,34 @@ impl Role {
     }
 }
 
-text_enum!(MemberStatus { Pending = "pending", Active = "active", Left = "left", Removed = "removed" });
+text_enum!(
+    /// A member's status in a group.
+    MemberStatus { Pending = "pending", Active = "active", Left = "left", Removed = "removed" }
+);
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A member of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Member {
+    /// Member id (the platform's user id).
     pub id: MemberId,
     pub group: GroupId,
     pub display_name: String,
     pub role: Role,
     pub status: MemberStatus,
+    /// Sorted tags.
     pub tags: Vec<String>,
+    /// The member who referred this one.
     pub inviter: Option<MemberId>,
+    /// When the member joined. Unix epoch milliseconds.
     pub joined_at: Option<Millis>,
+    /// Last message or reaction. Unix epoch milliseconds.
     pub last_active_at: Option<Millis>,
     /// Balance of the member's points account; filled in by the store.
     pub points: i64,
     pub paid_tier: Option<String>,
+    /// End of the paid period. Unix epoch milliseconds.
     pub paid_until: Option<Millis>,
+    /// End of a restriction. Unix epoch milliseconds.
     pub restricted_until: Option<Millis>,
 }
 
@@ -114,23 +127,30 @@ impl Member {
 /// The default and the advised ceiling of a group's size.
 pub const DEFAULT_CAPACITY: u32 = 350;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Group {
+    /// Group id: 1-64 letters, digits, '-', '_' or '.'.
     pub id: GroupId,
     pub name: String,
     pub positioning: String,
     pub category: String,
     pub region: Option<String>,
+    /// The most active members the group admits.
     pub capacity: u32,
     /// The alliance this group belongs to.
     pub parent: Option<GroupId>,
+    /// IANA time zone name.
     pub timezone: String,
     /// Operator-defined settings, a JSON object.
+    #[schema(value_type = Object)]
     pub settings: serde_json::Value,
+    /// When the group was created. Unix epoch milliseconds.
     pub created_at: Millis,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Number of members of a group by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GroupCounts {
     pub active: u32,
     pub pending: u32,
@@ -138,18 +158,27 @@ pub struct GroupCounts {
     pub removed: u32,
 }
 
-text_enum!(MessageKind { Text = "text", Image = "image", Link = "link", RedEnvelope = "red-envelope", System = "system" });
+text_enum!(
+    /// The kind of a message.
+    MessageKind { Text = "text", Image = "image", Link = "link", RedEnvelope = "red-envelope", System = "system" }
+);
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A message in a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     pub id: String,
     pub group: GroupId,
+    /// Member id, or `plugin:<name>` for messages posted by a plugin.
     pub sender: MemberId,
     pub kind: MessageKind,
     pub text: String,
+    /// Mentioned member ids.
     pub mentions: Vec<MemberId>,
+    /// Id of the message replied to.
     pub reply_to: Option<String>,
+    /// URLs found in the text.
     pub links: Vec<String>,
+    /// When the message was sent. Unix epoch milliseconds.
     pub sent_at: Millis,
     pub deleted: bool,
 }
@@ -170,17 +199,23 @@ pub fn find_links(text: &str) -> Vec<String> {
         .collect()
 }
 
-text_enum!(JoinStatus { Pending = "pending", Admitted = "admitted", Rejected = "rejected", Redirected = "redirected" });
+text_enum!(
+    /// The status of a join request.
+    JoinStatus { Pending = "pending", Admitted = "admitted", Rejected = "rejected", Redirected = "redirected" }
+);
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A request to join a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JoinRequest {
     pub id: String,
     pub group: GroupId,
     pub member: MemberId,
     pub display_name: String,
     pub invite_code: Option<String>,
+    /// Referring member; kept only if an active member.
     pub referrer: Option<MemberId>,
     pub answer: Option<String>,
+    /// Extra data from the platform; null when none was sent.
     pub payload: serde_json::Value,
     pub status: JoinStatus,
     pub reason: Option<String>,
@@ -188,7 +223,9 @@ pub struct JoinRequest {
     pub redirect_to: Option<GroupId>,
     /// The plugin that left the request pending, which gets the challenge answer.
     pub pending_plugin: Option<String>,
+    /// When the request was made. Unix epoch milliseconds.
     pub requested_at: Millis,
+    /// When the request was decided. Unix epoch milliseconds.
     pub decided_at: Option<Millis>,
 }
 

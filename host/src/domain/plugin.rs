@@ -2,7 +2,10 @@
 
 use super::*;
 
-text_enum!(PluginKind { EntryGate = "entry-gate", ActivityGame = "activity-game", ConversionFlow = "conversion-flow" });
+text_enum!(
+    /// The kind (WIT world) of a plugin.
+    PluginKind { EntryGate = "entry-gate", ActivityGame = "activity-game", ConversionFlow = "conversion-flow" }
+);
 
 impl PluginKind {
     /// The handlers a plugin of this kind exports, as `wit/worlds.wit` names
@@ -39,6 +42,7 @@ impl PluginKind {
 }
 
 text_enum!(
+    /// A capability a plugin declares or is granted.
     Capability {
         ReadMembers = "read-members",
         ManageMembers = "manage-members",
@@ -52,29 +56,37 @@ text_enum!(
     }
 );
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What a plugin says about itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PluginMetadata {
+    /// 1-64 lower-case letters, digits or dashes.
+    #[schema(pattern = "^[a-z0-9][a-z0-9-]{0,63}$")]
     pub name: String,
     pub version: String,
     pub kind: PluginKind,
     pub description: String,
     /// JSON Schema of the plugin's config object.
+    #[schema(value_type = Object)]
     pub config_schema: serde_json::Value,
+    /// Capabilities the plugin declares.
     pub capabilities: Vec<Capability>,
 }
 
 /// What one invocation may use. Defaults suit a strategy plugin; operators
 /// raise them per enablement for heavy plugins (Python, JavaScript).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    /// Linear memory cap per instance.
+    /// Linear memory cap per instance, in bytes.
+    #[schema(minimum = 1048576)]
     pub memory_bytes: u64,
     /// Running-time budget per invocation, enforced by epoch interruption
     /// (time waiting for a turn in the slow lane is not counted; see
     /// `runtime/invoke.rs`).
+    #[schema(minimum = 1, maximum = 60000)]
     pub timeout_ms: u64,
     /// Instruction budget per invocation (wasmtime fuel).
+    #[schema(minimum = 1)]
     pub fuel: u64,
     /// Host-call effects (writes, messages, transfers) per invocation.
     pub max_effects: u32,
@@ -121,11 +133,12 @@ text_enum!(
 );
 
 /// An operator's choices for when a plugin fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct FailurePolicy {
     pub gate_failure: GateFailure,
     /// Switch the plugin off after this many failures in a row (None: never).
+    #[schema(minimum = 1)]
     pub disable_after: Option<u32>,
 }
 

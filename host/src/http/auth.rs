@@ -4,18 +4,19 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::routing::{delete, get};
-use axum::Router;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::openapi::params::TokenPath;
 use super::{ApiError, AppState, Json, Path};
 use crate::domain::{is_public, may, GroupId, Principal, Scope};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/tokens", get(list).post(create))
-        .route("/v1/tokens/{id}", delete(remove))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(remove))
 }
 
 /// Rejects a request whose token is missing (401) or does not allow the
@@ -78,31 +79,75 @@ fn percent_decode(segment: &str) -> String {
         .collect()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewToken {
     name: String,
     scope: Scope,
+    /// For operator tokens: the groups they may manage.
     #[serde(default)]
     groups: Vec<GroupId>,
 }
 
+/// A token as created: the only time its secret is shown.
+#[derive(Serialize, ToSchema)]
+struct CreatedToken {
+    id: String,
+    name: String,
+    scope: Scope,
+    groups: Vec<GroupId>,
+    /// The secret, for `Authorization: Bearer <token>`; not stored, shown once.
+    token: String,
+}
+
+/// Create an API token; the secret is returned once
+#[utoipa::path(
+    post, path = "/v1/tokens", operation_id = "createToken", tag = "auth",
+    request_body = NewToken,
+    responses((status = 201, description = "The token, with its secret in `token`.", body = CreatedToken))
+)]
 async fn create(
     State(kith): State<AppState>,
     Json(t): Json<NewToken>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let (id, secret) = kith
+) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
+    let (id, token) = kith
         .create_token(&t.name, t.scope, t.groups.clone())
         .await?;
-    let body =
-        json!({"id": id, "name": t.name, "scope": t.scope, "groups": t.groups, "token": secret});
-    Ok((StatusCode::CREATED, Json(body)))
+    let created = CreatedToken {
+        id,
+        name: t.name,
+        scope: t.scope,
+        groups: t.groups,
+        token,
+    };
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
-async fn list(State(kith): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({"tokens": kith.store.tokens().await?})))
+/// The API tokens.
+#[derive(Serialize, ToSchema)]
+struct TokenList {
+    tokens: Vec<crate::store::Token>,
 }
 
+/// List API tokens (without secrets)
+#[utoipa::path(
+    get, path = "/v1/tokens", operation_id = "listTokens", tag = "auth",
+    responses((status = 200, description = "The tokens, oldest first.", body = TokenList))
+)]
+async fn list(State(kith): State<AppState>) -> Result<Json<TokenList>, ApiError> {
+    let tokens = kith.store.tokens().await?;
+    Ok(Json(TokenList { tokens }))
+}
+
+/// Revoke an API token
+#[utoipa::path(
+    delete, path = "/v1/tokens/{id}", operation_id = "deleteToken", tag = "auth",
+    params(TokenPath),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 404, description = "No such token."),
+    )
+)]
 async fn remove(
     State(kith): State<AppState>,
     Path(id): Path<String>,

@@ -1,7 +1,8 @@
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::dispatch::ServiceError;
 
@@ -30,34 +31,142 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    fn code(&self) -> ErrorCode {
         match self {
-            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
-            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            ApiError::UnsupportedMediaType(_) => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-            }
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::Unprocessable(_) => ErrorCode::Unprocessable,
+            ApiError::TooLarge(_) => ErrorCode::TooLarge,
+            ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            ApiError::Internal(_) => ErrorCode::Internal,
         }
+    }
+}
+
+/// The machine-readable kind of an error, one per HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    Unprocessable,
+    #[serde(rename = "payload_too_large")]
+    TooLarge,
+    UnsupportedMediaType,
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, for the document's shared responses.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::BadRequest,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::Unprocessable,
+        ErrorCode::TooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::Internal,
+    ];
+
+    /// The HTTP status the code is sent with.
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The code sent with an HTTP status (given as the document's key).
+    pub fn from_status(status: &str) -> Option<ErrorCode> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|c| c.status().as_str() == status)
+    }
+
+    /// Its shared response's name in the OpenAPI document.
+    pub fn response_name(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "BadRequest",
+            ErrorCode::Unauthorized => "Unauthorized",
+            ErrorCode::Forbidden => "Forbidden",
+            ErrorCode::NotFound => "NotFound",
+            ErrorCode::Conflict => "Conflict",
+            ErrorCode::Unprocessable => "Unprocessable",
+            ErrorCode::TooLarge => "PayloadTooLarge",
+            ErrorCode::UnsupportedMediaType => "UnsupportedMediaType",
+            ErrorCode::Internal => "Internal",
+        }
+    }
+
+    /// When the code is sent, for the document.
+    pub fn description(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "Malformed request: invalid path or query parameter \
+                (including unknown query parameters), malformed JSON, or a value the server rejects.",
+            ErrorCode::Unauthorized => "Missing or invalid API token.",
+            ErrorCode::Forbidden => "The token's scope does not allow this endpoint or group.",
+            ErrorCode::NotFound => "The group, member, plugin or enablement does not exist.",
+            ErrorCode::Conflict => "The request conflicts with the current state.",
+            ErrorCode::Unprocessable => "The JSON body does not match the schema (missing, \
+                unknown or mistyped fields), or the request breaks a rule.",
+            ErrorCode::TooLarge => "The body is larger than the limit (1 MiB for JSON).",
+            ErrorCode::UnsupportedMediaType => "The Content-Type is not the one expected.",
+            ErrorCode::Internal => "Internal error; details are logged, not returned.",
+        }
+    }
+}
+
+/// The body of every error response.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ErrorDetail {
+    /// Machine-readable error code.
+    code: ErrorCode,
+    /// Human-readable explanation. Internal errors say only `internal error`.
+    message: String,
+}
+
+impl ErrorBody {
+    /// A reference to the schema, for the document's error responses.
+    pub fn schema_ref() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::Ref::from_schema_name(<Self as ToSchema>::name()).into()
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
+        let code = self.code();
         if let ApiError::Internal(e) = &self {
             tracing::error!("internal error: {e:#}");
         }
-        (
-            status,
-            axum::Json(json!({"error": {"code": code, "message": self.to_string()}})),
-        )
-            .into_response()
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: self.to_string(),
+            },
+        };
+        (code.status(), axum::Json(body)).into_response()
     }
 }
 
@@ -113,29 +222,24 @@ impl From<QueryRejection> for ApiError {
 mod tests {
     use super::*;
 
-    /// Every error code the API can send is in the OpenAPI document.
+    /// Every error code the API can send is in the OpenAPI document, with
+    /// the status it is sent with.
     #[test]
     fn every_code_is_documented() {
-        let doc: serde_json::Value = serde_json::from_str(include_str!("openapi.json")).unwrap();
-        let documented = &doc["components"]["schemas"]["Error"]["properties"]["error"]
-            ["properties"]["code"]["enum"];
-        let errors = [
-            ApiError::BadRequest(String::new()),
-            ApiError::Unauthorized(String::new()),
-            ApiError::Forbidden(String::new()),
-            ApiError::NotFound(String::new()),
-            ApiError::Conflict(String::new()),
-            ApiError::Unprocessable(String::new()),
-            ApiError::TooLarge(String::new()),
-            ApiError::UnsupportedMediaType(String::new()),
-            ApiError::Internal(anyhow::anyhow!("x")),
-        ];
-        for e in errors {
-            let code = e.status_and_code().1;
+        let doc = serde_json::to_value(crate::http::api().1).unwrap();
+        let documented = &doc["components"]["schemas"]["ErrorCode"]["enum"];
+        for code in ErrorCode::ALL {
+            let text = serde_json::to_value(code).unwrap();
             assert!(
-                documented.as_array().unwrap().iter().any(|c| c == code),
-                "{code} is not in openapi.json"
+                documented.as_array().unwrap().contains(&text),
+                "{text} is not in the document"
             );
+            let shared = &doc["components"]["responses"][code.response_name()];
+            assert_eq!(
+                shared["content"]["application/json"]["example"]["error"]["code"], text,
+                "{text}"
+            );
+            assert_eq!(ErrorCode::from_status(code.status().as_str()), Some(*code));
         }
     }
 }

@@ -1,23 +1,36 @@
 //! The adapter's endpoints: events in (idempotent by id), actions out.
 
-use axum::routing::{get, post};
-use axum::{extract::State, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiError, AppState, Json, Query};
 use crate::dispatch::EventOutcome;
-use crate::domain::IncomingEvent;
+use crate::domain::{IncomingEvent, OutboxAction};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/events", post(ingest))
-        .route("/v1/outbox", get(outbox))
-        .route("/v1/outbox/ack", post(ack))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ingest))
+        .routes(routes!(outbox))
+        .routes(routes!(ack))
 }
 
-/// Processes the event, or returns the recorded outcome (with
-/// `duplicate: true`) when its id was processed before.
+/// Ingest an event from the adapter
+///
+/// Processed at most once per event id: a repeated id returns the recorded
+/// outcome with `duplicate: true`. Nothing is recorded on error, so a
+/// corrected retry works.
+#[utoipa::path(
+    post, path = "/v1/events", operation_id = "ingestEvent", tag = "events",
+    request_body = IncomingEvent,
+    responses(
+        (status = 200, description = "The outcome, or the recorded one with `duplicate: true`.", body = EventOutcome),
+        (status = 404, description = "No such group, or no such member or message for the event."),
+        (status = 409, description = "The event conflicts with the group's state."),
+    )
+)]
 async fn ingest(
     State(kith): State<AppState>,
     Json(event): Json<IncomingEvent>,
@@ -25,19 +38,35 @@ async fn ingest(
     Ok(Json(kith.ingest(event).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct OutboxQuery {
+    /// Only this group's actions.
     group: Option<String>,
-    /// Only actions with a larger id: for paging.
+    /// Only actions with a larger id (paging); default 0.
     after: Option<i64>,
+    /// Default 100; clamped to 1-1000.
     limit: Option<u32>,
 }
 
+/// Actions for the adapter.
+#[derive(Serialize, ToSchema)]
+struct OutboxList {
+    /// Oldest first.
+    actions: Vec<OutboxAction>,
+}
+
+/// Unacknowledged actions
+#[utoipa::path(
+    get, path = "/v1/outbox", operation_id = "listOutbox", tag = "outbox",
+    params(OutboxQuery),
+    responses((status = 200, description = "The actions.", body = OutboxList))
+)]
 async fn outbox(
     State(kith): State<AppState>,
     Query(q): Query<OutboxQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OutboxList>, ApiError> {
     let actions = kith
         .store
         .outbox(
@@ -46,21 +75,43 @@ async fn outbox(
             q.limit.unwrap_or(100),
         )
         .await?;
-    Ok(Json(json!({"actions": actions})))
+    Ok(Json(OutboxList { actions }))
 }
 
-#[derive(Deserialize)]
+/// The most ids one acknowledgement may carry.
+const MAX_ACK: usize = 1000;
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Ack {
+    #[schema(max_items = 1000)]
     ids: Vec<i64>,
 }
 
-async fn ack(State(kith): State<AppState>, Json(a): Json<Ack>) -> Result<Json<Value>, ApiError> {
-    if a.ids.len() > 1000 {
-        return Err(ApiError::BadRequest(
-            "acknowledge at most 1000 actions at once".into(),
-        ));
+/// How many actions an acknowledgement settled.
+#[derive(Serialize, ToSchema)]
+struct Acknowledged {
+    /// How many actions were newly acknowledged.
+    acknowledged: u64,
+}
+
+/// Acknowledge actions
+///
+/// Unknown or already acknowledged ids are ignored. At most 1000 ids (400 otherwise).
+#[utoipa::path(
+    post, path = "/v1/outbox/ack", operation_id = "ackOutbox", tag = "outbox",
+    request_body = Ack,
+    responses((status = 200, description = "The count.", body = Acknowledged))
+)]
+async fn ack(
+    State(kith): State<AppState>,
+    Json(a): Json<Ack>,
+) -> Result<Json<Acknowledged>, ApiError> {
+    if a.ids.len() > MAX_ACK {
+        return Err(ApiError::BadRequest(format!(
+            "acknowledge at most {MAX_ACK} actions at once"
+        )));
     }
-    let acked = kith.store.ack_outbox(&a.ids, kith.clock.now()).await?;
-    Ok(Json(json!({"acknowledged": acked})))
+    let acknowledged = kith.store.ack_outbox(&a.ids, kith.clock.now()).await?;
+    Ok(Json(Acknowledged { acknowledged }))
 }

@@ -1,103 +1,199 @@
 //! /v1/groups: create, list, get, update; a group's ledger and invocations.
 
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{extract::State, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::openapi::params::{AccountPath, GroupPath};
 use super::{ApiError, AppState, Json, Path, Query};
 use crate::dispatch::GroupInput;
-use crate::domain::{Account, Asset, Group};
+use crate::domain::{Account, Asset, Group, GroupCounts, LedgerEntry};
+use crate::store::Invocation;
+use crate::store::Timer;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/groups", get(list).post(create))
-        .route("/v1/groups/{group}", get(show).patch(update))
-        .route("/v1/groups/{group}/ledger", get(ledger_totals))
-        .route("/v1/groups/{group}/ledger/{account}", get(account))
-        .route("/v1/groups/{group}/invocations", get(invocations))
-        .route("/v1/groups/{group}/timers", get(timers))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update))
+        .routes(routes!(ledger_totals))
+        .routes(routes!(account))
+        .routes(routes!(invocations))
+        .routes(routes!(timers))
 }
 
-fn group_json(g: Group, counts: crate::domain::GroupCounts) -> Value {
-    let mut v = serde_json::to_value(g).expect("serializable");
-    v["counts"] = serde_json::to_value(counts).expect("serializable");
-    v
+/// A group with its member counts.
+#[derive(Serialize, ToSchema)]
+struct GroupWithCounts {
+    #[serde(flatten)]
+    group: Group,
+    counts: GroupCounts,
 }
 
+/// The groups.
+#[derive(Serialize, ToSchema)]
+struct GroupList {
+    /// Ordered by id; without counts.
+    groups: Vec<Group>,
+}
+
+/// Create a group
+///
+/// `name` is required. 409 when the id is taken; 400 for invalid values or an unknown parent.
+#[utoipa::path(
+    post, path = "/v1/groups", operation_id = "createGroup", tag = "groups",
+    request_body = GroupInput,
+    responses(
+        (status = 201, description = "The created group.", body = GroupWithCounts),
+        (status = 409, description = "The id is taken."),
+    )
+)]
 async fn create(
     State(kith): State<AppState>,
     Json(input): Json<GroupInput>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let g = kith.create_group(input).await?;
-    Ok((StatusCode::CREATED, Json(group_json(g, Default::default()))))
+) -> Result<(StatusCode, Json<GroupWithCounts>), ApiError> {
+    let group = kith.create_group(input).await?;
+    let counts = GroupCounts::default();
+    Ok((StatusCode::CREATED, Json(GroupWithCounts { group, counts })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only groups whose parent is this group id.
     parent: Option<String>,
 }
 
+/// List groups
+#[utoipa::path(
+    get, path = "/v1/groups", operation_id = "listGroups", tag = "groups",
+    params(ListQuery),
+    responses((status = 200, description = "The groups.", body = GroupList))
+)]
 async fn list(
     State(kith): State<AppState>,
     principal: Option<axum::Extension<crate::domain::Principal>>,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<GroupList>, ApiError> {
     let mut groups = kith.store.list_groups(q.parent.as_deref()).await?;
     // An operator sees the groups they run.
     groups.retain(|g| super::auth::visible(principal.as_deref(), &g.id));
-    Ok(Json(json!({"groups": groups})))
+    Ok(Json(GroupList { groups }))
 }
 
+/// Get a group
+#[utoipa::path(
+    get, path = "/v1/groups/{group}", operation_id = "getGroup", tag = "groups",
+    params(GroupPath),
+    responses(
+        (status = 200, description = "The group.", body = GroupWithCounts),
+        (status = 404, description = "No such group."),
+    )
+)]
 async fn show(
     State(kith): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let g = kith.store.get_group(&id).await?;
+) -> Result<Json<GroupWithCounts>, ApiError> {
+    let group = kith.store.get_group(&id).await?;
     let counts = kith.store.counts(&id).await?;
-    Ok(Json(group_json(g, counts)))
+    Ok(Json(GroupWithCounts { group, counts }))
 }
 
+/// Update a group
+///
+/// Only fields present and not null change; a field cannot be cleared. The id cannot change.
+#[utoipa::path(
+    patch, path = "/v1/groups/{group}", operation_id = "updateGroup", tag = "groups",
+    params(GroupPath),
+    request_body = GroupInput,
+    responses(
+        (status = 200, description = "The updated group.", body = GroupWithCounts),
+        (status = 404, description = "No such group."),
+    )
+)]
 async fn update(
     State(kith): State<AppState>,
     Path(id): Path<String>,
     Json(input): Json<GroupInput>,
-) -> Result<Json<Value>, ApiError> {
-    let g = kith.update_group(&id, input).await?;
+) -> Result<Json<GroupWithCounts>, ApiError> {
+    let group = kith.update_group(&id, input).await?;
     let counts = kith.store.counts(&id).await?;
-    Ok(Json(group_json(g, counts)))
+    Ok(Json(GroupWithCounts { group, counts }))
 }
 
-/// Every asset's sum over all accounts: zero unless value was created or lost.
+/// A group's ledger sums.
+#[derive(Serialize, ToSchema)]
+struct LedgerTotals {
+    group: String,
+    sums: AssetSums,
+}
+
+/// Sum of every account's balance per asset: zero unless value was created or lost.
+#[derive(Serialize, ToSchema)]
+struct AssetSums {
+    points: i64,
+    money: i64,
+}
+
+/// Ledger sums per asset
+#[utoipa::path(
+    get, path = "/v1/groups/{group}/ledger", operation_id = "getLedgerTotals", tag = "ledger",
+    params(GroupPath),
+    responses(
+        (status = 200, description = "The sums.", body = LedgerTotals),
+        (status = 404, description = "No such group."),
+    )
+)]
 async fn ledger_totals(
     State(kith): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LedgerTotals>, ApiError> {
     kith.store.get_group(&id).await?;
-    let mut sums = serde_json::Map::new();
-    for asset in Asset::ALL {
-        sums.insert(
-            asset.to_string(),
-            json!(kith.store.ledger_sum(&id, *asset).await?),
-        );
-    }
-    Ok(Json(json!({"group": id, "sums": sums})))
+    let sums = AssetSums {
+        points: kith.store.ledger_sum(&id, Asset::Points).await?,
+        money: kith.store.ledger_sum(&id, Asset::Money).await?,
+    };
+    Ok(Json(LedgerTotals { group: id, sums }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AccountQuery {
+    /// Defaults to points.
     asset: Option<Asset>,
+    /// Most entries to return; default 50, at most 1000.
     limit: Option<u32>,
 }
 
+/// An account's balance and recent entries.
+#[derive(Serialize, ToSchema)]
+struct AccountHistory {
+    account: String,
+    asset: Asset,
+    balance: i64,
+    /// Newest first.
+    entries: Vec<LedgerEntry>,
+}
+
+/// An account's balance and history
+#[utoipa::path(
+    get, path = "/v1/groups/{group}/ledger/{account}", operation_id = "getLedgerAccount",
+    tag = "ledger",
+    params(GroupPath, AccountPath, AccountQuery),
+    responses(
+        (status = 200, description = "The account.", body = AccountHistory),
+        (status = 404, description = "No such group."),
+    )
+)]
 async fn account(
     State(kith): State<AppState>,
     Path((id, account)): Path<(String, String)>,
     Query(q): Query<AccountQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AccountHistory>, ApiError> {
     Account::parse(&account).map_err(ApiError::BadRequest)?;
     kith.store.get_group(&id).await?;
     let asset = q.asset.unwrap_or(Asset::Points);
@@ -106,35 +202,75 @@ async fn account(
         .store
         .ledger_history(&id, &account, asset, q.limit.unwrap_or(50))
         .await?;
-    Ok(Json(
-        json!({"account": account, "asset": asset, "balance": balance, "entries": entries}),
-    ))
+    Ok(Json(AccountHistory {
+        account,
+        asset,
+        balance,
+        entries,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct InvocationQuery {
+    /// Only this plugin's invocations.
     plugin: Option<String>,
+    /// Default 50; clamped to 1-1000.
     limit: Option<u32>,
 }
 
+/// Recorded plugin invocations.
+#[derive(Serialize, ToSchema)]
+struct InvocationList {
+    /// Newest first.
+    invocations: Vec<Invocation>,
+}
+
+/// Recent plugin invocations
+#[utoipa::path(
+    get, path = "/v1/groups/{group}/invocations", operation_id = "listInvocations",
+    tag = "plugins",
+    params(GroupPath, InvocationQuery),
+    responses(
+        (status = 200, description = "The invocations.", body = InvocationList),
+        (status = 404, description = "No such group."),
+    )
+)]
 async fn invocations(
     State(kith): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<InvocationQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<InvocationList>, ApiError> {
     kith.store.get_group(&id).await?;
-    let list = kith
+    let invocations = kith
         .store
         .invocations(&id, q.plugin.as_deref(), q.limit.unwrap_or(50))
         .await?;
-    Ok(Json(json!({"invocations": list})))
+    Ok(Json(InvocationList { invocations }))
 }
 
+/// A group's plugin timers.
+#[derive(Serialize, ToSchema)]
+struct TimerList {
+    /// Ordered by due time.
+    timers: Vec<Timer>,
+}
+
+/// A group's plugin timers
+#[utoipa::path(
+    get, path = "/v1/groups/{group}/timers", operation_id = "listTimers", tag = "plugins",
+    params(GroupPath),
+    responses(
+        (status = 200, description = "The timers.", body = TimerList),
+        (status = 404, description = "No such group."),
+    )
+)]
 async fn timers(
     State(kith): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TimerList>, ApiError> {
     kith.store.get_group(&id).await?;
-    Ok(Json(json!({"timers": kith.store.timers(&id).await?})))
+    let timers = kith.store.timers(&id).await?;
+    Ok(Json(TimerList { timers }))
 }

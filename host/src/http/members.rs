@@ -1,68 +1,73 @@
 //! Members of a group, join requests and messages: the API's way in for
 //! what an adapter would otherwise send as events.
 
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
-use axum::{extract::State, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::openapi::params::{GroupPath, MemberPath, TagPath};
 use super::{ApiError, AppState, Json, Path, Query};
 use crate::dispatch::EventOutcome;
 use crate::domain::*;
 use crate::store::MemberFilter;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/groups/{group}/members", get(list).post(add))
-        .route("/v1/groups/{group}/members/{member}", get(show))
-        .route("/v1/groups/{group}/members/{member}/leave", post(leave))
-        .route("/v1/groups/{group}/members/{member}/role", put(set_role))
-        .route(
-            "/v1/groups/{group}/members/{member}/tags/{tag}",
-            put(add_tag).delete(remove_tag),
-        )
-        .route(
-            "/v1/groups/{group}/join-requests",
-            get(list_requests).post(request_join),
-        )
-        .route(
-            "/v1/groups/{group}/join-requests/{member}/answer",
-            post(answer),
-        )
-        .route(
-            "/v1/groups/{group}/join-requests/{member}/approve",
-            post(approve),
-        )
-        .route(
-            "/v1/groups/{group}/join-requests/{member}/decline",
-            post(decline),
-        )
-        .route(
-            "/v1/groups/{group}/messages",
-            get(messages).post(post_message),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, add))
+        .routes(routes!(show))
+        .routes(routes!(leave))
+        .routes(routes!(set_role))
+        .routes(routes!(add_tag, remove_tag))
+        .routes(routes!(list_requests, request_join))
+        .routes(routes!(answer))
+        .routes(routes!(approve))
+        .routes(routes!(decline))
+        .routes(routes!(messages, post_message))
 }
 
 fn new_event_id(kind: &str) -> String {
     format!("api-{kind}-{}", uuid::Uuid::now_v7().simple())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     role: Option<Role>,
     status: Option<MemberStatus>,
+    /// Only members with this tag.
     tag: Option<String>,
+    /// Only members not active (or joined, if never active) since this time,
+    /// Unix epoch milliseconds.
     inactive_since: Option<Millis>,
+    /// Most members to return; 0 or absent means 1000, the maximum.
     limit: Option<u32>,
 }
 
+/// Members of a group.
+#[derive(Serialize, ToSchema)]
+struct MemberList {
+    /// Oldest joined first.
+    members: Vec<Member>,
+}
+
+/// List members
+#[utoipa::path(
+    get, path = "/v1/groups/{group}/members", operation_id = "listMembers", tag = "members",
+    params(GroupPath, ListQuery),
+    responses(
+        (status = 200, description = "The members.", body = MemberList),
+        (status = 404, description = "No such group."),
+    )
+)]
 async fn list(
     State(kith): State<AppState>,
     Path(group): Path<String>,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MemberList>, ApiError> {
     kith.store.get_group(&group).await?;
     let filter = MemberFilter {
         role: q.role,
@@ -71,11 +76,19 @@ async fn list(
         inactive_since: q.inactive_since,
         limit: q.limit.unwrap_or(0),
     };
-    Ok(Json(
-        json!({"members": kith.store.list_members(&group, &filter).await?}),
-    ))
+    let members = kith.store.list_members(&group, &filter).await?;
+    Ok(Json(MemberList { members }))
 }
 
+/// Get a member
+#[utoipa::path(
+    get, path = "/v1/groups/{group}/members/{member}", operation_id = "getMember", tag = "members",
+    params(GroupPath, MemberPath),
+    responses(
+        (status = 200, description = "The member.", body = Member),
+        (status = 404, description = "No such group or member."),
+    )
+)]
 async fn show(
     State(kith): State<AppState>,
     Path((group, member)): Path<(String, String)>,
@@ -91,10 +104,12 @@ async fn show(
     Ok(Json(m))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AddMember {
+    /// Member id: 1-128 bytes.
     member: MemberId,
+    /// Defaults to the member id.
     display_name: Option<String>,
     #[serde(default = "default_role")]
     role: Role,
@@ -104,7 +119,19 @@ fn default_role() -> Role {
     Role::Member
 }
 
-/// The operator adds a member directly: no gate runs.
+/// Add a member
+///
+/// The operator adds a member directly: no gate runs, but other plugins see
+/// the join. Subject to the group's capacity (see `join.status`).
+#[utoipa::path(
+    post, path = "/v1/groups/{group}/members", operation_id = "addMember", tag = "members",
+    params(GroupPath),
+    request_body = AddMember,
+    responses(
+        (status = 201, description = "The member was added (or already was).", body = EventOutcome),
+        (status = 404, description = "No such group."),
+    )
+)]
 async fn add(
     State(kith): State<AppState>,
     Path(group): Path<String>,
@@ -116,6 +143,19 @@ async fn add(
     Ok((StatusCode::CREATED, Json(outcome)))
 }
 
+/// Record that a member left
+///
+/// Processed as a `member_left` event; 422 when the member is not active. No request body.
+#[utoipa::path(
+    post, path = "/v1/groups/{group}/members/{member}/leave", operation_id = "leaveGroup",
+    tag = "members",
+    params(GroupPath, MemberPath),
+    responses(
+        (status = 200, description = "The member left.", body = EventOutcome),
+        (status = 404, description = "No such group or member."),
+        (status = 422, description = "The member is not active."),
+    )
+)]
 async fn leave(
     State(kith): State<AppState>,
     Path((group, member)): Path<(String, String)>,
@@ -129,12 +169,23 @@ async fn leave(
     Ok(Json(kith.ingest(event).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RoleBody {
     role: Role,
 }
 
+/// Set a member's role
+#[utoipa::path(
+    put, path = "/v1/groups/{group}/members/{member}/role", operation_id = "setMemberRole",
+    tag = "members",
+    params(GroupPath, MemberPath),
+    request_body = RoleBody,
+    responses(
+        (status = 200, description = "The updated member.", body = Member),
+        (status = 404, description = "No such group or member."),
+    )
+)]
 async fn set_role(
     State(kith): State<AppState>,
     Path((group, member)): Path<(String, String)>,
@@ -143,6 +194,18 @@ async fn set_role(
     Ok(Json(kith.set_role(&group, &member, b.role).await?))
 }
 
+/// Tag a member
+///
+/// Idempotent. No request body.
+#[utoipa::path(
+    put, path = "/v1/groups/{group}/members/{member}/tags/{tag}", operation_id = "addMemberTag",
+    tag = "members",
+    params(GroupPath, MemberPath, TagPath),
+    responses(
+        (status = 200, description = "The updated member.", body = Member),
+        (status = 404, description = "No such group or member."),
+    )
+)]
 async fn add_tag(
     State(kith): State<AppState>,
     Path((group, member, tag)): Path<(String, String, String)>,
@@ -150,6 +213,18 @@ async fn add_tag(
     Ok(Json(kith.set_tag(&group, &member, &tag, true).await?))
 }
 
+/// Untag a member
+///
+/// Idempotent.
+#[utoipa::path(
+    delete, path = "/v1/groups/{group}/members/{member}/tags/{tag}",
+    operation_id = "removeMemberTag", tag = "members",
+    params(GroupPath, MemberPath, TagPath),
+    responses(
+        (status = 200, description = "The updated member.", body = Member),
+        (status = 404, description = "No such group or member."),
+    )
+)]
 async fn remove_tag(
     State(kith): State<AppState>,
     Path((group, member, tag)): Path<(String, String, String)>,
@@ -157,23 +232,53 @@ async fn remove_tag(
     Ok(Json(kith.set_tag(&group, &member, &tag, false).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct RequestsQuery {
     status: Option<JoinStatus>,
 }
 
+/// Join requests of a group.
+#[derive(Serialize, ToSchema)]
+struct JoinRequestList {
+    /// Oldest first, at most 1000.
+    join_requests: Vec<JoinRequest>,
+}
+
+/// List join requests
+#[utoipa::path(
+    get, path = "/v1/groups/{group}/join-requests", operation_id = "listJoinRequests",
+    tag = "join-requests",
+    params(GroupPath, RequestsQuery),
+    responses(
+        (status = 200, description = "The join requests.", body = JoinRequestList),
+        (status = 404, description = "No such group."),
+    )
+)]
 async fn list_requests(
     State(kith): State<AppState>,
     Path(group): Path<String>,
     Query(q): Query<RequestsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JoinRequestList>, ApiError> {
     kith.store.get_group(&group).await?;
-    Ok(Json(
-        json!({"join_requests": kith.store.list_join_requests(&group, q.status).await?}),
-    ))
+    let join_requests = kith.store.list_join_requests(&group, q.status).await?;
+    Ok(Json(JoinRequestList { join_requests }))
 }
 
+/// Request to join
+///
+/// Processed as a `join_requested` event: the group's gates decide.
+#[utoipa::path(
+    post, path = "/v1/groups/{group}/join-requests", operation_id = "requestJoin",
+    tag = "join-requests",
+    params(GroupPath),
+    request_body = JoinRequestInput,
+    responses(
+        (status = 200, description = "The outcome; `join` holds the decision.", body = EventOutcome),
+        (status = 404, description = "No such group."),
+    )
+)]
 async fn request_join(
     State(kith): State<AppState>,
     Path(group): Path<String>,
@@ -188,12 +293,27 @@ async fn request_join(
     Ok(Json(kith.ingest(event).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AnswerBody {
     answer: String,
 }
 
+/// Answer a gate's challenge
+///
+/// Processed as a `challenge_answer` event. 422 when there is no pending
+/// request; 409 when the request awaits a reviewer.
+#[utoipa::path(
+    post, path = "/v1/groups/{group}/join-requests/{member}/answer", operation_id = "answerChallenge",
+    tag = "join-requests",
+    params(GroupPath, MemberPath),
+    request_body = AnswerBody,
+    responses(
+        (status = 200, description = "The outcome; `join` holds the decision.", body = EventOutcome),
+        (status = 404, description = "No such group."),
+        (status = 409, description = "The request awaits a reviewer."),
+    )
+)]
 async fn answer(
     State(kith): State<AppState>,
     Path((group, member)): Path<(String, String)>,
@@ -211,13 +331,29 @@ async fn answer(
     Ok(Json(kith.ingest(event).await?))
 }
 
-#[derive(Deserialize, Default)]
+/// A JSON object; `{}` is enough.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReviewBody {
+    /// Recorded reason; a default text when absent.
     #[serde(default)]
     reason: Option<String>,
 }
 
+/// Approve a pending join request
+///
+/// 409 when the member has no pending request.
+#[utoipa::path(
+    post, path = "/v1/groups/{group}/join-requests/{member}/approve",
+    operation_id = "approveJoinRequest", tag = "join-requests",
+    params(GroupPath, MemberPath),
+    request_body = ReviewBody,
+    responses(
+        (status = 200, description = "The outcome.", body = EventOutcome),
+        (status = 404, description = "No such group or member."),
+        (status = 409, description = "The member has no pending request."),
+    )
+)]
 async fn approve(
     State(kith): State<AppState>,
     Path((group, member)): Path<(String, String)>,
@@ -227,6 +363,20 @@ async fn approve(
     Ok(Json(kith.review(&group, &member, true, reason).await?))
 }
 
+/// Decline a pending join request
+///
+/// 409 when the member has no pending request.
+#[utoipa::path(
+    post, path = "/v1/groups/{group}/join-requests/{member}/decline",
+    operation_id = "declineJoinRequest", tag = "join-requests",
+    params(GroupPath, MemberPath),
+    request_body = ReviewBody,
+    responses(
+        (status = 200, description = "The outcome.", body = EventOutcome),
+        (status = 404, description = "No such group or member."),
+        (status = 409, description = "The member has no pending request."),
+    )
+)]
 async fn decline(
     State(kith): State<AppState>,
     Path((group, member)): Path<(String, String)>,
@@ -236,28 +386,51 @@ async fn decline(
     Ok(Json(kith.review(&group, &member, false, reason).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct MessagesQuery {
+    /// Default 50, at most 1000.
     limit: Option<u32>,
+    /// Only messages sent at or after this time, Unix epoch milliseconds.
     since: Option<Millis>,
 }
 
+/// Messages of a group.
+#[derive(Serialize, ToSchema)]
+struct MessageList {
+    /// Newest first.
+    messages: Vec<Message>,
+}
+
+/// Recent messages
+#[utoipa::path(
+    get, path = "/v1/groups/{group}/messages", operation_id = "listMessages", tag = "messages",
+    params(GroupPath, MessagesQuery),
+    responses(
+        (status = 200, description = "The messages.", body = MessageList),
+        (status = 404, description = "No such group."),
+    )
+)]
 async fn messages(
     State(kith): State<AppState>,
     Path(group): Path<String>,
     Query(q): Query<MessagesQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MessageList>, ApiError> {
     kith.store.get_group(&group).await?;
-    Ok(Json(
-        json!({"messages": kith.store.recent_messages(&group, q.limit.unwrap_or(50), q.since).await?}),
-    ))
+    let messages = kith
+        .store
+        .recent_messages(&group, q.limit.unwrap_or(50), q.since)
+        .await?;
+    Ok(Json(MessageList { messages }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PostMessage {
+    /// Member id: 1-128 bytes.
     sender: MemberId,
+    /// At most 64 KiB.
     text: String,
     #[serde(default)]
     kind: Option<MessageKind>,
@@ -265,11 +438,23 @@ struct PostMessage {
     mentions: Vec<MemberId>,
     #[serde(default)]
     reply_to: Option<String>,
+    /// When it was sent; defaults to now. Unix epoch milliseconds.
     #[serde(default)]
     at: Option<Millis>,
 }
 
-/// A message posted through the API is dispatched like an adapter's.
+/// Post a message
+///
+/// Dispatched like a `message` event from the adapter. `kind` defaults to text.
+#[utoipa::path(
+    post, path = "/v1/groups/{group}/messages", operation_id = "postMessage", tag = "messages",
+    params(GroupPath),
+    request_body = PostMessage,
+    responses(
+        (status = 201, description = "The message was stored; `message_id` is its id.", body = EventOutcome),
+        (status = 404, description = "No such group."),
+    )
+)]
 async fn post_message(
     State(kith): State<AppState>,
     Path(group): Path<String>,

@@ -12,9 +12,10 @@ mod plugins;
 pub use error::ApiError;
 
 use axum::extract::{FromRequest, FromRequestParts};
-use axum::routing::get;
 use axum::Router;
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::dispatch::Kith;
 
@@ -42,18 +43,31 @@ pub struct Path<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route(
-            "/healthz",
-            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
-        )
-        .route("/openapi.json", get(openapi::document))
+/// The routes and their OpenAPI document, from the same `OpenApiRouter`:
+/// a route cannot be served undocumented or documented unserved.
+pub(crate) fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut doc) = OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(openapi::health))
+        .routes(routes!(openapi::document))
         .merge(groups::routes())
         .merge(members::routes())
         .merge(plugins::routes())
         .merge(events::routes())
         .merge(auth::routes())
+        .split_for_parts();
+    openapi::finish(&mut doc);
+    (routes, doc)
+}
+
+/// The OpenAPI document of the API, as `GET /openapi.json` serves it.
+pub fn openapi_json() -> String {
+    openapi::to_json(&api().1)
+}
+
+/// The API with its token check, error fallback and body limit.
+pub fn router(state: AppState) -> Router {
+    api()
+        .0
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::check,

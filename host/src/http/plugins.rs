@@ -1,12 +1,14 @@
 //! /v1/plugins (install, list, show) and per-group enablement.
 
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, put};
-use axum::{extract::State, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::openapi::params::{GroupPath, PluginPath};
 use super::{ApiError, AppState, Json, Path};
 use crate::dispatch::{EnableInput, EventOutcome};
 use crate::store::{Enablement, InstalledPlugin};
@@ -14,24 +16,33 @@ use crate::store::{Enablement, InstalledPlugin};
 /// Uploads are wasm, so they get their own, larger, limit.
 const MAX_UPLOAD: usize = crate::dispatch::MAX_PLUGIN_BYTES;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/plugins",
-            get(list)
-                .post(install)
-                .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD)),
-        )
-        .route("/v1/plugins/{name}", get(show))
-        .route("/v1/groups/{group}/plugins", get(enabled))
-        .route("/v1/groups/{group}/plugins/order", put(order))
-        .route(
-            "/v1/groups/{group}/plugins/{name}",
-            put(enable).delete(disable).get(show_enabled),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    let (schemas, paths, uploads) = routes!(list, install);
+    let uploads = uploads.layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD));
+    OpenApiRouter::new()
+        .routes((schemas, paths, uploads))
+        .routes(routes!(show))
+        .routes(routes!(enabled))
+        .routes(routes!(order))
+        .routes(routes!(enable, disable, show_enabled))
 }
 
-/// The body is the plugin file itself (`Content-Type: application/wasm`).
+/// Install or upgrade a plugin
+///
+/// The body is the plugin file itself. Installing a name already present
+/// replaces it. 400 for an empty body; 422 when the file is not a valid
+/// plugin or its metadata is invalid.
+#[utoipa::path(
+    post, path = "/v1/plugins", operation_id = "installPlugin", tag = "plugins",
+    request_body(
+        description = "The plugin file (a WebAssembly component), at most 64 MiB.",
+        content(("application/wasm"), ("application/octet-stream"))
+    ),
+    responses(
+        (status = 201, description = "The installed plugin.", body = InstalledPlugin),
+        (status = 422, description = "Not a valid plugin, or invalid metadata."),
+    )
+)]
 async fn install(
     State(kith): State<AppState>,
     headers: HeaderMap,
@@ -56,10 +67,31 @@ async fn install(
     Ok((StatusCode::CREATED, Json(kith.install_plugin(&body).await?)))
 }
 
-async fn list(State(kith): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({"plugins": kith.store.list_plugins().await?})))
+/// Plugins or enablements.
+#[derive(Serialize, ToSchema)]
+struct PluginList<T> {
+    plugins: Vec<T>,
 }
 
+/// List installed plugins
+#[utoipa::path(
+    get, path = "/v1/plugins", operation_id = "listPlugins", tag = "plugins",
+    responses((status = 200, description = "The plugins, ordered by name.", body = PluginList<InstalledPlugin>))
+)]
+async fn list(State(kith): State<AppState>) -> Result<Json<PluginList<InstalledPlugin>>, ApiError> {
+    let plugins = kith.store.list_plugins().await?;
+    Ok(Json(PluginList { plugins }))
+}
+
+/// Get an installed plugin
+#[utoipa::path(
+    get, path = "/v1/plugins/{name}", operation_id = "getPlugin", tag = "plugins",
+    params(PluginPath),
+    responses(
+        (status = 200, description = "The plugin.", body = InstalledPlugin),
+        (status = 404, description = "No such plugin."),
+    )
+)]
 async fn show(
     State(kith): State<AppState>,
     Path(name): Path<String>,
@@ -67,16 +99,33 @@ async fn show(
     Ok(Json(kith.store.get_plugin(&name).await?))
 }
 
+/// A group's enabled plugins
+#[utoipa::path(
+    get, path = "/v1/groups/{group}/plugins", operation_id = "listEnablements", tag = "plugins",
+    params(GroupPath),
+    responses(
+        (status = 200, description = "The enablements, in run order.", body = PluginList<Enablement>),
+        (status = 404, description = "No such group."),
+    )
+)]
 async fn enabled(
     State(kith): State<AppState>,
     Path(group): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PluginList<Enablement>>, ApiError> {
     kith.store.get_group(&group).await?;
-    Ok(Json(
-        json!({"plugins": kith.store.enablements(&group).await?}),
-    ))
+    let plugins = kith.store.enablements(&group).await?;
+    Ok(Json(PluginList { plugins }))
 }
 
+/// Get a plugin's enablement on a group
+#[utoipa::path(
+    get, path = "/v1/groups/{group}/plugins/{name}", operation_id = "getEnablement", tag = "plugins",
+    params(GroupPath, PluginPath),
+    responses(
+        (status = 200, description = "The enablement.", body = Enablement),
+        (status = 404, description = "No such group, or the plugin is not enabled on it."),
+    )
+)]
 async fn show_enabled(
     State(kith): State<AppState>,
     Path((group, name)): Path<(String, String)>,
@@ -84,27 +133,47 @@ async fn show_enabled(
     Ok(Json(kith.store.get_enablement(&group, &name).await?))
 }
 
-#[derive(serde::Serialize)]
+/// An enablement and what the plugin's `on-enabled` handler did.
+#[derive(Serialize, ToSchema)]
 struct Enabled {
     enablement: Enablement,
     on_enabled: EventOutcome,
 }
 
+/// Enable or reconfigure a plugin on a group
+///
+/// Takes effect for the next event. 422 when the config does not match the
+/// plugin's schema or a capability is not declared; 400 for out-of-range limits.
+#[utoipa::path(
+    put, path = "/v1/groups/{group}/plugins/{name}", operation_id = "enablePlugin", tag = "plugins",
+    params(GroupPath, PluginPath),
+    request_body = EnableInput,
+    responses(
+        (status = 200, description = "The enablement and the outcome of the plugin's `on-enabled` handler.", body = Enabled),
+        (status = 404, description = "No such group or plugin."),
+    )
+)]
 async fn enable(
     State(kith): State<AppState>,
     Path((group, name)): Path<(String, String)>,
     Json(input): Json<EnableInput>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Enabled>, ApiError> {
     let (enablement, on_enabled) = kith.enable_plugin(&group, &name, input).await?;
-    Ok(Json(
-        serde_json::to_value(Enabled {
-            enablement,
-            on_enabled,
-        })
-        .expect("serializable"),
-    ))
+    Ok(Json(Enabled {
+        enablement,
+        on_enabled,
+    }))
 }
 
+/// Disable a plugin on a group
+#[utoipa::path(
+    delete, path = "/v1/groups/{group}/plugins/{name}", operation_id = "disablePlugin", tag = "plugins",
+    params(GroupPath, PluginPath),
+    responses(
+        (status = 204, description = "Disabled; its timers are removed, its storage kept."),
+        (status = 404, description = "No such group, or the plugin is not enabled on it."),
+    )
+)]
 async fn disable(
     State(kith): State<AppState>,
     Path((group, name)): Path<(String, String)>,
@@ -113,19 +182,31 @@ async fn disable(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Order {
+    /// Plugin names to run first, in order; the rest follow in their current order.
     plugins: Vec<String>,
 }
 
+/// Set the run order of a group's plugins
+///
+/// 422 when a listed plugin is not enabled on the group.
+#[utoipa::path(
+    put, path = "/v1/groups/{group}/plugins/order", operation_id = "orderPlugins", tag = "plugins",
+    params(GroupPath),
+    request_body = Order,
+    responses(
+        (status = 200, description = "The enablements, in the new run order.", body = PluginList<Enablement>),
+        (status = 404, description = "No such group."),
+    )
+)]
 async fn order(
     State(kith): State<AppState>,
     Path(group): Path<String>,
     Json(o): Json<Order>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PluginList<Enablement>>, ApiError> {
     kith.store.get_group(&group).await?;
-    Ok(Json(
-        json!({"plugins": kith.order_plugins(&group, &o.plugins).await?}),
-    ))
+    let plugins = kith.order_plugins(&group, &o.plugins).await?;
+    Ok(Json(PluginList { plugins }))
 }

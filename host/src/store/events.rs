@@ -4,20 +4,23 @@ use super::*;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-/// One call of a plugin's handler, as recorded.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// A recorded run of a plugin handler.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Invocation {
     /// Assigned by the database; ignored by `insert_invocations`.
     pub id: i64,
     pub event_id: String,
     pub group: GroupId,
     pub plugin: String,
+    /// The handler's WIT name, e.g. `on-message`.
     pub handler: String,
     pub ok: bool,
     pub error: Option<String>,
     pub fuel_used: i64,
+    /// Wall-clock duration in microseconds.
     pub duration_us: i64,
     pub logs: Vec<LogLine>,
+    /// The event's time. Unix epoch milliseconds.
     pub at: Millis,
 }
 

@@ -6,23 +6,31 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 /// A plugin as installed: its metadata and the hash of its component.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct InstalledPlugin {
     pub metadata: PluginMetadata,
+    /// Hex SHA-256 of the plugin's component.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub sha256: String,
+    /// When the plugin was installed. Unix epoch milliseconds.
     pub installed_at: Millis,
 }
 
 /// A plugin switched on for a group, with the operator's choices.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Enablement {
     pub group: GroupId,
     pub plugin: String,
+    /// Run order among the group's plugins, lower first.
     pub position: i64,
+    /// The plugin's config, valid against its config schema.
     pub config: serde_json::Value,
+    /// Capabilities granted.
     pub capabilities: Vec<Capability>,
     pub limits: Limits,
+    /// When the plugin was first enabled on the group. Unix epoch milliseconds.
     pub enabled_at: Millis,
+    /// Failed invocations in a row.
     pub consecutive_failures: i64,
     pub last_error: Option<String>,
     pub policy: FailurePolicy,

@@ -4,15 +4,16 @@ use super::*;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-/// A plugin's named timer in a group; periodic when `period_ms` is set.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// A plugin's timer.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Timer {
     pub plugin: String,
     pub group: GroupId,
     pub name: String,
+    /// When the timer fires next. Unix epoch milliseconds.
     pub due_at: Millis,
+    /// Repeat period in milliseconds; null for a one-shot timer.
     pub period_ms: Option<i64>,
-    /// Handed back to the plugin when the timer fires.
     pub payload: String,
 }
 

@@ -8,8 +8,9 @@ use sqlx::Row;
 ///
 /// Fields in alphabetical order: the order the API has always listed them in
 /// (as a `serde_json::Value`, which sorts its keys).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Token {
+    /// When the token was created. Unix epoch milliseconds.
     pub created_at: Millis,
     /// For operators: the groups they run.
     pub groups: Vec<GroupId>,
