@@ -6,6 +6,7 @@
 #
 #   scripts/synapse.sh install        # venv at target/synapse-venv (once)
 #   scripts/synapse.sh start DIR      # config, keys, database in DIR; prints the URL
+#   scripts/synapse.sh register DIR USER PASSWORD   # a user, by shared secret
 #   scripts/synapse.sh stop DIR
 #
 # After start, DIR/url holds the client API base URL and DIR/shared_secret
@@ -112,9 +113,16 @@ stop() {
     rm -f "$pidfile"
 }
 
+register() {
+    local dir="$1" user="$2" password="$3"
+    "$VENV/bin/register_new_matrix_user" --user "$user" --password "$password" --no-admin \
+        --shared-secret "$(cat "$dir/shared_secret")" "$(cat "$dir/url")"
+}
+
 case "${1:-}" in
     install) install ;;
     start) start "${2:?usage: synapse.sh start DIR}" ;;
+    register) register "${2:?}" "${3:?}" "${4:?}" ;;
     stop) stop "${2:?usage: synapse.sh stop DIR}" ;;
-    *) echo "usage: $0 install | start DIR | stop DIR" >&2; exit 2 ;;
+    *) echo "usage: $0 install | start DIR | register DIR USER PASSWORD | stop DIR" >&2; exit 2 ;;
 esac
