@@ -113,10 +113,18 @@ stop() {
     rm -f "$pidfile"
 }
 
+# Retried: right after start, Synapse may still refuse a registration.
 register() {
-    local dir="$1" user="$2" password="$3"
-    "$VENV/bin/register_new_matrix_user" --user "$user" --password "$password" --no-admin \
-        --shared-secret "$(cat "$dir/shared_secret")" "$(cat "$dir/url")"
+    local dir="$1" user="$2" password="$3" attempt
+    for attempt in 1 2 3; do
+        if "$VENV/bin/register_new_matrix_user" --user "$user" --password "$password" --no-admin \
+            --shared-secret "$(cat "$dir/shared_secret")" "$(cat "$dir/url")"; then
+            return
+        fi
+        echo "registering $user failed (attempt $attempt)" >&2
+        sleep 1
+    done
+    return 1
 }
 
 case "${1:-}" in

@@ -296,11 +296,13 @@ impl Matrix {
     }
 
     /// Creates a direct-message room with `user` (invited, marked direct).
+    /// `private_chat`, not `trusted_private_chat`: in recent room versions
+    /// the latter makes the invitee a creator of the room.
     pub async fn create_dm(&self, user: &str) -> Result<String> {
         let body = json!({
             "is_direct": true,
             "invite": [user],
-            "preset": "trusted_private_chat",
+            "preset": "private_chat",
         });
         let v = self
             .call(Method::POST, "/createRoom", &[], Some(&body))

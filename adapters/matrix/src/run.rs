@@ -273,9 +273,9 @@ async fn accept_dm_invite(a: &Adapter, room: &str, data: &Value) {
         return;
     };
     match a.matrix.join(room).await {
-        Ok(room) => a
-            .update(|s| s.dms.insert(member.to_string(), room))
-            .map_or((), drop),
+        Ok(room) => a.update(|s| {
+            s.dms.insert(member.to_string(), room);
+        }),
         Err(e) => tracing::warn!("could not join the DM room {room} of {member}: {e}"),
     }
 }
