@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds the plugins and runs every test:
 # the plugins' own unit tests, then the host's unit, store, runtime and
-# end-to-end tests on SQLite and on Postgres (required here, not skipped).
+# end-to-end tests on SQLite and on Postgres (required here, not skipped),
+# and the Matrix adapter against a real Synapse it starts on loopback.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -32,6 +33,9 @@ python3 -m unittest discover -s plugins/python/daily-checkin-py
 
 echo "== API fuzzing against /openapi.json (schemathesis): no 5xx, responses as documented"
 bash scripts/fuzz-api.sh
+
+echo "== Synapse for the Matrix adapter's end-to-end test (pinned, from PyPI, into target/)"
+bash scripts/synapse.sh install
 
 bash scripts/ensure-postgres.sh
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"

@@ -1,0 +1,17 @@
+//! kith's Matrix adapter. A bot account syncs the rooms mapped to kith
+//! groups, posts what happens there to kith's `/v1/events`, and carries out
+//! kith's outbox (`/v1/outbox`) on the homeserver, acknowledging each action
+//! once Matrix accepted it. See docs/adapters.md.
+
+pub mod config;
+pub mod failure;
+pub mod inbound;
+pub mod kith;
+pub mod matrix;
+pub mod outbound;
+pub mod run;
+pub mod state;
+
+pub use config::Config;
+pub use failure::Failure;
+pub use state::State;
