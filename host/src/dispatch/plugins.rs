@@ -118,18 +118,7 @@ impl Kith {
 
     /// The compiled plugin, loading it from the store on first use.
     pub(crate) async fn loaded(&self, name: &str) -> Result<(InstalledPlugin, Loaded)> {
-        let installed = self.store.get_plugin(name).await?;
-        if !self.runtime.is_loaded(&installed.sha256) {
-            let wasm = self.store.plugin_wasm(name).await?;
-            let runtime = self.runtime.clone();
-            let sha = installed.sha256.clone();
-            let loaded = tokio::task::spawn_blocking(move || runtime.load(&sha, &wasm))
-                .await
-                .map_err(|e| ServiceError::Internal(e.into()))??;
-            return Ok((installed, loaded));
-        }
-        let loaded = self.runtime.load(&installed.sha256, &[])?;
-        Ok((installed, loaded))
+        load(&self.store, &self.runtime, name).await
     }
 
     /// Compiles every installed plugin, so the first events do not wait.
@@ -264,4 +253,25 @@ impl Kith {
         tx.commit().await?;
         Ok(current)
     }
+}
+
+/// The compiled plugin, loading it from `store` on first use (an event
+/// loads through its own view of the store).
+pub(super) async fn load(
+    store: &Store,
+    runtime: &Arc<Runtime>,
+    name: &str,
+) -> Result<(InstalledPlugin, Loaded)> {
+    let installed = store.get_plugin(name).await?;
+    if !runtime.is_loaded(&installed.sha256) {
+        let wasm = store.plugin_wasm(name).await?;
+        let runtime = runtime.clone();
+        let sha = installed.sha256.clone();
+        let loaded = tokio::task::spawn_blocking(move || runtime.load(&sha, &wasm))
+            .await
+            .map_err(|e| ServiceError::Internal(e.into()))??;
+        return Ok((installed, loaded));
+    }
+    let loaded = runtime.load(&installed.sha256, &[])?;
+    Ok((installed, loaded))
 }
