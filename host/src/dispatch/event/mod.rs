@@ -126,74 +126,62 @@ struct EventCtx<'a> {
 }
 
 impl EventCtx<'_> {
-    /// Runs the event's own part: one function per kind of event.
+    /// Runs the event's own part: what its mode asks, or else its body.
     async fn run(&self, b: &mut Batch, event: &IncomingEvent, mode: Mode) -> Result<()> {
-        match (&event.body, mode) {
-            (_, Mode::Timer(timer)) => self.timer(b, timer).await,
-            (_, Mode::Enabled(plugin)) => {
+        match mode {
+            Mode::Timer(timer) => self.timer(b, timer).await,
+            Mode::Enabled(plugin) => {
                 self.run_plugins(b, &PluginEvent::Enabled, Some(&plugin))
                     .await
             }
-            (
-                _,
-                Mode::Review {
-                    member,
-                    approve,
-                    reason,
-                },
-            ) => self.review(b, member, approve, reason).await,
-            (
-                EventBody::Message {
-                    sender,
-                    text,
-                    kind,
-                    mentions,
-                    reply_to,
-                    message_id,
-                },
-                _,
-            ) => {
+            Mode::Review {
+                member,
+                approve,
+                reason,
+            } => self.review(b, member, approve, reason).await,
+            Mode::OperatorAdd(role) => self.body(b, &event.body, Some(role)).await,
+            Mode::Normal => self.body(b, &event.body, None).await,
+        }
+    }
+
+    /// One function per kind of event; `operator` is the role of a member
+    /// the operator adds.
+    async fn body(&self, b: &mut Batch, body: &EventBody, operator: Option<Role>) -> Result<()> {
+        match body {
+            EventBody::Message {
+                sender,
+                text,
+                kind,
+                mentions,
+                reply_to,
+                message_id,
+            } => {
                 let message =
                     message::message_of(b, sender, text, *kind, mentions, reply_to, message_id);
                 self.message(b, message).await
             }
-            (
-                EventBody::Reaction {
-                    message_id,
-                    member,
-                    emoji,
-                },
-                _,
-            ) => self.reaction(b, message_id, member, emoji).await,
-            (
-                EventBody::Payment {
-                    payment_id,
-                    member,
-                    amount,
-                    currency,
-                    status,
-                    purpose,
-                },
-                _,
-            ) => {
-                let payment = Payment {
-                    id: payment_id.clone(),
-                    member: member.clone(),
-                    amount: *amount,
-                    currency: currency.clone(),
-                    status: *status,
-                    purpose: purpose.clone(),
-                };
+            EventBody::Reaction {
+                message_id,
+                member,
+                emoji,
+            } => self.reaction(b, message_id, member, emoji).await,
+            EventBody::Payment {
+                payment_id,
+                member,
+                amount,
+                currency,
+                status,
+                purpose,
+            } => {
+                let payment =
+                    payment::payment_of(payment_id, member, *amount, currency, *status, purpose);
                 self.payment(b, payment).await
             }
-            (EventBody::JoinRequested(input), Mode::OperatorAdd(role)) => {
-                self.join_request(b, input, Some(role)).await
-            }
-            (EventBody::JoinRequested(input), _) => self.join_request(b, input, None).await,
-            (EventBody::ChallengeAnswer { member, answer }, _) => {
+            EventBody::JoinRequested(input) => self.join_request(b, input, operator).await,
+            EventBody::ChallengeAnswer { member, answer } => {
                 self.challenge_answer(b, member, answer).await
             }
-            (EventBody::MemberLeft { member }, _) => self.member_left(b, member).await,
+            EventBody::MemberLeft { member } => self.member_left(b, member).await,
         }
     }
 }

@@ -3,6 +3,25 @@
 
 use super::*;
 
+/// The payment an event reports.
+pub(super) fn payment_of(
+    id: &str,
+    member: &MemberId,
+    amount: i64,
+    currency: &str,
+    status: PaymentStatus,
+    purpose: &str,
+) -> Payment {
+    Payment {
+        id: id.to_string(),
+        member: member.clone(),
+        amount,
+        currency: currency.to_string(),
+        status,
+        purpose: purpose.to_string(),
+    }
+}
+
 impl EventCtx<'_> {
     pub(super) async fn payment(&self, b: &mut Batch, payment: Payment) -> Result<()> {
         let (gid, member, amount) = (&b.group.id, &payment.member, payment.amount);
