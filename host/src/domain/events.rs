@@ -138,20 +138,4 @@ impl PluginEvent {
             PluginEvent::Timer(_) => "on-timer",
         }
     }
-
-    /// Whether a plugin of this kind has a handler for the event.
-    pub fn handled_by(&self, kind: PluginKind) -> bool {
-        use PluginEvent::*;
-        match kind {
-            PluginKind::EntryGate => matches!(
-                self,
-                Enabled | JoinRequest(_) | ChallengeAnswer(..) | Message(_) | Payment(_) | Timer(_)
-            ),
-            PluginKind::ActivityGame => matches!(
-                self,
-                Enabled | MemberJoined(_) | MemberLeft(_) | Message(_) | Reaction(_) | Timer(_)
-            ),
-            PluginKind::ConversionFlow => !matches!(self, JoinRequest(_) | ChallengeAnswer(..)),
-        }
-    }
 }

@@ -53,7 +53,7 @@ impl EventCtx<'_> {
     ) -> Result<Ran> {
         let (installed, loaded) =
             super::super::plugins::load(&b.store, self.runtime, &e.plugin).await?;
-        if !event.handled_by(installed.metadata.kind) {
+        if !crate::runtime::handles(installed.metadata.kind, event) {
             return Ok(Ran::Skipped);
         }
         let ctx = InvocationContext {
