@@ -7,7 +7,6 @@ impl EventCtx<'_> {
         // Reschedule first, so that the plugin's own timer calls win.
         let next = match timer.period_ms {
             Some(p) if p > 0 => {
-                let p = p as i64;
                 let missed = (b.now - timer.due_at).max(0) / p;
                 Effect::SetTimer {
                     name: timer.name.clone(),
