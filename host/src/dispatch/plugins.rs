@@ -142,28 +142,7 @@ impl Kith {
         let (installed, _) = self.loaded(name).await?;
         let meta = &installed.metadata;
         let config = input.config.unwrap_or_else(|| serde_json::json!({}));
-        let validator = jsonschema::validator_for(&meta.config_schema)
-            .map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))?;
-        let problems: Vec<String> = validator
-            .iter_errors(&config)
-            .map(|e| {
-                let at = e.instance_path().to_string();
-                format!(
-                    "{}: {e}",
-                    if at.is_empty() {
-                        "config".to_string()
-                    } else {
-                        format!("config{at}")
-                    }
-                )
-            })
-            .collect();
-        if !problems.is_empty() {
-            return Err(ServiceError::Unprocessable(format!(
-                "config does not match the schema of plugin {name:?}: {}",
-                problems.join("; ")
-            )));
-        }
+        check_config(&meta.config_schema, &config, name)?;
         let capabilities = match input.capabilities {
             None => meta.capabilities.clone(),
             Some(granted) => {
@@ -274,4 +253,31 @@ pub(super) async fn load(
     }
     let loaded = runtime.load(&installed.sha256, &[])?;
     Ok((installed, loaded))
+}
+
+/// Checks a plugin's config against its schema, naming every problem.
+fn check_config(schema: &serde_json::Value, config: &serde_json::Value, name: &str) -> Result<()> {
+    let validator = jsonschema::validator_for(schema)
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))?;
+    let problems: Vec<String> = validator
+        .iter_errors(config)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            format!(
+                "{}: {e}",
+                if at.is_empty() {
+                    "config".to_string()
+                } else {
+                    format!("config{at}")
+                }
+            )
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(ServiceError::Unprocessable(format!(
+            "config does not match the schema of plugin {name:?}: {}",
+            problems.join("; ")
+        )));
+    }
+    Ok(())
 }

@@ -10,7 +10,7 @@ use wasmtime::Store as WasmStore;
 
 use super::engine::{Loaded, Runtime};
 use super::host::{HostState, InvocationContext};
-use super::worlds;
+use super::worlds::{self, Outcome};
 use crate::domain::*;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -134,21 +134,7 @@ impl Runtime {
         let state = store.into_data();
         let peak_memory = state.limits.peak_memory;
         let (effects, logs) = state.into_parts();
-        let (result, failure) = match outcome {
-            Ok(Ok(output)) => (Ok(output), None),
-            Ok(Err(handler_error)) => (
-                Err(format!("{handler} returned an error: {handler_error}")),
-                Some(Failure::HandlerError),
-            ),
-            Err(trap) => {
-                let failure = match trap.downcast_ref::<wasmtime::Trap>() {
-                    Some(wasmtime::Trap::Interrupt) => Failure::Timeout,
-                    Some(wasmtime::Trap::OutOfFuel) => Failure::OutOfFuel,
-                    _ => Failure::Trap,
-                };
-                (Err(describe_trap(&trap, handler, &limits)), Some(failure))
-            }
-        };
+        let (result, failure) = judge(outcome, handler, &limits);
         let effects = if result.is_ok() { effects } else { vec![] };
         InvocationReport {
             handler,
@@ -209,6 +195,29 @@ impl Turns {
 
     fn waited(&self) -> Duration {
         Duration::from_micros(self.waited.load(Ordering::Relaxed))
+    }
+}
+
+/// The invocation's result as the host reports it, and why it failed.
+fn judge(
+    outcome: Outcome,
+    handler: &str,
+    limits: &Limits,
+) -> (Result<HandlerOutput, String>, Option<Failure>) {
+    match outcome {
+        Ok(Ok(output)) => (Ok(output), None),
+        Ok(Err(handler_error)) => (
+            Err(format!("{handler} returned an error: {handler_error}")),
+            Some(Failure::HandlerError),
+        ),
+        Err(trap) => {
+            let failure = match trap.downcast_ref::<wasmtime::Trap>() {
+                Some(wasmtime::Trap::Interrupt) => Failure::Timeout,
+                Some(wasmtime::Trap::OutOfFuel) => Failure::OutOfFuel,
+                _ => Failure::Trap,
+            };
+            (Err(describe_trap(&trap, handler, limits)), Some(failure))
+        }
     }
 }
 
