@@ -179,7 +179,7 @@ impl Kith {
                 payload: None,
             }),
         };
-        self.process_with(event, events::Mode::OperatorAdd(role))
+        self.process_with(event, event::Mode::OperatorAdd(role))
             .await
     }
 

@@ -3,13 +3,13 @@
 
 mod apply;
 mod auth;
-mod events;
+mod event;
 mod groups;
 mod plugins;
 mod timers;
 
 pub use auth::hash_token;
-pub use events::EventOutcome;
+pub use event::EventOutcome;
 pub use groups::GroupInput;
 pub use plugins::{check_schema, EnableInput, MAX_PLUGIN_BYTES};
 

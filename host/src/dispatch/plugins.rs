@@ -120,18 +120,7 @@ impl Kith {
 
     /// The compiled plugin, loading it from the store on first use.
     pub(crate) async fn loaded(&self, name: &str) -> Result<(InstalledPlugin, Loaded)> {
-        let installed = self.store.get_plugin(name).await?;
-        if !self.runtime.is_loaded(&installed.sha256) {
-            let wasm = self.store.plugin_wasm(name).await?;
-            let runtime = self.runtime.clone();
-            let sha = installed.sha256.clone();
-            let loaded = tokio::task::spawn_blocking(move || runtime.load(&sha, &wasm))
-                .await
-                .map_err(|e| ServiceError::Internal(e.into()))??;
-            return Ok((installed, loaded));
-        }
-        let loaded = self.runtime.load(&installed.sha256, &[])?;
-        Ok((installed, loaded))
+        load(&self.store, &self.runtime, name).await
     }
 
     /// Compiles every installed plugin, so the first events do not wait.
@@ -155,28 +144,7 @@ impl Kith {
         let (installed, _) = self.loaded(name).await?;
         let meta = &installed.metadata;
         let config = input.config.unwrap_or_else(|| serde_json::json!({}));
-        let validator = jsonschema::validator_for(&meta.config_schema)
-            .map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))?;
-        let problems: Vec<String> = validator
-            .iter_errors(&config)
-            .map(|e| {
-                let at = e.instance_path().to_string();
-                format!(
-                    "{}: {e}",
-                    if at.is_empty() {
-                        "config".to_string()
-                    } else {
-                        format!("config{at}")
-                    }
-                )
-            })
-            .collect();
-        if !problems.is_empty() {
-            return Err(ServiceError::Unprocessable(format!(
-                "config does not match the schema of plugin {name:?}: {}",
-                problems.join("; ")
-            )));
-        }
+        check_config(&meta.config_schema, &config, name)?;
         let capabilities = match input.capabilities {
             None => meta.capabilities.clone(),
             Some(granted) => {
@@ -266,4 +234,52 @@ impl Kith {
         tx.commit().await?;
         Ok(current)
     }
+}
+
+/// The compiled plugin, loading it from `store` on first use (an event
+/// loads through its own view of the store).
+pub(super) async fn load(
+    store: &Store,
+    runtime: &Arc<Runtime>,
+    name: &str,
+) -> Result<(InstalledPlugin, Loaded)> {
+    let installed = store.get_plugin(name).await?;
+    if !runtime.is_loaded(&installed.sha256) {
+        let wasm = store.plugin_wasm(name).await?;
+        let runtime = runtime.clone();
+        let sha = installed.sha256.clone();
+        let loaded = tokio::task::spawn_blocking(move || runtime.load(&sha, &wasm))
+            .await
+            .map_err(|e| ServiceError::Internal(e.into()))??;
+        return Ok((installed, loaded));
+    }
+    let loaded = runtime.load(&installed.sha256, &[])?;
+    Ok((installed, loaded))
+}
+
+/// Checks a plugin's config against its schema, naming every problem.
+fn check_config(schema: &serde_json::Value, config: &serde_json::Value, name: &str) -> Result<()> {
+    let validator = jsonschema::validator_for(schema)
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))?;
+    let problems: Vec<String> = validator
+        .iter_errors(config)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            format!(
+                "{}: {e}",
+                if at.is_empty() {
+                    "config".to_string()
+                } else {
+                    format!("config{at}")
+                }
+            )
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(ServiceError::Unprocessable(format!(
+            "config does not match the schema of plugin {name:?}: {}",
+            problems.join("; ")
+        )));
+    }
+    Ok(())
 }

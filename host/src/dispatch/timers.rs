@@ -1,7 +1,7 @@
 //! Timers and lifecycle notifications, turned into ordinary events so they
 //! get the same idempotence and transactions.
 
-use super::events::Mode;
+use super::event::Mode;
 use super::*;
 use std::time::Duration;
 

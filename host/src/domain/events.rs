@@ -163,9 +163,4 @@ impl PluginEvent {
             PluginEvent::Timer(_) => "on-timer",
         }
     }
-
-    /// Whether a plugin of this kind has a handler for the event.
-    pub fn handled_by(&self, kind: PluginKind) -> bool {
-        kind.handlers().contains(&self.handler())
-    }
 }

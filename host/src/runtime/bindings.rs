@@ -1,8 +1,10 @@
 //! The one place where Rust types are generated from `wit/`.
 //!
 //! The three worlds import the same interfaces; `with` makes the second and
-//! third reuse the first one's generated modules, so every host interface is
-//! implemented once and one `Linker` serves a plugin of any world.
+//! third reuse the first one's generated modules (one entry for the whole
+//! `kith:plugin` package, as wasmtime-wasi-http maps `wasi:io`), so every
+//! host interface is implemented once and one `Linker` serves a plugin of
+//! any world. Each world's own export is still generated in its module.
 
 wasmtime::component::bindgen!({
     path: "../wit",
@@ -17,17 +19,7 @@ pub mod game {
         world: "activity-game",
         imports: { default: async | trappable },
         exports: { default: async },
-        with: {
-            "kith:plugin/types": super::kith::plugin::types,
-            "kith:plugin/members": super::kith::plugin::members,
-            "kith:plugin/groups": super::kith::plugin::groups,
-            "kith:plugin/messages": super::kith::plugin::messages,
-            "kith:plugin/storage": super::kith::plugin::storage,
-            "kith:plugin/ledger": super::kith::plugin::ledger,
-            "kith:plugin/timers": super::kith::plugin::timers,
-            "kith:plugin/log": super::kith::plugin::log,
-            "kith:plugin/config": super::kith::plugin::config,
-        },
+        with: { "kith:plugin": super::kith::plugin },
     });
 }
 
@@ -37,17 +29,7 @@ pub mod flow {
         world: "conversion-flow",
         imports: { default: async | trappable },
         exports: { default: async },
-        with: {
-            "kith:plugin/types": super::kith::plugin::types,
-            "kith:plugin/members": super::kith::plugin::members,
-            "kith:plugin/groups": super::kith::plugin::groups,
-            "kith:plugin/messages": super::kith::plugin::messages,
-            "kith:plugin/storage": super::kith::plugin::storage,
-            "kith:plugin/ledger": super::kith::plugin::ledger,
-            "kith:plugin/timers": super::kith::plugin::timers,
-            "kith:plugin/log": super::kith::plugin::log,
-            "kith:plugin/config": super::kith::plugin::config,
-        },
+        with: { "kith:plugin": super::kith::plugin },
     });
 }
 

@@ -7,8 +7,9 @@ use std::time::Duration;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use super::bindings::{flow::ConversionFlowPre, game::ActivityGamePre, EntryGate, EntryGatePre};
+use super::bindings::EntryGate;
 use super::host::HostState;
+use super::worlds::{Pre, WORLD_EXPORTS};
 use crate::domain::PluginKind;
 
 /// The contract version this host speaks; a plugin's exports name it.
@@ -33,14 +34,6 @@ const MAX_TABLE_ELEMENTS: usize = 100_000;
 /// gives the fastest trivial invocation; 1 MiB spends more on memset than
 /// it saves in page faults.
 const KEEP_RESIDENT: usize = 64 << 10;
-
-/// A component ready to instantiate, for the world it targets.
-#[derive(Clone)]
-pub enum Pre {
-    Gate(EntryGatePre<HostState>),
-    Game(ActivityGamePre<HostState>),
-    Flow(ConversionFlowPre<HostState>),
-}
 
 #[derive(Clone)]
 pub struct Loaded {
@@ -179,11 +172,7 @@ impl Runtime {
             .instantiate_pre(&compiled)
             .map_err(anyhow::Error::from)
             .context("linking the plugin's imports")?;
-        let pre = match kind {
-            PluginKind::EntryGate => Pre::Gate(EntryGatePre::new(instance_pre)?),
-            PluginKind::ActivityGame => Pre::Game(ActivityGamePre::new(instance_pre)?),
-            PluginKind::ConversionFlow => Pre::Flow(ConversionFlowPre::new(instance_pre)?),
-        };
+        let pre = Pre::new(kind, instance_pre)?;
         let loaded = Loaded {
             sha256: sha256.to_string(),
             kind,
@@ -271,15 +260,11 @@ fn world_of(engine: &Engine, component: &Component) -> anyhow::Result<PluginKind
             .iter()
             .any(|n| n == &format!("kith:plugin/{iface}@{WIT_VERSION}"))
     };
-    let kinds: Vec<PluginKind> = [
-        ("gate", PluginKind::EntryGate),
-        ("game", PluginKind::ActivityGame),
-        ("flow", PluginKind::ConversionFlow),
-    ]
-    .into_iter()
-    .filter(|(iface, _)| has(iface))
-    .map(|(_, k)| k)
-    .collect();
+    let kinds: Vec<PluginKind> = WORLD_EXPORTS
+        .iter()
+        .filter(|(iface, _)| has(iface))
+        .map(|(_, k)| *k)
+        .collect();
     match kinds.as_slice() {
         [kind] if names.iter().any(|n| n == "metadata") => Ok(*kind),
         [_] => Err(anyhow!("the component exports no `metadata` function")),

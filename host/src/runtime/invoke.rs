@@ -8,10 +8,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::Store as WasmStore;
 
-use super::bindings::wit;
-use super::convert::metadata_from_wit;
-use super::engine::{Loaded, Pre, Runtime};
+use super::engine::{Loaded, Runtime};
 use super::host::{HostState, InvocationContext};
+use super::worlds::{self, Outcome};
 use crate::domain::*;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -127,29 +126,15 @@ impl Runtime {
         });
         store.set_epoch_deadline(YIELD_TICKS);
         let outcome = match &call {
-            Call::Metadata => metadata(&loaded.pre, &mut store).await,
-            Call::Event(event) => dispatch(&loaded.pre, &mut store, event).await,
+            Call::Metadata => worlds::metadata(&loaded.pre, &mut store).await,
+            Call::Event(event) => worlds::dispatch(&loaded.pre, &mut store, event).await,
         };
         let duration = started.elapsed();
         let fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let state = store.into_data();
         let peak_memory = state.limits.peak_memory;
         let (effects, logs) = state.into_parts();
-        let (result, failure) = match outcome {
-            Ok(Ok(output)) => (Ok(output), None),
-            Ok(Err(handler_error)) => (
-                Err(format!("{handler} returned an error: {handler_error}")),
-                Some(Failure::HandlerError),
-            ),
-            Err(trap) => {
-                let failure = match trap.downcast_ref::<wasmtime::Trap>() {
-                    Some(wasmtime::Trap::Interrupt) => Failure::Timeout,
-                    Some(wasmtime::Trap::OutOfFuel) => Failure::OutOfFuel,
-                    _ => Failure::Trap,
-                };
-                (Err(describe_trap(&trap, handler, &limits)), Some(failure))
-            }
-        };
+        let (result, failure) = judge(outcome, handler, &limits);
         let effects = if result.is_ok() { effects } else { vec![] };
         InvocationReport {
             handler,
@@ -213,146 +198,25 @@ impl Turns {
     }
 }
 
-type Outcome = wasmtime::Result<Result<HandlerOutput, String>>;
-
-async fn metadata(pre: &Pre, store: &mut WasmStore<HostState>) -> Outcome {
-    let m = match pre {
-        Pre::Gate(p) => {
-            p.instantiate_async(&mut *store)
-                .await?
-                .call_metadata(&mut *store)
-                .await?
-        }
-        Pre::Game(p) => {
-            p.instantiate_async(&mut *store)
-                .await?
-                .call_metadata(&mut *store)
-                .await?
-        }
-        Pre::Flow(p) => {
-            p.instantiate_async(&mut *store)
-                .await?
-                .call_metadata(&mut *store)
-                .await?
-        }
-    };
-    Ok(metadata_from_wit(m).map(HandlerOutput::Metadata))
-}
-
-fn done(r: Result<(), String>) -> Result<HandlerOutput, String> {
-    r.map(|()| HandlerOutput::Done)
-}
-
-fn decided(r: Result<wit::Decision, String>) -> Result<HandlerOutput, String> {
-    r.map(|d| HandlerOutput::Decision(d.into()))
-}
-
-async fn dispatch(pre: &Pre, store: &mut WasmStore<HostState>, event: &PluginEvent) -> Outcome {
-    let ctx = {
-        let c = &store.data().ctx;
-        wit::Context {
-            group: c.group.id.clone(),
-            plugin: c.plugin.clone(),
-            event_id: c.event_id.clone(),
-            now: c.now,
-            seed: c.seed,
-        }
-    };
-    use PluginEvent as E;
-    let unhandled = || {
-        wasmtime::Error::msg(format!(
-            "this plugin's world has no {} handler",
-            event.handler()
-        ))
-    };
-    match pre {
-        Pre::Gate(p) => {
-            let instance = p.instantiate_async(&mut *store).await?;
-            let h = instance.kith_plugin_gate();
-            Ok(match event {
-                E::Enabled => done(h.call_on_enabled(&mut *store, &ctx).await?),
-                E::JoinRequest(r) => decided(
-                    h.call_on_join_request(&mut *store, &ctx, &r.clone().into())
-                        .await?,
-                ),
-                E::ChallengeAnswer(r, a) => decided(
-                    h.call_on_challenge_answer(&mut *store, &ctx, &r.clone().into(), a)
-                        .await?,
-                ),
-                E::Message(m) => done(
-                    h.call_on_message(&mut *store, &ctx, &m.clone().into())
-                        .await?,
-                ),
-                E::Payment(p) => done(
-                    h.call_on_payment(&mut *store, &ctx, &p.clone().into())
-                        .await?,
-                ),
-                E::Timer(t) => done(
-                    h.call_on_timer(&mut *store, &ctx, &t.clone().into())
-                        .await?,
-                ),
-                _ => return Err(unhandled()),
-            })
-        }
-        Pre::Game(p) => {
-            let instance = p.instantiate_async(&mut *store).await?;
-            let h = instance.kith_plugin_game();
-            Ok(match event {
-                E::Enabled => done(h.call_on_enabled(&mut *store, &ctx).await?),
-                E::MemberJoined(m) => done(
-                    h.call_on_member_joined(&mut *store, &ctx, &m.clone().into())
-                        .await?,
-                ),
-                E::MemberLeft(m) => done(
-                    h.call_on_member_left(&mut *store, &ctx, &m.clone().into())
-                        .await?,
-                ),
-                E::Message(m) => done(
-                    h.call_on_message(&mut *store, &ctx, &m.clone().into())
-                        .await?,
-                ),
-                E::Reaction(r) => done(
-                    h.call_on_reaction(&mut *store, &ctx, &r.clone().into())
-                        .await?,
-                ),
-                E::Timer(t) => done(
-                    h.call_on_timer(&mut *store, &ctx, &t.clone().into())
-                        .await?,
-                ),
-                _ => return Err(unhandled()),
-            })
-        }
-        Pre::Flow(p) => {
-            let instance = p.instantiate_async(&mut *store).await?;
-            let h = instance.kith_plugin_flow();
-            Ok(match event {
-                E::Enabled => done(h.call_on_enabled(&mut *store, &ctx).await?),
-                E::MemberJoined(m) => done(
-                    h.call_on_member_joined(&mut *store, &ctx, &m.clone().into())
-                        .await?,
-                ),
-                E::MemberLeft(m) => done(
-                    h.call_on_member_left(&mut *store, &ctx, &m.clone().into())
-                        .await?,
-                ),
-                E::Message(m) => done(
-                    h.call_on_message(&mut *store, &ctx, &m.clone().into())
-                        .await?,
-                ),
-                E::Reaction(r) => done(
-                    h.call_on_reaction(&mut *store, &ctx, &r.clone().into())
-                        .await?,
-                ),
-                E::Payment(p) => done(
-                    h.call_on_payment(&mut *store, &ctx, &p.clone().into())
-                        .await?,
-                ),
-                E::Timer(t) => done(
-                    h.call_on_timer(&mut *store, &ctx, &t.clone().into())
-                        .await?,
-                ),
-                _ => return Err(unhandled()),
-            })
+/// The invocation's result as the host reports it, and why it failed.
+fn judge(
+    outcome: Outcome,
+    handler: &str,
+    limits: &Limits,
+) -> (Result<HandlerOutput, String>, Option<Failure>) {
+    match outcome {
+        Ok(Ok(output)) => (Ok(output), None),
+        Ok(Err(handler_error)) => (
+            Err(format!("{handler} returned an error: {handler_error}")),
+            Some(Failure::HandlerError),
+        ),
+        Err(trap) => {
+            let failure = match trap.downcast_ref::<wasmtime::Trap>() {
+                Some(wasmtime::Trap::Interrupt) => Failure::Timeout,
+                Some(wasmtime::Trap::OutOfFuel) => Failure::OutOfFuel,
+                _ => Failure::Trap,
+            };
+            (Err(describe_trap(&trap, handler, limits)), Some(failure))
         }
     }
 }

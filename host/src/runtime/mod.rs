@@ -8,7 +8,9 @@ mod engine;
 pub mod host;
 mod invoke;
 mod limiter;
+mod worlds;
 
 pub use engine::{Loaded, PluginFile, Runtime, WIT_VERSION};
 pub use host::{HostState, InvocationContext};
 pub use invoke::{Failure, HandlerOutput, InvocationReport};
+pub use worlds::handles;

@@ -1,0 +1,43 @@
+//! The event's one transaction: its record, its effects in order, its
+//! invocations and the plugins' failure counts.
+
+use super::*;
+
+impl Kith {
+    pub(super) async fn commit(
+        &self,
+        b: Batch,
+        enablements: &[Enablement],
+        kind: &str,
+        body: &str,
+    ) -> Result<EventOutcome> {
+        let outcome_json = serde_json::to_value(&b.outcome).expect("serializable");
+        let mut tx = self.store.begin().await?;
+        if !tx
+            .insert_event(&b.event_id, &b.group.id, kind, body, &outcome_json, b.now)
+            .await?
+        {
+            drop(tx);
+            return Ok(self.duplicate(&b.event_id).await?.expect("recorded"));
+        }
+        for (plugin, effect) in &b.effects {
+            self.apply(&mut tx, &b.group.id, plugin.as_deref(), effect, b.now)
+                .await?;
+        }
+        tx.insert_invocations(&b.invocations).await?;
+        // A success only needs recording when it ends a run of failures.
+        let had_failed = |plugin: &str| {
+            enablements
+                .iter()
+                .any(|e| e.plugin == plugin && e.consecutive_failures > 0)
+        };
+        for inv in &b.invocations {
+            if inv.error.is_some() || had_failed(&inv.plugin) {
+                tx.record_outcome(&inv.group, &inv.plugin, inv.error.as_deref())
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(b.outcome)
+    }
+}
