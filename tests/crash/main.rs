@@ -362,7 +362,7 @@ async fn run(db: TestDb, seed: u64) {
         &server,
         "PUT",
         &format!("/v1/groups/{GROUP}/plugins/daily-checkin"),
-        Some(json!({"config": {"base_reward": REWARD, "streak_bonus": 0}})),
+        Some(json!({"config": {"base_reward": REWARD, "streak_bonus": 0, "language": "en"}})),
     )
     .await;
 
