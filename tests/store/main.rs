@@ -380,3 +380,25 @@ async fn postgres_database_exists(name: &str) -> bool {
         .unwrap();
     found.is_some()
 }
+
+/// SQLite is the single-process default: a second store (a second
+/// `kith serve`) on the same database file is refused with a clear error
+/// while the first is open, and may open once the first has closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_on_the_same_sqlite_file_is_refused() {
+    let t = test_db(Db::Sqlite).await.expect("SQLite is always there");
+    let first = Store::connect(&t.url).await.expect("first");
+    let second = Store::connect(&t.url).await;
+    let message = format!("{:#}", second.err().expect("a second store is refused"));
+    assert!(
+        message.contains("in use by another kith process"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&std::process::id().to_string()),
+        "names the holder: {message}"
+    );
+    first.close().await;
+    let third = Store::connect(&t.url).await.expect("reopened after close");
+    third.close().await;
+}

@@ -74,6 +74,8 @@ pub struct Store {
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
     /// Set on the view one event reads through (`for_event`).
     event: Option<Arc<EventReads>>,
+    /// SQLite: this process's claim on the database file (see `ProcessLock`).
+    process_lock: Arc<std::sync::Mutex<Option<ProcessLock>>>,
 }
 
 /// Rows one event has read. While an event runs, its group takes no other
@@ -104,6 +106,11 @@ impl Store {
             Backend::Postgres
         } else {
             anyhow::bail!("unsupported database URL {url:?}: use sqlite://FILE or postgres://…");
+        };
+        // Taken before the pool opens the file, held until `close`.
+        let process_lock = match backend {
+            Backend::Sqlite => sqlite_file(url).map(ProcessLock::take).transpose()?,
+            Backend::Postgres => None,
         };
         let url = if backend == Backend::Sqlite && !url.contains('?') {
             format!("{url}?mode=rwc")
@@ -148,6 +155,7 @@ impl Store {
             cache: Default::default(),
             writer,
             event: None,
+            process_lock: Arc::new(std::sync::Mutex::new(process_lock)),
         };
         let migrator = match backend {
             Backend::Sqlite => sqlx::migrate!("../migrations/sqlite"),
@@ -177,7 +185,8 @@ impl Store {
 
     /// Closes the pool's connections.
     pub async fn close(&self) {
-        self.pool.close().await
+        self.pool.close().await;
+        self.process_lock.lock().expect("process lock").take();
     }
 }
 
@@ -194,4 +203,50 @@ fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T> {
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data always serializes")
+}
+
+/// The database file of a `sqlite://FILE[?options]` URL; `None` for an
+/// in-memory database.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = path.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| path.into())
+}
+
+/// SQLite is the single-process default: the caches, the per-group order
+/// and the writer turn live in one process's memory, so a second process on
+/// the same file would break them silently. An exclusive lock on
+/// `<file>.lock` (released by the kernel if the process dies) refuses it.
+struct ProcessLock {
+    _file: std::fs::File,
+}
+
+impl ProcessLock {
+    fn take(db: std::path::PathBuf) -> anyhow::Result<ProcessLock> {
+        use std::io::{Read, Seek, Write};
+        let mut path = db.clone().into_os_string();
+        path.push(".lock");
+        let path = std::path::PathBuf::from(path);
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?;
+        if file.try_lock().is_err() {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            anyhow::bail!(
+                "{} is in use by another kith process (pid {}): SQLite serves one process; \
+                 stop it, or use Postgres to run several",
+                db.display(),
+                holder.trim()
+            );
+        }
+        file.set_len(0)?;
+        file.rewind()?;
+        write!(file, "{}", std::process::id())?;
+        Ok(ProcessLock { _file: file })
+    }
 }
