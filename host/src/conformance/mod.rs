@@ -251,12 +251,12 @@ pub async fn run(wasm: &[u8], scenarios: Option<&Path>, opts: &Options) -> anyho
         .install_plugin(wasm)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    exercise(&control, &meta, &steps, opts, &["other"])
+    let control_observed = exercise(&control, &meta, &steps, opts, &["other"])
         .await
         .map_err(anyhow::Error::msg)?;
     checks.record(
         "isolation",
-        isolation(&host, &control, &first, &meta.name).await?,
+        isolation(&host, &control, &first, &control_observed, &meta.name).await?,
     );
 
     if let Some(dir) = scenarios {
@@ -450,25 +450,34 @@ fn budget(mine: &[&Observed], limits: &Limits) -> Result<String, String> {
 }
 
 /// What the plugin did in `g` must not be visible in `other`, where it is
-/// enabled too but gets no event: there it may only run its own timers
-/// (and its on-enabled), and `other` must end exactly as in the control
-/// run, where the same events reach `g` but the plugin is not enabled in
-/// `g`. Members, balances, the plugin's storage and timers, and the queued
-/// actions are compared.
+/// enabled too but gets no event: `other` must end exactly as in the
+/// control run, where the same events reach `g` but the plugin is not
+/// enabled in `g`, and the plugin's invocations there (its timers, and
+/// what they cause) must be the same, with the same effects. Members,
+/// balances, the plugin's storage and timers, and the queued actions are
+/// compared.
 async fn isolation(
     host: &TestHost,
     control: &TestHost,
     observed: &[Observed],
+    control_observed: &[Observed],
     plugin: &str,
 ) -> anyhow::Result<Result<String, String>> {
-    let in_other: Vec<&Observed> = observed.iter().filter(|o| o.group != "g").collect();
-    if let Some(o) = in_other
-        .iter()
-        .find(|o| o.group != "other" || !matches!(o.handler.as_str(), "on-timer" | "on-enabled"))
-    {
+    let elsewhere = |list: &[Observed]| -> Vec<(String, String, Vec<Effect>)> {
+        list.iter()
+            .filter(|o| o.group != "g")
+            .map(|o| (o.group.clone(), o.handler.clone(), o.effects.clone()))
+            .collect()
+    };
+    let (got, want) = (elsewhere(observed), elsewhere(control_observed));
+    if let Some(i) = (0..got.len().max(want.len())).find(|i| got.get(*i) != want.get(*i)) {
+        let show = |o: Option<&(String, String, Vec<Effect>)>| {
+            o.map_or("nothing".into(), |(g, h, e)| format!("{h} in {g:?}: {e:?}"))
+        };
         return Ok(Err(format!(
-            "the plugin ran {} in group {:?}, where no event was sent",
-            o.handler, o.group
+            "invocation {i} outside g differs from the run where the plugin is not enabled in g:\n without: {}\n    with: {}",
+            show(want.get(i)),
+            show(got.get(i))
         )));
     }
     let got = audit::snapshot(&host.kith.store, "other", plugin).await?;
@@ -481,8 +490,8 @@ async fn isolation(
         )));
     }
     Ok(Ok(format!(
-        "{} invocations in g, {} (timers) in the sibling \"other\", which ends as if the plugin had never run in g",
-        observed.len() - in_other.len(),
-        in_other.len()
+        "{} invocations in g, {} in the sibling \"other\", which ends as if the plugin had never run in g",
+        observed.len() - want.len(),
+        want.len()
     )))
 }
