@@ -127,6 +127,39 @@ async fn hostile_behaviour_fails_its_scenarios_with_the_reason() {
     assert!(xml.contains("<failure message="), "{xml}");
 }
 
+/// A plugin that never traps but lets what it did in `g` show in its
+/// sibling and strands points in an escrow fails isolation and ledger, and
+/// only those.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaks_between_groups_and_stranded_escrows_are_caught() {
+    let report = conformance::run(&file("target/test-plugins/leaky.wasm"), None, &tight())
+        .await
+        .unwrap();
+    for passing in ["handlers", "determinism", "budget"] {
+        assert!(check(&report, passing).passed, "{}", report.render());
+    }
+    let isolation = check(&report, "isolation");
+    assert!(!isolation.passed, "{}", report.render());
+    // The sibling's timer stored g's member count, which the plugin's
+    // removals in g changed.
+    assert!(
+        isolation
+            .detail
+            .contains("differs from the run where the plugin is not enabled in g")
+            && isolation.detail.contains("key: \"siblings\""),
+        "{}",
+        isolation.detail
+    );
+    let ledger = check(&report, "ledger");
+    assert!(!ledger.passed, "{}", report.render());
+    assert!(
+        ledger.detail.contains("escrow:lost holds")
+            && ledger.detail.contains("neither settled nor accounted for"),
+        "{}",
+        ledger.detail
+    );
+}
+
 #[tokio::test]
 async fn a_failing_scenario_shows_a_diff() {
     let dir = tempfile::tempdir().unwrap();

@@ -27,6 +27,12 @@ async fn actions(s: &TestServer, g: &str, action: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Whether the message an event outcome names was deleted.
+async fn deleted(s: &TestServer, outcome: Value) -> bool {
+    let id = outcome["message_id"].as_str().unwrap().to_string();
+    message(s, "g", &id).await["deleted"] == true
+}
+
 async fn message(s: &TestServer, g: &str, id: &str) -> Value {
     let all = s
         .ok("GET", &format!("/v1/groups/{g}/messages?limit=200"), None)
@@ -141,6 +147,71 @@ on_both_databases!(ad_filter_deletes_warns_and_removes, |db| async move {
     assert_eq!(actions(&s, "g", "direct").await.len(), 2);
     assert_eq!(member(&s, "g", "boss").await["status"], "active");
 });
+
+// Issue 20.10: the commonest Chinese spam carries a phone number, a WeChat
+// id or a QR code, or is pasted by several accounts.
+on_both_databases!(
+    ad_filter_catches_contacts_qr_codes_and_repeats,
+    |db| async move {
+        let Some(s) = TestServer::start(db).await else {
+            return;
+        };
+        group_with(
+            &s,
+            "g",
+            &[("ad-filter", json!({"warnings_before_removal": 10}))],
+        )
+        .await;
+        for id in ["amy", "bob", "cal"] {
+            add(&s, "g", id, id, "member").await;
+        }
+        assert!(
+            deleted(
+                &s,
+                say(&s, "g", "p1", "amy", "出二手镜头 电话 13812345678", START).await
+            )
+            .await
+        );
+        assert!(
+            deleted(
+                &s,
+                say(&s, "g", "w1", "amy", "有意加V：lens_shop88", START).await
+            )
+            .await
+        );
+        let qr = |id: &str, text: &str| json!({"id": id, "group": "g", "type": "message", "sender": "amy", "kind": "image", "text": text, "at": START});
+        let o = s
+            .ok(
+                "POST",
+                "/v1/events",
+                Some(qr("q1", "[二维码] https://u.wechat.com/x")),
+            )
+            .await;
+        assert!(deleted(&s, o).await);
+        let o = s.ok("POST", "/v1/events", Some(qr("q2", "sunset"))).await;
+        assert!(!deleted(&s, o).await, "a plain photo stays");
+        let reasons: Vec<Value> = actions(&s, "g", "delete")
+            .await
+            .iter()
+            .map(|d| d["reason"].clone())
+            .collect();
+        assert_eq!(
+            reasons,
+            [json!("phone number"), json!("WeChat id"), json!("QR code")]
+        );
+
+        // The same advert from a third member within the hour goes; the first two stay.
+        let ad = "特价出售 全新镜头 私聊";
+        assert!(!deleted(&s, say(&s, "g", "r1", "amy", ad, START + 1_000).await).await);
+        assert!(!deleted(&s, say(&s, "g", "r2", "bob", ad, START + 2_000).await).await);
+        assert!(deleted(&s, say(&s, "g", "r3", "cal", ad, START + 3_000).await).await);
+        let dms = actions(&s, "g", "direct").await;
+        assert_eq!(
+            dms.last().unwrap()["text"],
+            "Warning 1/10: your message was deleted: the same message as 2 other members."
+        );
+    }
+);
 
 on_both_databases!(ad_filter_warnings_expire, |db| async move {
     let Some(s) = TestServer::start(db).await else {

@@ -5,9 +5,10 @@
 //! metadata and config schema are well-formed; its defaults are a valid
 //! config; every handler survives many generated events (edge cases
 //! included) without trapping; the same inputs give the same effects; it
-//! stays inside its budget (figures reported); it touches only its group;
-//! and its own scenarios pass.
+//! stays inside its budget (figures reported); its ledger balances; what it
+//! did in one group is not visible in another; and its own scenarios pass.
 
+pub mod audit;
 mod generate;
 pub mod junit;
 pub mod scenario;
@@ -172,10 +173,10 @@ pub async fn run(wasm: &[u8], scenarios: Option<&Path>, opts: &Options) -> anyho
         )),
     );
 
-    // The generated run: the main group `g` and a sibling `other`, where the
-    // plugin is not enabled and which must see no change.
+    // The generated run: events on the main group `g`; the plugin is
+    // enabled there and in a sibling `other`, which gets no event.
     let steps = generate::steps(opts.seed, opts.events, &meta);
-    let first = match exercise(&host, &meta, &steps, opts).await {
+    let first = match exercise(&host, &meta, &steps, opts, BOTH).await {
         Ok(observed) => observed,
         Err(e) => {
             checks.record("config-defaults", Err(e));
@@ -229,12 +230,34 @@ pub async fn run(wasm: &[u8], scenarios: Option<&Path>, opts: &Options) -> anyho
         .install_plugin(wasm)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let second = exercise(&second_host, &meta, &steps, opts)
+    let second = exercise(&second_host, &meta, &steps, opts, BOTH)
         .await
         .map_err(anyhow::Error::msg)?;
     checks.record("determinism", determinism(&first, &second));
     checks.record("budget", budget(&mine, &opts.limits));
-    checks.record("isolation", isolation(&host, &first, &meta.name).await?);
+    let problems = audit::ledger(&host.kith.store, "g", &meta.name).await?;
+    checks.record(
+        "ledger",
+        if problems.is_empty() {
+            Ok("no account but issuer and external below zero; issued equals held; every escrow holding value is tracked".into())
+        } else {
+            Err(problems.join("\n"))
+        },
+    );
+    // The control: the same events with the plugin enabled only in `other`.
+    let control = test_host(&runtime).await?;
+    control
+        .kith
+        .install_plugin(wasm)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let control_observed = exercise(&control, &meta, &steps, opts, &["other"])
+        .await
+        .map_err(anyhow::Error::msg)?;
+    checks.record(
+        "isolation",
+        isolation(&host, &control, &first, &control_observed, &meta.name).await?,
+    );
 
     if let Some(dir) = scenarios {
         let mut files: Vec<_> = std::fs::read_dir(dir)?
@@ -278,13 +301,17 @@ pub async fn run(wasm: &[u8], scenarios: Option<&Path>, opts: &Options) -> anyho
     })
 }
 
-/// Enables the plugin on `g` with its defaults, runs the steps
-/// on `g`, and returns what every invocation did.
+/// The plugin enabled in the main group and its sibling.
+const BOTH: &[&str] = &["g", "other"];
+
+/// Enables the plugin with its defaults in each of `enabled_in`, runs the
+/// steps on `g`, and returns what every invocation did.
 async fn exercise(
     host: &TestHost,
     meta: &PluginMetadata,
     steps: &[scenario::Step],
     opts: &Options,
+    enabled_in: &[&str],
 ) -> Result<Vec<Observed>, String> {
     use crate::dispatch::GroupInput;
     let kith = &host.kith;
@@ -320,7 +347,9 @@ async fn exercise(
             limits: Some(opts.limits),
             ..Default::default()
         };
-        kith.enable_plugin("g", &meta.name, input).await?;
+        for group in enabled_in {
+            kith.enable_plugin(group, &meta.name, input.clone()).await?;
+        }
         Ok::<(), crate::dispatch::ServiceError>(())
     };
     setup
@@ -420,58 +449,49 @@ fn budget(mine: &[&Observed], limits: &Limits) -> Result<String, String> {
     }
 }
 
-/// The sibling group, where the plugin is enabled but nothing happened,
-/// must be as it was after setup: the plugin acted only where invoked.
+/// What the plugin did in `g` must not be visible in `other`, where it is
+/// enabled too but gets no event: `other` must end exactly as in the
+/// control run, where the same events reach `g` but the plugin is not
+/// enabled in `g`, and the plugin's invocations there (its timers, and
+/// what they cause) must be the same, with the same effects. Members,
+/// balances, the plugin's storage and timers, and the queued actions are
+/// compared.
 async fn isolation(
     host: &TestHost,
+    control: &TestHost,
     observed: &[Observed],
+    control_observed: &[Observed],
     plugin: &str,
 ) -> anyhow::Result<Result<String, String>> {
-    let store = &host.kith.store;
-    let elsewhere: Vec<&Observed> = observed.iter().filter(|o| o.group != "g").collect();
-    if let Some(o) = elsewhere.first() {
+    let elsewhere = |list: &[Observed]| -> Vec<(String, String, Vec<Effect>)> {
+        list.iter()
+            .filter(|o| o.group != "g")
+            .map(|o| (o.group.clone(), o.handler.clone(), o.effects.clone()))
+            .collect()
+    };
+    let (got, want) = (elsewhere(observed), elsewhere(control_observed));
+    if let Some(i) = (0..got.len().max(want.len())).find(|i| got.get(*i) != want.get(*i)) {
+        let show = |o: Option<&(String, String, Vec<Effect>)>| {
+            o.map_or("nothing".into(), |(g, h, e)| format!("{h} in {g:?}: {e:?}"))
+        };
         return Ok(Err(format!(
-            "the plugin ran {} in group {:?}, where no event was sent",
-            o.handler, o.group
+            "invocation {i} outside g differs from the run where the plugin is not enabled in g:\n without: {}\n    with: {}",
+            show(want.get(i)),
+            show(got.get(i))
         )));
     }
-    let members = store.list_members("other", &Default::default()).await?;
-    let changed: Vec<&str> = members
-        .iter()
-        .filter(|m| m.status != MemberStatus::Active || m.points != 0)
-        .map(|m| m.id.as_str())
-        .collect();
-    let outbox = store
-        .outbox(Some("other"), 0, crate::store::MAX_LIST)
-        .await?;
-    let plugin_actions = outbox
-        .iter()
-        .filter(|a| a.plugin.as_deref() == Some(plugin))
-        .count();
-    let sums: Vec<i64> = [
-        store.ledger_sum("other", Asset::Points).await?,
-        store.ledger_sum("other", Asset::Money).await?,
-    ]
-    .to_vec();
-    let keys = store
-        .storage_keys(plugin, "other", "", crate::store::MAX_LIST)
-        .await?;
-    let timers = store.timers("other").await?;
-    if !changed.is_empty()
-        || sums != [0, 0]
-        || plugin_actions > 0
-        || !keys.is_empty()
-        || !timers.is_empty()
-    {
+    let got = audit::snapshot(&host.kith.store, "other", plugin).await?;
+    let want = audit::snapshot(&control.kith.store, "other", plugin).await?;
+    let diff = audit::diff(&want, &got, 10);
+    if !diff.is_empty() {
         return Ok(Err(format!(
-            "group \"other\" changed although the plugin is not enabled there: members {changed:?}, ledger sums {sums:?}, \
-             {plugin_actions} actions, {} storage keys, {} timers",
-            keys.len(),
-            timers.len()
+            "group \"other\" differs from the run where the plugin is not enabled in g (- without, + with):\n{}",
+            diff.join("\n")
         )));
     }
     Ok(Ok(format!(
-        "{} invocations, all in group g; the sibling group \"other\" is unchanged",
-        observed.len()
+        "{} invocations in g, {} in the sibling \"other\", which ends as if the plugin had never run in g",
+        observed.len() - want.len(),
+        want.len()
     )))
 }

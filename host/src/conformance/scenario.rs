@@ -654,11 +654,8 @@ async fn compare(
             ));
         }
     }
-    for asset in Asset::ALL {
-        let sum = kith.store.ledger_sum(group, *asset).await?;
-        if sum != 0 {
-            diffs.push(format!("ledger: {asset} does not balance (sum {sum})"));
-        }
+    for problem in super::audit::ledger(&kith.store, group, plugin).await? {
+        diffs.push(format!("ledger: {problem}"));
     }
     for (key, want) in &expect.storage {
         let got = kith.store.storage_get(plugin, group, key).await?;

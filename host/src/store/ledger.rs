@@ -59,6 +59,27 @@ impl Store {
         .await?)
     }
 
+    /// Every account's balance of every asset in a group, by account then
+    /// asset: what the conformance suite audits and compares.
+    pub async fn balances(&self, group: &str) -> Result<Vec<(String, Asset, i64)>> {
+        let rows = sqlx::query(
+            "SELECT account, asset, CAST(SUM(amount) AS BIGINT) AS balance FROM ledger_entries \
+             WHERE group_id = $1 GROUP BY account, asset ORDER BY account, asset",
+        )
+        .bind(group)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("account")?,
+                    parse(&row.try_get::<String, _>("asset")?)?,
+                    row.try_get("balance")?,
+                ))
+            })
+            .collect()
+    }
+
     /// An account's entries of an asset, newest first.
     pub async fn ledger_history(
         &self,

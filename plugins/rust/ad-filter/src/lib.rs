@@ -3,13 +3,16 @@
 //! repeated offences. Enable it first, so later plugins never see spam.
 
 mod logic;
+mod spam;
 
 wit_bindgen::generate!({ path: "../../../wit", world: "activity-game" });
 kith_plugin_util::host_glue!();
 
 use exports::kith::plugin::game::Guest as Game;
 use kith::plugin::messages::{self, Outgoing};
-use kith::plugin::types::{Capability, Context, Member, Message, PluginKind, Reaction, TimerFired};
+use kith::plugin::types::{
+    Capability, Context, Member, Message, MessageKind, PluginKind, Reaction, TimerFired,
+};
 use kith::plugin::{members, storage};
 use logic::{Config, Verdict};
 
@@ -37,6 +40,17 @@ impl Guest for AdFilter {
     }
 }
 
+/// Remembers the message; why it must go if enough others sent the same.
+fn repeated(ctx: &Context, message: &Message, cfg: &Config) -> Result<Option<String>, String> {
+    if cfg.repeat_threshold == 0 {
+        return Ok(None);
+    }
+    let mut recent: Vec<spam::Seen> = host::load(logic::RECENT_KEY)?.unwrap_or_default();
+    let reason = logic::repeat_offence(&mut recent, &message.text, &message.sender, ctx.now, cfg);
+    host::save(logic::RECENT_KEY, &recent)?;
+    Ok(reason)
+}
+
 impl Game for AdFilter {
     fn on_enabled(_ctx: Context) -> Result<(), String> {
         host::config::<Config>()?.validate().map(drop)
@@ -58,7 +72,12 @@ impl Game for AdFilter {
         if cfg.is_exempt(host::role_name(sender.role)) {
             return Ok(());
         }
-        let Some(reason) = logic::offence(&message.text, &message.links, &cfg) else {
+        let is_image = message.kind == MessageKind::Image;
+        // A QR code's payload is often a link: name the QR code first.
+        let found = logic::image_offence(is_image, &message.text, &cfg)
+            .or_else(|| logic::offence(&message.text, &message.links, &cfg));
+        let Some(reason) = found.map_or_else(|| repeated(&ctx, &message, &cfg), |r| Ok(Some(r)))?
+        else {
             return Ok(());
         };
         messages::delete(&message.id, &reason).map_err(|e| host::err("messages.delete", e))?;

@@ -1,5 +1,6 @@
 //! Host-independent rules of the ad filter, unit-tested natively.
 
+use crate::spam;
 use kith_plugin_util::{Language, Overrides, Text, Texts};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -18,6 +19,14 @@ pub struct Config {
     /// Accepted so alliance configs validate; sharing bans across groups
     /// needs storage that spans groups, which the host does not offer yet.
     pub shared_ban_key: Option<String>,
+    pub block_phone_numbers: bool,
+    pub block_wechat_ids: bool,
+    pub wechat_markers: Vec<String>,
+    pub block_qr_codes: bool,
+    pub qr_markers: Vec<String>,
+    pub repeat_threshold: u32,
+    pub repeat_window_minutes: u32,
+    pub repeat_min_chars: u32,
     pub language: Language,
     pub texts: Overrides,
 }
@@ -37,6 +46,16 @@ impl Default for Config {
             warnings_before_removal: 3,
             warning_ttl_days: 30,
             shared_ban_key: None,
+            block_phone_numbers: true,
+            block_wechat_ids: true,
+            wechat_markers: ["微信", "薇信", "威信", "v信", "vx", "wx", "加v", "weixin", "wechat"]
+                .map(String::from)
+                .to_vec(),
+            block_qr_codes: true,
+            qr_markers: vec!["[qr]".into(), "[二维码]".into()],
+            repeat_threshold: 3,
+            repeat_window_minutes: 60,
+            repeat_min_chars: 6,
             language: Language::default(),
             texts: Overrides::new(),
         }
@@ -107,6 +126,46 @@ pub fn config_schema() -> String {
                 "Reserved for alliance-wide ban lists; not used yet.",
                 json!({"type": ["string", "null"]}),
             ),
+            (
+                "block_phone_numbers",
+                "Delete messages with a mainland mobile number (also with spaces, dashes or full-width digits).",
+                json!({"type": "boolean"}),
+            ),
+            (
+                "block_wechat_ids",
+                "Delete messages that advertise a WeChat id: a marker from wechat_markers followed by an id.",
+                json!({"type": "boolean"}),
+            ),
+            (
+                "wechat_markers",
+                "Words announcing a WeChat id (case-insensitive), e.g. 微信, VX, 加V.",
+                strings.clone(),
+            ),
+            (
+                "block_qr_codes",
+                "Delete images the adapter marked as QR codes (kind image, a qr_markers marker in the text).",
+                json!({"type": "boolean"}),
+            ),
+            (
+                "qr_markers",
+                "Markers an adapter writes into an image's text when it decoded a QR code in it.",
+                strings.clone(),
+            ),
+            (
+                "repeat_threshold",
+                "Delete a message once this many different members sent the same text within repeat_window_minutes (0: off).",
+                json!({"type": "integer", "minimum": 0, "maximum": 1000}),
+            ),
+            (
+                "repeat_window_minutes",
+                "How long identical messages count towards repeat_threshold.",
+                json!({"type": "integer", "minimum": 1, "maximum": 10080}),
+            ),
+            (
+                "repeat_min_chars",
+                "Shorter messages (without spaces) are never counted as repeats: greetings repeat innocently.",
+                json!({"type": "integer", "minimum": 1, "maximum": 1000}),
+            ),
         ],
         TEXTS,
     )
@@ -153,6 +212,14 @@ pub const TEXTS: &[Text] = &[
         "包含违禁词“{word}”",
         "blocked word \"{word}\"",
     ),
+    Text::new("phone_number", "包含手机号", "phone number"),
+    Text::new("wechat_id", "包含微信号", "WeChat id"),
+    Text::new("qr_code", "包含二维码", "QR code"),
+    Text::new(
+        "repeated",
+        "与另外 {others} 位成员发送了相同的消息",
+        "the same message as {others} other members",
+    ),
     Text::new(
         "warning",
         "警告 {count}/{max}：你的消息已被删除，原因：{reason}。",
@@ -185,10 +252,48 @@ pub fn offence(text: &str, links: &[String], cfg: &Config) -> Option<String> {
         }
     }
     let lower = text.to_lowercase();
-    cfg.blocked_words
+    if let Some(w) = cfg
+        .blocked_words
         .iter()
         .find(|w| !w.trim().is_empty() && lower.contains(&w.to_lowercase()))
-        .map(|w| cfg.texts().render("blocked_word", &[("word", w)]))
+    {
+        return Some(cfg.texts().render("blocked_word", &[("word", w)]));
+    }
+    if cfg.block_phone_numbers && spam::has_phone_number(text) {
+        return Some(cfg.texts().render("phone_number", &[]));
+    }
+    if cfg.block_wechat_ids && spam::wechat_id(text, &cfg.wechat_markers).is_some() {
+        return Some(cfg.texts().render("wechat_id", &[]));
+    }
+    None
+}
+
+/// Why an image must go: a QR code, as the adapter marks it.
+pub fn image_offence(is_image: bool, text: &str, cfg: &Config) -> Option<String> {
+    (cfg.block_qr_codes && spam::is_qr_image(is_image, text, &cfg.qr_markers))
+        .then(|| cfg.texts().render("qr_code", &[]))
+}
+
+/// The key of the recent messages kept to spot repeats.
+pub const RECENT_KEY: &str = "recent";
+
+/// Remembers a message in `recent`; why it must go when enough other
+/// members sent the same text lately.
+pub fn repeat_offence(
+    recent: &mut Vec<spam::Seen>,
+    text: &str,
+    sender: &str,
+    now: i64,
+    cfg: &Config,
+) -> Option<String> {
+    if cfg.repeat_threshold == 0 {
+        return None;
+    }
+    let hash = spam::fingerprint(text, cfg.repeat_min_chars)?;
+    let window = i64::from(cfg.repeat_window_minutes) * 60_000;
+    let others = spam::remember(recent, hash, sender, now, window);
+    (others + 1 >= cfg.repeat_threshold as usize)
+        .then(|| cfg.texts().render("repeated", &[("others", &others)]))
 }
 
 #[derive(Debug, PartialEq)]
@@ -263,7 +368,7 @@ mod tests {
         assert!(c.is_exempt("admin") && !c.is_exempt("member"));
         let v: serde_json::Value = serde_json::from_str(&config_schema()).unwrap();
         let props = v["properties"].as_object().unwrap();
-        assert_eq!(props.len(), 9);
+        assert_eq!(props.len(), 17);
         for (k, p) in props {
             assert!(p.get("default").is_some(), "{k} has no default");
             assert!(p["description"].is_string(), "{k}");
