@@ -29,7 +29,10 @@ pub fn may(who: &Principal, method: &str, route: &str, group: Option<&str>) -> b
         Scope::Admin => true,
         Scope::Adapter => matches!(
             (method, route),
-            ("POST", "/v1/events") | ("GET", "/v1/outbox") | ("POST", "/v1/outbox/ack")
+            ("POST", "/v1/events")
+                | ("GET", "/v1/outbox")
+                | ("POST", "/v1/outbox/lease")
+                | ("POST", "/v1/outbox/ack")
         ),
         Scope::Operator => {
             if let Some(g) = group {

@@ -128,6 +128,9 @@ pub struct OutboxAction {
     pub created_at: Millis,
     /// The plugin that caused it; null for the host.
     pub plugin: Option<String>,
+    /// How many times it was leased to a worker (`POST /v1/outbox/lease`).
+    #[serde(default)]
+    pub attempts: i64,
 }
 
 text_enum!(

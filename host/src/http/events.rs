@@ -9,11 +9,13 @@ use utoipa_axum::routes;
 use super::{ApiError, AppState, Json, Query};
 use crate::dispatch::EventOutcome;
 use crate::domain::{IncomingEvent, OutboxAction};
+use crate::store::{LeaseRequest, OutboxState};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(ingest))
         .routes(routes!(outbox))
+        .routes(routes!(lease))
         .routes(routes!(ack))
 }
 
@@ -48,6 +50,17 @@ struct OutboxQuery {
     after: Option<i64>,
     /// Default 100; clamped to 1-1000.
     limit: Option<u32>,
+    /// `pending` (default): still to deliver; `dead`: set aside after too
+    /// many unacknowledged leases.
+    state: Option<ListedState>,
+}
+
+/// Which actions `GET /v1/outbox` lists.
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum ListedState {
+    Pending,
+    Dead,
 }
 
 /// Actions for the adapter.
@@ -67,13 +80,68 @@ async fn outbox(
     State(kith): State<AppState>,
     Query(q): Query<OutboxQuery>,
 ) -> Result<Json<OutboxList>, ApiError> {
+    let state = match q.state {
+        None | Some(ListedState::Pending) => OutboxState::Pending,
+        Some(ListedState::Dead) => OutboxState::Dead,
+    };
     let actions = kith
         .store
-        .outbox(
+        .outbox_in(
+            state,
             q.group.as_deref(),
             q.after.unwrap_or(0),
             q.limit.unwrap_or(100),
         )
+        .await?;
+    Ok(Json(OutboxList { actions }))
+}
+
+/// The longest lease a worker may ask for, in milliseconds (10 minutes).
+const MAX_LEASE_MS: u64 = 600_000;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct LeaseBody {
+    /// Only this group's actions.
+    group: Option<String>,
+    /// At most this many actions; default 100, clamped to 1-1000.
+    limit: Option<u32>,
+    /// How long the worker has to acknowledge them, in milliseconds;
+    /// default 30000, at most 600000.
+    #[schema(minimum = 1, maximum = 600000)]
+    lease_ms: Option<u64>,
+}
+
+/// Lease actions to deliver
+///
+/// For several adapter workers: each action is leased to one worker at a
+/// time, oldest first; a group with a live lease is skipped, so one
+/// group's actions are delivered in order by one worker. An action not
+/// acknowledged before its lease ends is leased again (its `attempts` grows);
+/// after 10 attempts it is set aside as dead (`GET /v1/outbox?state=dead`).
+#[utoipa::path(
+    post, path = "/v1/outbox/lease", operation_id = "leaseOutbox", tag = "outbox",
+    request_body = LeaseBody,
+    responses((status = 200, description = "The leased actions, oldest first.", body = OutboxList))
+)]
+async fn lease(
+    State(kith): State<AppState>,
+    Json(body): Json<LeaseBody>,
+) -> Result<Json<OutboxList>, ApiError> {
+    let lease_ms = body.lease_ms.unwrap_or(30_000);
+    if !(1..=MAX_LEASE_MS).contains(&lease_ms) {
+        return Err(ApiError::BadRequest(format!(
+            "lease_ms must be 1-{MAX_LEASE_MS}"
+        )));
+    }
+    let actions = kith
+        .store
+        .lease_outbox(LeaseRequest {
+            group: body.group.as_deref(),
+            limit: body.limit.unwrap_or(100),
+            now: kith.clock.now(),
+            lease_ms: lease_ms as i64,
+        })
         .await?;
     Ok(Json(OutboxList { actions }))
 }

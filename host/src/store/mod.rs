@@ -25,6 +25,7 @@ mod tx;
 pub use events::Invocation;
 pub use ledger::Transfer;
 pub use members::MemberFilter;
+pub use outbox::{LeaseRequest, OutboxState, MAX_DELIVERY_ATTEMPTS};
 pub use plugins::{Enablement, InstalledPlugin};
 pub use timers::Timer;
 pub use tokens::Token;

@@ -10,6 +10,8 @@ pub struct Tx<'c> {
     // Declared before `_turn`: a dropped transaction rolls back before the
     // next writer's turn.
     pub(super) tx: Transaction<'c, Any>,
+    /// Where the few backend-specific statements differ.
+    pub(super) backend: Backend,
     cache: Arc<Cache>,
     /// Cached rows this transaction changes, evicted when it commits.
     evict: Vec<Key>,
@@ -27,6 +29,7 @@ impl Store {
         };
         Ok(Tx {
             tx: self.pool.begin().await?,
+            backend: self.backend,
             cache: self.cache.clone(),
             evict: vec![],
             _turn: turn,
