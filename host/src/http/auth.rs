@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use super::openapi::params::TokenPath;
 use super::{ApiError, AppState, Json, Path};
 use crate::domain::{is_public, may, GroupId, Principal, Scope};
+use crate::edge::RateLimits;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -62,6 +63,10 @@ pub async fn check(
             "a {} token may not call {method} {route}",
             principal.scope
         )));
+    }
+    // Set by the server (host/src/edge); absent when the router is called directly.
+    if let Some(limits) = request.extensions().get::<std::sync::Arc<RateLimits>>() {
+        limits.check_token(&principal.token_id)?;
     }
     request.extensions_mut().insert(principal);
     Ok(next.run(request).await)
