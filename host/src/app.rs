@@ -82,9 +82,7 @@ pub async fn serve_with_edge(
     edge: &EdgeConfig,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding {listen}"))?;
+    let listener = crate::edge::bind(listen).with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     let timers = kith.spawn_timer_loop(timer_every);
     ready(addr);

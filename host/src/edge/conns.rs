@@ -12,6 +12,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 /// The table of open connections.
 pub struct Conns {
+    cap: usize,
     slots: Arc<Semaphore>,
     open: Mutex<HashMap<u64, Arc<ConnState>>>,
     next_id: AtomicU64,
@@ -46,6 +47,7 @@ impl Conns {
     /// A table for `cap` connections, closing those idle for `idle_timeout`.
     pub fn new(cap: usize, idle_timeout: Duration) -> Arc<Self> {
         Arc::new(Conns {
+            cap: cap.max(1),
             slots: Arc::new(Semaphore::new(cap.max(1))),
             open: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(0),
@@ -91,15 +93,23 @@ impl Conns {
         }
     }
 
-    /// Asks the idle connection least recently active to close.
+    /// Asks the idle connections least recently active to close: 1% of
+    /// the cap at a time, so that under a flood the scan of the table is
+    /// paid once per many new connections, not for each.
     fn close_idlest(&self) {
+        let batch = (self.cap / 100).max(1);
         let open = self.open.lock().expect("connections");
-        let idlest = open
+        let mut idle: Vec<&Arc<ConnState>> = open
             .values()
             .filter(|c| c.in_flight.load(Ordering::Relaxed) == 0)
             .filter(|c| !c.closing.load(Ordering::Relaxed))
-            .min_by_key(|c| c.last_active_ms.load(Ordering::Relaxed));
-        if let Some(conn) = idlest {
+            .collect();
+        let key = |c: &&Arc<ConnState>| c.last_active_ms.load(Ordering::Relaxed);
+        if idle.len() > batch {
+            idle.select_nth_unstable_by_key(batch, key);
+            idle.truncate(batch);
+        }
+        for conn in idle {
             conn.ask_to_close();
         }
     }

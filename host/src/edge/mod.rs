@@ -126,6 +126,25 @@ pub async fn serve(
     Ok(())
 }
 
+/// The kernel's queue of connections not yet accepted: longer than tokio's
+/// default (1024), so that a burst of attack connections is less likely to
+/// crowd out a new client's (Linux caps it at `net.core.somaxconn`).
+const LISTEN_BACKLOG: u32 = 8192;
+
+/// A listening socket on `addr`.
+///
+/// # Errors
+/// If the address cannot be bound.
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// `wanted`, or less if the descriptor limit (raised as far as allowed)
 /// would not leave a quarter spare.
 fn connection_cap(wanted: usize) -> usize {
@@ -167,7 +186,7 @@ fn raise_fd_limit() -> std::io::Result<u64> {
             }
         }
     }
-    Ok(limit.rlim_cur as u64)
+    Ok(limit.rlim_cur)
 }
 
 /// One accepted connection and what serving it needs.
