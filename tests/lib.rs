@@ -139,8 +139,23 @@ impl TestServer {
         Some(Self::start_on(db, Clock::system()).await)
     }
 
+    /// A server with the given connection caps, timeouts and rate limits.
+    pub async fn start_with_edge(kind: Db, edge: kith::edge::EdgeConfig) -> Option<TestServer> {
+        let db = test_db(kind).await?;
+        Some(Self::start_on_with_edge(db, Clock::system(), edge).await)
+    }
+
     /// Starts (or restarts) a server on an existing database and data dir.
     pub async fn start_on(db: TestDb, clock: Clock) -> TestServer {
+        Self::start_on_with_edge(db, clock, kith::edge::EdgeConfig::default()).await
+    }
+
+    /// [`TestServer::start_on`] with the given edge limits.
+    pub async fn start_on_with_edge(
+        db: TestDb,
+        clock: Clock,
+        edge: kith::edge::EdgeConfig,
+    ) -> TestServer {
         let kith = kith::app::open(db.dir.path(), Some(&db.url), clock)
             .await
             .expect("open kith");
@@ -148,10 +163,11 @@ impl TestServer {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let served = kith.clone();
         let task = tokio::spawn(async move {
-            kith::app::serve(
+            kith::app::serve_with_edge(
                 served,
                 "127.0.0.1:0".parse().unwrap(),
                 std::time::Duration::from_millis(50),
+                &edge,
                 |addr| {
                     let _ = tx.send(addr);
                 },

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::dispatch::{Clock, Kith};
+use crate::edge::EdgeConfig;
 use crate::runtime::Runtime;
 use crate::store::Store;
 
@@ -56,8 +57,8 @@ pub async fn install_dir(kith: &Kith, dir: &Path) -> anyhow::Result<Vec<String>>
     Ok(names)
 }
 
-/// Serves the API until the process is stopped; calls `ready` with the
-/// bound address (port 0 picks a free one).
+/// Serves the API until the process is stopped, with the default edge
+/// limits; calls `ready` with the bound address (port 0 picks a free one).
 ///
 /// # Errors
 /// If the address cannot be bound.
@@ -67,16 +68,26 @@ pub async fn serve(
     timer_every: Duration,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding {listen}"))?;
+    serve_with_edge(kith, listen, timer_every, &EdgeConfig::default(), ready).await
+}
+
+/// [`serve`] with the given connection caps, timeouts and rate limits.
+///
+/// # Errors
+/// If the address cannot be bound.
+pub async fn serve_with_edge(
+    kith: Arc<Kith>,
+    listen: SocketAddr,
+    timer_every: Duration,
+    edge: &EdgeConfig,
+    ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let listener = crate::edge::bind(listen).with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     let timers = kith.spawn_timer_loop(timer_every);
     ready(addr);
     let app = crate::http::router(kith).layer(tower_http::trace::TraceLayer::new_for_http());
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let result = crate::edge::serve(listener, app, edge, shutdown_signal()).await;
     timers.abort();
     Ok(result?)
 }

@@ -4,13 +4,14 @@
 //! strategy is a wasm component (see `wit/`) that an operator enables per
 //! group. Layout: `domain` (plain types), `store` (SQLite/Postgres),
 //! `runtime` (wasmtime), `dispatch` (events → plugins → one transaction),
-//! `http` (the API), `app` (wiring), `cli` (the `kith` command).
+//! `http` (the API), `edge` (connections, timeouts, rate limits), `app` (wiring), `cli` (the `kith` command).
 
 pub mod app;
 pub mod cli;
 pub mod conformance;
 pub mod dispatch;
 pub mod domain;
+pub mod edge;
 pub mod http;
 pub mod loadgen;
 pub mod runtime;

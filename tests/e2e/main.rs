@@ -4,6 +4,7 @@
 mod api;
 mod auth;
 mod checkin;
+mod edge;
 mod gates_chain;
 mod invite;
 mod outbox;

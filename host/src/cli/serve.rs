@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::app;
+use crate::edge::{EdgeConfig, Rate};
 
 /// Runs the host until it is stopped.
 #[derive(clap::Args)]
@@ -28,6 +29,61 @@ pub struct ServeCommand {
     /// How often due timers are looked for, in milliseconds.
     #[arg(long, default_value_t = 250)]
     timer_every_ms: u64,
+    #[command(flatten)]
+    edge: EdgeArgs,
+}
+
+/// Connection caps, timeouts and request rates (see `kith::edge`); a rate
+/// of 0 turns that limit off. Limits are per process.
+#[derive(clap::Args)]
+struct EdgeArgs {
+    /// Open connections at most; at the cap a new one closes the longest idle.
+    #[arg(long, env = "KITH_MAX_CONNECTIONS", default_value_t = EdgeConfig::default().max_connections)]
+    max_connections: usize,
+    /// Time for a request's headers to arrive, in milliseconds.
+    #[arg(long, env = "KITH_HEADER_TIMEOUT_MS", default_value_t = ms(EdgeConfig::default().header_timeout))]
+    header_timeout_ms: u64,
+    /// Time for a request's body to arrive after its headers, in milliseconds.
+    #[arg(long, env = "KITH_BODY_TIMEOUT_MS", default_value_t = ms(EdgeConfig::default().body_timeout))]
+    body_timeout_ms: u64,
+    /// A connection with no request in progress this long is closed (ms).
+    #[arg(long, env = "KITH_IDLE_TIMEOUT_MS", default_value_t = ms(EdgeConfig::default().idle_timeout))]
+    idle_timeout_ms: u64,
+    /// Requests per second per API token.
+    #[arg(long, env = "KITH_TOKEN_RATE", default_value_t = EdgeConfig::default().token_rate.per_second)]
+    token_rate: f64,
+    /// Requests a token may send at once after a quiet spell.
+    #[arg(long, env = "KITH_TOKEN_BURST", default_value_t = EdgeConfig::default().token_rate.burst)]
+    token_burst: f64,
+    /// Requests per second per client IP address (all but /healthz).
+    #[arg(long, env = "KITH_IP_RATE", default_value_t = EdgeConfig::default().ip_rate.per_second)]
+    ip_rate: f64,
+    /// Requests an address may send at once after a quiet spell.
+    #[arg(long, env = "KITH_IP_BURST", default_value_t = EdgeConfig::default().ip_rate.burst)]
+    ip_burst: f64,
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+impl EdgeArgs {
+    fn config(&self) -> EdgeConfig {
+        EdgeConfig {
+            max_connections: self.max_connections,
+            header_timeout: Duration::from_millis(self.header_timeout_ms.max(1)),
+            body_timeout: Duration::from_millis(self.body_timeout_ms.max(1)),
+            idle_timeout: Duration::from_millis(self.idle_timeout_ms.max(1)),
+            token_rate: Rate {
+                per_second: self.token_rate,
+                burst: self.token_burst,
+            },
+            ip_rate: Rate {
+                per_second: self.ip_rate,
+                burst: self.ip_burst,
+            },
+        }
+    }
 }
 
 impl ServeCommand {
@@ -66,10 +122,11 @@ impl ServeCommand {
             "open API (loopback only)"
         };
         let data_dir = self.data_dir;
-        app::serve(
+        app::serve_with_edge(
             kith,
             listen,
             Duration::from_millis(self.timer_every_ms.max(10)),
+            &self.edge.config(),
             |addr| {
                 println!(
                     "kith listening on http://{addr} ({warmed} plugin(s) ready, {auth}, data in {})",

@@ -8,7 +8,7 @@ mod groups;
 mod plugins;
 mod timers;
 
-pub use auth::hash_token;
+pub use auth::{hash_token, Authentication, Expiry};
 pub use event::EventOutcome;
 pub use groups::GroupInput;
 pub use plugins::{check_schema, EnableInput, MAX_PLUGIN_BYTES};

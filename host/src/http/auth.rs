@@ -11,7 +11,9 @@ use utoipa_axum::routes;
 
 use super::openapi::params::TokenPath;
 use super::{ApiError, AppState, Json, Path};
-use crate::domain::{is_public, may, GroupId, Principal, Scope};
+use crate::dispatch::{Authentication, Expiry};
+use crate::domain::{is_public, may, GroupId, Millis, Principal, Scope};
+use crate::edge::RateLimits;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -40,10 +42,19 @@ pub async fn check(
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let Some(principal) = kith.authenticate(header).await? else {
-        return Err(ApiError::Unauthorized(
-            "a valid API token is required: Authorization: Bearer <token>".into(),
-        ));
+    let principal = match kith.authenticate(header).await? {
+        Authentication::Valid(principal) => principal,
+        Authentication::Invalid => {
+            return Err(ApiError::Unauthorized(
+                "a valid API token is required: Authorization: Bearer <token>".into(),
+            ))
+        }
+        Authentication::Expired(at) => {
+            return Err(ApiError::Unauthorized(format!(
+                "this API token expired at {} ({at}); ask an admin for a new one",
+                utc(at)
+            )))
+        }
     };
     // /v1/groups/{group}/…: the group is the third segment.
     let group = route
@@ -63,8 +74,19 @@ pub async fn check(
             principal.scope
         )));
     }
+    // Set by the server (host/src/edge); absent when the router is called directly.
+    if let Some(limits) = request.extensions().get::<std::sync::Arc<RateLimits>>() {
+        limits.check_token(&principal.token_id)?;
+    }
     request.extensions_mut().insert(principal);
     Ok(next.run(request).await)
+}
+
+/// A time as UTC text, e.g. `2025-01-01T00:00:00.000Z`.
+fn utc(at: Millis) -> String {
+    chrono::DateTime::from_timestamp_millis(at)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_else(|| at.to_string())
 }
 
 fn percent_decode(segment: &str) -> String {
@@ -87,6 +109,28 @@ struct NewToken {
     /// For operator tokens: the groups they may manage.
     #[serde(default)]
     groups: Vec<GroupId>,
+    /// When the token stops working (Unix epoch milliseconds, in the
+    /// future). Give this or `ttl_seconds`, or neither for a token that
+    /// works until deleted.
+    #[serde(default)]
+    expires_at: Option<Millis>,
+    /// Seconds from now until the token stops working (at least 1).
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    ttl_seconds: Option<u64>,
+}
+
+impl NewToken {
+    fn expiry(&self) -> Result<Option<Expiry>, ApiError> {
+        match (self.expires_at, self.ttl_seconds) {
+            (Some(_), Some(_)) => Err(ApiError::BadRequest(
+                "give expires_at or ttl_seconds, not both".into(),
+            )),
+            (Some(at), None) => Ok(Some(Expiry::At(at))),
+            (None, Some(ttl)) => Ok(Some(Expiry::AfterSeconds(ttl))),
+            (None, None) => Ok(None),
+        }
+    }
 }
 
 /// A token as created: the only time its secret is shown.
@@ -96,6 +140,8 @@ struct CreatedToken {
     name: String,
     scope: Scope,
     groups: Vec<GroupId>,
+    /// When the token stops working; `null`: never. Unix epoch milliseconds.
+    expires_at: Option<Millis>,
     /// The secret, for `Authorization: Bearer <token>`; not stored, shown once.
     token: String,
 }
@@ -110,14 +156,16 @@ async fn create(
     State(kith): State<AppState>,
     Json(t): Json<NewToken>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
-    let (id, token) = kith
-        .create_token(&t.name, t.scope, t.groups.clone())
+    let expiry = t.expiry()?;
+    let (created, token) = kith
+        .create_token(&t.name, t.scope, t.groups, expiry)
         .await?;
     let created = CreatedToken {
-        id,
-        name: t.name,
-        scope: t.scope,
-        groups: t.groups,
+        id: created.id,
+        name: created.name,
+        scope: created.scope,
+        groups: created.groups,
+        expires_at: created.expires_at,
         token,
     };
     Ok((StatusCode::CREATED, Json(created)))

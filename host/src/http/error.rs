@@ -26,6 +26,14 @@ pub enum ApiError {
     TooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// Over a rate limit; retry after the given time (sent as `Retry-After`).
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after: std::time::Duration,
+    },
     #[error("internal error")]
     Internal(anyhow::Error),
 }
@@ -41,6 +49,8 @@ impl ApiError {
             ApiError::Unprocessable(_) => ErrorCode::Unprocessable,
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
             ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
+            ApiError::RequestTimeout(_) => ErrorCode::RequestTimeout,
+            ApiError::RateLimited { .. } => ErrorCode::RateLimited,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -59,6 +69,8 @@ pub enum ErrorCode {
     #[serde(rename = "payload_too_large")]
     TooLarge,
     UnsupportedMediaType,
+    RequestTimeout,
+    RateLimited,
     Internal,
 }
 
@@ -73,6 +85,8 @@ impl ErrorCode {
         ErrorCode::Unprocessable,
         ErrorCode::TooLarge,
         ErrorCode::UnsupportedMediaType,
+        ErrorCode::RequestTimeout,
+        ErrorCode::RateLimited,
         ErrorCode::Internal,
     ];
 
@@ -87,6 +101,8 @@ impl ErrorCode {
             ErrorCode::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -110,6 +126,8 @@ impl ErrorCode {
             ErrorCode::Unprocessable => "Unprocessable",
             ErrorCode::TooLarge => "PayloadTooLarge",
             ErrorCode::UnsupportedMediaType => "UnsupportedMediaType",
+            ErrorCode::RequestTimeout => "RequestTimeout",
+            ErrorCode::RateLimited => "TooManyRequests",
             ErrorCode::Internal => "Internal",
         }
     }
@@ -127,6 +145,10 @@ impl ErrorCode {
                 unknown or mistyped fields), or the request breaks a rule.",
             ErrorCode::TooLarge => "The body is larger than the limit (1 MiB for JSON).",
             ErrorCode::UnsupportedMediaType => "The Content-Type is not the one expected.",
+            ErrorCode::RequestTimeout => "The body did not arrive within the body timeout \
+                (`kith serve --body-timeout-ms`, default 30 s); the connection is closed.",
+            ErrorCode::RateLimited => "Over the request rate of the API token or of the client \
+                address; retry after the `Retry-After` header's seconds.",
             ErrorCode::Internal => "Internal error; details are logged, not returned.",
         }
     }
@@ -166,7 +188,28 @@ impl IntoResponse for ApiError {
                 message: self.to_string(),
             },
         };
-        (code.status(), axum::Json(body)).into_response()
+        let mut response = (code.status(), axum::Json(body)).into_response();
+        if let ApiError::RateLimited { retry_after, .. } = self {
+            // Whole seconds, rounded up: a client retrying sooner is refused again.
+            let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.max(1).into());
+        }
+        response
+    }
+}
+
+impl From<crate::edge::Limited> for ApiError {
+    fn from(l: crate::edge::Limited) -> Self {
+        ApiError::RateLimited {
+            message: format!(
+                "too many requests from {}; retry in {} ms",
+                l.what,
+                l.retry_after.as_millis().max(1)
+            ),
+            retry_after: l.retry_after,
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Serialize;
+use utoipa::openapi::header::Header;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::schema::{AdditionalProperties, Object, OneOfBuilder, Schema};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
@@ -20,7 +21,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBui
 use utoipa::{PartialSchema, ToSchema};
 
 use super::error::{ErrorBody, ErrorCode};
-use crate::domain::{is_public, EventBody, IncomingEvent};
+use crate::domain::{is_public, is_rate_exempt, EventBody, IncomingEvent};
 
 /// What the derive cannot know: the title, description and tag order.
 #[derive(utoipa::OpenApi)]
@@ -225,12 +226,16 @@ fn complete_operation(method: &str, path: &str, op: &mut Operation) {
             ErrorCode::Internal,
         ]);
     }
+    if !is_rate_exempt(path) {
+        shared.push(ErrorCode::RateLimited);
+    }
     let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
     if let Some(body) = &op.request_body {
         shared.extend([
             ErrorCode::BadRequest,
             ErrorCode::TooLarge,
             ErrorCode::UnsupportedMediaType,
+            ErrorCode::RequestTimeout,
         ]);
         if body.content.contains_key("application/json") {
             shared.push(ErrorCode::Unprocessable);
@@ -260,8 +265,13 @@ fn error_response(code: ErrorCode) -> Response {
         ErrorCode::Internal => "internal error",
         _ => "...",
     };
-    ResponseBuilder::new()
-        .description(code.description())
+    let mut response = ResponseBuilder::new().description(code.description());
+    if code == ErrorCode::RateLimited {
+        let mut seconds = Header::new(u64::schema());
+        seconds.description = Some("Seconds to wait before retrying.".into());
+        response = response.header("Retry-After", seconds);
+    }
+    response
         .content(
             "application/json",
             ContentBuilder::new()

@@ -12,6 +12,8 @@ use sqlx::Row;
 pub struct Token {
     /// When the token was created. Unix epoch milliseconds.
     pub created_at: Millis,
+    /// When the token stops working; `null`: never. Unix epoch milliseconds.
+    pub expires_at: Option<Millis>,
     /// For operators: the groups they run.
     pub groups: Vec<GroupId>,
     pub id: String,
@@ -22,6 +24,7 @@ pub struct Token {
 fn token_from_row(row: &AnyRow) -> Result<Token> {
     Ok(Token {
         created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
         groups: json(&row.try_get::<String, _>("groups")?)?,
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -30,18 +33,22 @@ fn token_from_row(row: &AnyRow) -> Result<Token> {
 }
 
 impl Store {
-    /// The principal of a token, by the SHA-256 of its secret.
-    pub async fn principal(&self, token_hash: &str) -> Result<Option<Principal>> {
-        let row = sqlx::query("SELECT id, scope, groups FROM api_tokens WHERE token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
+    /// The principal of a token, by the SHA-256 of its secret, and when
+    /// the token expires (`None`: never).
+    pub async fn principal(&self, token_hash: &str) -> Result<Option<(Principal, Option<Millis>)>> {
+        let row = sqlx::query(
+            "SELECT id, scope, groups, expires_at FROM api_tokens WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| {
-            Ok(Principal {
+            let principal = Principal {
                 token_id: r.try_get("id")?,
                 scope: parse(&r.try_get::<String, _>("scope")?)?,
                 groups: json(&r.try_get::<String, _>("groups")?)?,
-            })
+            };
+            Ok((principal, r.try_get("expires_at")?))
         })
         .transpose()
     }
@@ -49,7 +56,8 @@ impl Store {
     /// Tokens without their secrets, oldest first.
     pub async fn tokens(&self) -> Result<Vec<Token>> {
         let rows = sqlx::query(
-            "SELECT id, name, scope, groups, created_at FROM api_tokens ORDER BY created_at, id",
+            "SELECT id, name, scope, groups, created_at, expires_at FROM api_tokens \
+             ORDER BY created_at, id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -59,25 +67,18 @@ impl Store {
 
 impl Tx<'_> {
     /// Records a token by the hash of its secret; `false` if the hash exists.
-    pub async fn insert_token(
-        &mut self,
-        id: &str,
-        name: &str,
-        hash: &str,
-        scope: Scope,
-        groups: &[GroupId],
-        at: Millis,
-    ) -> Result<bool> {
+    pub async fn insert_token(&mut self, token: &Token, hash: &str) -> Result<bool> {
         let r = sqlx::query(
-            "INSERT INTO api_tokens (id, name, token_hash, scope, groups, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (token_hash) DO NOTHING",
+            "INSERT INTO api_tokens (id, name, token_hash, scope, groups, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (token_hash) DO NOTHING",
         )
-        .bind(id)
-        .bind(name)
+        .bind(&token.id)
+        .bind(&token.name)
         .bind(hash)
-        .bind(scope.as_str())
-        .bind(to_json(&groups))
-        .bind(at)
+        .bind(token.scope.as_str())
+        .bind(to_json(&token.groups))
+        .bind(token.created_at)
+        .bind(token.expires_at)
         .execute(&mut *self.tx)
         .await?;
         Ok(r.rows_affected() == 1)
