@@ -251,8 +251,8 @@ fn event(opts: &Options, run: &str, i: usize) -> Value {
     let mix = mix64(i as u64);
     let text = if let Some(fixed) = &opts.text {
         fixed.clone()
-    } else if mix % opts.checkin_every.max(1) as u64 == 0 {
-        if (mix >> 32) % 2 == 0 {
+    } else if mix.is_multiple_of(opts.checkin_every.max(1) as u64) {
+        if (mix >> 32).is_multiple_of(2) {
             "/checkin".to_string()
         } else {
             "签到".to_string()

@@ -178,11 +178,9 @@ pub fn resolve_member(
 pub fn apply_to_member(member: &mut Member, effect: &Effect, now: Millis) {
     match effect {
         Effect::SetRole { member: id, role } if *id == member.id => member.role = *role,
-        Effect::AddTag { member: id, tag } if *id == member.id => {
-            if !member.tags.contains(tag) {
-                member.tags.push(tag.clone());
-                member.tags.sort();
-            }
+        Effect::AddTag { member: id, tag } if *id == member.id && !member.tags.contains(tag) => {
+            member.tags.push(tag.clone());
+            member.tags.sort();
         }
         Effect::RemoveTag { member: id, tag } if *id == member.id => {
             member.tags.retain(|t| t != tag)
