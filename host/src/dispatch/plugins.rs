@@ -22,7 +22,7 @@ pub struct EnableInput {
     /// Capabilities granted; defaults to all the plugin declares.
     #[serde(default)]
     pub capabilities: Option<Vec<Capability>>,
-    /// Budget per invocation; defaults to [`Limits::default`].
+    /// Budget per invocation; defaults to the host's default limits.
     #[serde(default)]
     pub limits: Option<Limits>,
     /// What a failure means, and when the plugin is switched off.
