@@ -491,7 +491,7 @@ pub struct LoadArgs {
     /// Pace the events at this many per second (default: full speed).
     #[arg(long)]
     pub rate: Option<f64>,
-    /// Group ids are <prefix>-<i>.
+    /// Group ids are `<prefix>-<i>`.
     #[arg(long, default_value = "load")]
     pub group_prefix: String,
     /// One event in this many is a check-in; the others are plain text.

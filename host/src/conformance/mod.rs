@@ -48,7 +48,7 @@ impl Default for Options {
 /// The outcome of one check of a plugin.
 #[derive(Debug, Clone)]
 pub struct Check {
-    /// Check name, e.g. "world", "metadata", "determinism" or "scenario <file>".
+    /// Check name, e.g. "world", "metadata", "determinism" or `scenario <file>`.
     pub name: String,
     /// Whether the plugin passed it.
     pub passed: bool,

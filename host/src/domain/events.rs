@@ -66,7 +66,7 @@ pub enum EventBody {
         currency: String,
         /// Succeeded, failed or refunded.
         status: PaymentStatus,
-        /// What the payment is for, e.g. "entry" or "group-buy:<deal>"; plugins match on it.
+        /// What the payment is for, e.g. `entry` or `group-buy:<deal>`; plugins match on it.
         #[serde(default)]
         purpose: String,
     },
