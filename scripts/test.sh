@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds the plugins and runs every test:
+# Checks formatting and clippy (warnings are errors), installs what is
+# missing, builds the plugins and runs every test:
 # the plugins' own unit tests, then the host's unit, store, runtime and
 # end-to-end tests on SQLite and on Postgres (required here, not skipped),
 # and the Matrix adapter against a real Synapse it starts on loopback.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+
+# Style first: cheap, and a failure here needs no plugin build to show.
+echo "== cargo fmt --check (host workspace, plugin workspaces)"
+cargo fmt --all --check
+(cd plugins/rust && cargo fmt --all --check)
+(cd tests/plugins && cargo fmt --all --check)
+
+echo "== cargo clippy --all-targets -D warnings (missing docs included)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 bash scripts/build-plugins.sh
 bash scripts/build-lang-plugins.sh

@@ -6,6 +6,8 @@
 //! `runtime` (wasmtime), `dispatch` (events → plugins → one transaction),
 //! `http` (the API), `edge` (connections, timeouts, rate limits), `app` (wiring), `cli` (the `kith` command).
 
+#![warn(missing_docs)]
+
 pub mod app;
 pub mod cli;
 pub mod conformance;

@@ -16,14 +16,22 @@ use serde_json::{json, Value};
 /// The plugins enabled per group unless `--plugins` says otherwise.
 pub const DEFAULT_PLUGINS: &[&str] = &["daily-checkin", "referral-fission", "ad-filter"];
 
+/// What one `kith load` run sends, and to which host.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// Base URL of the kith host, e.g. `http://127.0.0.1:8080`.
     pub server: String,
+    /// An API token, when the host requires one.
     pub token: Option<String>,
+    /// Number of groups the events are spread over (round-robin).
     pub groups: usize,
+    /// Members per group.
     pub members: usize,
+    /// Message events to send in all.
     pub events: usize,
+    /// Requests in flight at once.
     pub concurrency: usize,
+    /// Plugins enabled on every group, installed first if missing.
     pub plugins: Vec<String>,
     /// Where missing plugins are installed from (`<dir>/<name>.wasm`).
     pub plugin_dir: PathBuf,
@@ -37,21 +45,29 @@ pub struct Options {
     pub text: Option<String>,
     /// Send `GET /healthz` instead of events: the HTTP floor of the machine.
     pub floor: bool,
+    /// Do not create groups, members and enablements (an earlier run did).
     pub skip_setup: bool,
 }
 
+/// The figures of one run.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// Events (with `floor`: health requests) sent.
     pub events: usize,
+    /// Events that failed (transport error or non-2xx answer).
     pub errors: usize,
+    /// Wall time of the sending phase, setup excluded.
     pub elapsed: Duration,
+    /// Wall time of the setup: groups, members, plugins.
     pub setup: Duration,
     /// Sorted latencies of the successful events.
     pub latencies: Vec<Duration>,
+    /// The first failure, to show what went wrong.
     pub first_error: Option<String>,
 }
 
 impl Report {
+    /// Events per second over the sending phase.
     pub fn events_per_sec(&self) -> f64 {
         self.events as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
@@ -66,6 +82,8 @@ impl Report {
         self.latencies[rank - 1]
     }
 
+    /// The report as text for the terminal: throughput, errors, latency
+    /// percentiles, and the options that produced it.
     pub fn render(&self, opts: &Options) -> String {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         let mode = match opts.rate {
@@ -251,8 +269,8 @@ fn event(opts: &Options, run: &str, i: usize) -> Value {
     let mix = mix64(i as u64);
     let text = if let Some(fixed) = &opts.text {
         fixed.clone()
-    } else if mix % opts.checkin_every.max(1) as u64 == 0 {
-        if (mix >> 32) % 2 == 0 {
+    } else if mix.is_multiple_of(opts.checkin_every.max(1) as u64) {
+        if (mix >> 32).is_multiple_of(2) {
             "/checkin".to_string()
         } else {
             "签到".to_string()
@@ -446,11 +464,13 @@ mod tests {
 /// The `kith load` command line.
 #[derive(clap::Args, Debug, Clone)]
 pub struct LoadArgs {
+    /// Base URL of the kith host.
     #[arg(long, env = "KITH_URL", default_value = "http://127.0.0.1:8080")]
     pub server: String,
     /// An API token, when the host requires one.
     #[arg(long, env = "KITH_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Number of groups (`<prefix>-<i>`) the events are spread over.
     #[arg(long, default_value_t = 10)]
     pub groups: usize,
     /// Members per group.
@@ -471,7 +491,7 @@ pub struct LoadArgs {
     /// Pace the events at this many per second (default: full speed).
     #[arg(long)]
     pub rate: Option<f64>,
-    /// Group ids are <prefix>-<i>.
+    /// Group ids are `<prefix>-<i>`.
     #[arg(long, default_value = "load")]
     pub group_prefix: String,
     /// One event in this many is a check-in; the others are plain text.

@@ -265,8 +265,10 @@ async fn client(url: String, which: usize, kills_planned: usize, progress: Arc<P
                 "event {id} was never acknowledged"
             );
             match http.post(&url).json(&body).send().await {
-                Ok(resp) if resp.status().is_success() => match resp.json::<Value>().await {
-                    Ok(outcome) => {
+                Ok(resp) if resp.status().is_success() => {
+                    // An unreadable body (killed while sending it) is not an
+                    // acknowledgement: the event is sent again.
+                    if let Ok(outcome) = resp.json::<Value>().await {
                         if outcome["duplicate"] == json!(true) {
                             progress.duplicates.fetch_add(1, Ordering::SeqCst);
                         }
@@ -278,9 +280,7 @@ async fn client(url: String, which: usize, kills_planned: usize, progress: Arc<P
                         progress.acked.fetch_add(1, Ordering::SeqCst);
                         break;
                     }
-                    // Killed while sending the body: not an acknowledgement.
-                    Err(_) => {}
-                },
+                }
                 Ok(resp) if resp.status().is_client_error() => {
                     let status = resp.status();
                     let text = resp.text().await.unwrap_or_default();

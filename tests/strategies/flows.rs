@@ -442,16 +442,45 @@ on_both_databases!(lurker_revival_steps_are_configurable, |db| async move {
 
 // ---- group-buy ----
 
-async fn pay(
-    s: &TestServer,
-    g: &str,
-    id: &str,
-    who: &str,
+/// A payment event; `status` is "succeeded" unless [`Payment::refunded`].
+struct Payment<'a> {
+    id: &'a str,
+    who: &'a str,
     amount: i64,
-    purpose: &str,
-    status: &str,
+    purpose: &'a str,
+    status: &'a str,
     at: i64,
-) -> Value {
+}
+
+impl<'a> Payment<'a> {
+    fn new(id: &'a str, who: &'a str, amount: i64, purpose: &'a str, at: i64) -> Self {
+        Payment {
+            id,
+            who,
+            amount,
+            purpose,
+            status: "succeeded",
+            at,
+        }
+    }
+
+    fn refunded(self) -> Self {
+        Payment {
+            status: "refunded",
+            ..self
+        }
+    }
+}
+
+async fn pay(s: &TestServer, g: &str, p: Payment<'_>) -> Value {
+    let Payment {
+        id,
+        who,
+        amount,
+        purpose,
+        status,
+        at,
+    } = p;
     s.ok(
         "POST",
         "/v1/events",
@@ -504,24 +533,24 @@ on_both_databases!(group_buy_filled_goes_to_treasury, |db| async move {
     assert_eq!(timers[0]["due_at"], START + DAY);
 
     let t = START + 60_000;
-    pay(&s, "g", "1", "amy", 100, &purpose, "succeeded", t).await;
+    pay(&s, "g", Payment::new("1", "amy", 100, &purpose, t)).await;
     assert_eq!(balance(&s, "g", &escrow).await, 100);
     assert_eq!(balance(&s, "g", "member:amy").await, 0);
     // A second payment by the same buyer, and one below the price, stay in the wallet.
-    pay(&s, "g", "2", "amy", 100, &purpose, "succeeded", t + 1).await;
-    pay(&s, "g", "3", "bob", 50, &purpose, "succeeded", t + 2).await;
+    pay(&s, "g", Payment::new("2", "amy", 100, &purpose, t + 1)).await;
+    pay(&s, "g", Payment::new("3", "bob", 50, &purpose, t + 2)).await;
     assert_eq!(balance(&s, "g", &escrow).await, 100);
     assert_eq!(balance(&s, "g", "member:amy").await, 100);
     assert_eq!(balance(&s, "g", "member:bob").await, 50);
     // Payments for something else are not this plugin's business.
-    pay(&s, "g", "4", "bob", 100, "entry", "succeeded", t + 3).await;
+    pay(&s, "g", Payment::new("4", "bob", 100, "entry", t + 3)).await;
     assert_eq!(balance(&s, "g", &escrow).await, 100);
-    pay(&s, "g", "5", "bob", 100, &purpose, "succeeded", t + 4).await;
+    pay(&s, "g", Payment::new("5", "bob", 100, &purpose, t + 4)).await;
     assert_eq!(balance(&s, "g", &escrow).await, 200);
     assert_eq!(balance(&s, "g", "group").await, 0);
     assert!(tags(&s, "g", "amy").await.is_empty());
     // The third buyer fills the deal; the extra 50 stays with cat.
-    pay(&s, "g", "6", "cat", 150, &purpose, "succeeded", t + 5).await;
+    pay(&s, "g", Payment::new("6", "cat", 150, &purpose, t + 5)).await;
     assert_eq!(balance(&s, "g", &escrow).await, 0);
     assert_eq!(balance(&s, "g", "group").await, 300);
     assert_eq!(balance(&s, "g", "member:cat").await, 50);
@@ -542,7 +571,7 @@ on_both_databases!(group_buy_filled_goes_to_treasury, |db| async move {
         json!([])
     );
     // Too late: the deal is closed, dan keeps his money.
-    pay(&s, "g", "7", "dan", 100, &purpose, "succeeded", t + 6).await;
+    pay(&s, "g", Payment::new("7", "dan", 100, &purpose, t + 6)).await;
     assert_eq!(balance(&s, "g", "member:dan").await, 100);
     assert_eq!(balance(&s, "g", "group").await, 300);
     assert!(tags(&s, "g", "dan").await.is_empty());
@@ -574,14 +603,19 @@ on_both_databases!(group_buy_unfilled_refunds_everyone, |db| async move {
     let deal = o["message_id"].as_str().unwrap().to_string();
     let purpose = format!("group-buy:{deal}");
     let escrow = format!("escrow:deal-{deal}");
-    pay(&s, "g", "1", "amy", 990, &purpose, "succeeded", START + 1).await;
-    pay(&s, "g", "2", "bob", 1000, &purpose, "succeeded", START + 2).await;
-    pay(&s, "g", "3", "cat", 990, &purpose, "succeeded", START + 3).await;
+    pay(&s, "g", Payment::new("1", "amy", 990, &purpose, START + 1)).await;
+    pay(&s, "g", Payment::new("2", "bob", 1000, &purpose, START + 2)).await;
+    pay(&s, "g", Payment::new("3", "cat", 990, &purpose, START + 3)).await;
     assert_eq!(balance(&s, "g", &escrow).await, 3 * 990);
     assert_eq!(balance(&s, "g", "member:bob").await, 10);
     // Cat's payment is refunded by the provider while the deal is open: the
     // share leaves escrow for cat's wallet, which the host then debits.
-    pay(&s, "g", "4", "cat", 990, &purpose, "refunded", START + 4).await;
+    pay(
+        &s,
+        "g",
+        Payment::new("4", "cat", 990, &purpose, START + 4).refunded(),
+    )
+    .await;
     assert_eq!(balance(&s, "g", &escrow).await, 2 * 990);
     assert_eq!(balance(&s, "g", "member:cat").await, 0);
     s.assert_ledger_balances("g").await;
@@ -607,12 +641,7 @@ on_both_databases!(group_buy_unfilled_refunds_everyone, |db| async move {
     pay(
         &s,
         "g",
-        "5",
-        "cat",
-        990,
-        &purpose,
-        "succeeded",
-        START + 3 * 3_600_000,
+        Payment::new("5", "cat", 990, &purpose, START + 3 * 3_600_000),
     )
     .await;
     assert_eq!(balance(&s, "g", "member:cat").await, 990);
@@ -675,14 +704,14 @@ on_both_databases!(funnel_vip_stages_vip_and_repurchase, |db| async move {
 
     // A big payment: VIP role, tags, and a reminder 30 days later.
     let paid = clock.now();
-    pay(&s, "g", "p1", "amy", 150_000, "course", "succeeded", paid).await;
+    pay(&s, "g", Payment::new("p1", "amy", 150_000, "course", paid)).await;
     let amy = member(&s, "g", "amy").await;
     assert_eq!(amy["role"], "vip");
     assert_eq!(
         tags(&s, "g", "amy").await,
         ["big-customer", "bought", "stage:vip", "vip"]
     );
-    pay(&s, "g", "p2", "bob", 5_000, "course", "succeeded", paid).await;
+    pay(&s, "g", Payment::new("p2", "bob", 5_000, "course", paid)).await;
     assert_eq!(member(&s, "g", "bob").await["role"], "vip");
     assert_eq!(tags(&s, "g", "bob").await, ["bought", "stage:vip", "vip"]);
     // Bob buys again ten days later: his reminder moves with it.
@@ -690,12 +719,7 @@ on_both_databases!(funnel_vip_stages_vip_and_repurchase, |db| async move {
     pay(
         &s,
         "g",
-        "p3",
-        "bob",
-        5_000,
-        "course",
-        "succeeded",
-        paid + 10 * DAY,
+        Payment::new("p3", "bob", 5_000, "course", paid + 10 * DAY),
     )
     .await;
 

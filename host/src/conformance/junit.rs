@@ -12,6 +12,8 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The report as a JUnit XML document: one `<testsuite>` named after the
+/// plugin, one `<testcase>` per check, failures with their detail.
 pub fn render(report: &Report) -> String {
     let failures = report.checks.iter().filter(|c| !c.passed).count();
     let total: f64 = report.checks.iter().map(|c| c.duration.as_secs_f64()).sum();

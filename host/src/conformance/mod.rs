@@ -11,7 +11,7 @@
 pub mod audit;
 mod generate;
 pub mod junit;
-pub mod scenario;
+pub(crate) mod scenario;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -21,6 +21,7 @@ use crate::dispatch::{Clock, EnableInput, Kith, Observed};
 use crate::domain::*;
 use crate::runtime::{Failure, Runtime};
 
+/// How `kith test` runs: the generated events and the budget a plugin must keep.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// Seed of the generated events.
@@ -45,22 +46,30 @@ impl Default for Options {
     }
 }
 
+/// The outcome of one check of a plugin.
 #[derive(Debug, Clone)]
 pub struct Check {
+    /// Check name, e.g. "world", "metadata", "determinism" or `scenario <file>`.
     pub name: String,
+    /// Whether the plugin passed it.
     pub passed: bool,
     /// Why it failed, or the figures when it passed.
     pub detail: String,
+    /// Wall time the check took.
     pub duration: Duration,
 }
 
+/// The verdict on one plugin file: its checks in the order they ran.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// The plugin's name from its metadata, or "unknown" if it has none.
     pub plugin: String,
+    /// The checks that ran; they stop at the first one that makes the rest pointless.
     pub checks: Vec<Check>,
 }
 
 impl Report {
+    /// True if at least one check ran and all passed.
     pub fn passed(&self) -> bool {
         !self.checks.is_empty() && self.checks.iter().all(|c| c.passed)
     }

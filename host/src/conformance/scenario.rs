@@ -18,6 +18,8 @@ pub const DEFAULT_CLOCK: Millis = 1_767_225_600_000;
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     pub name: String,
+    /// For the reader of the file; the host accepts it and does not use it.
+    #[allow(dead_code, reason = "part of the file format, read by people only")]
     #[serde(default)]
     pub description: String,
     /// The plugin's config for this scenario; `{}` when absent.

@@ -116,6 +116,11 @@ impl Kith {
         Ok((token, secret))
     }
 
+    /// Revokes an API token by id.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::NotFound`] if no token has that id.
     pub async fn delete_token(&self, id: &str) -> Result<()> {
         let mut tx = self.store.begin().await?;
         tx.delete_token(id).await?;

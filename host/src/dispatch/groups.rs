@@ -13,8 +13,11 @@ pub struct GroupInput {
     pub id: Option<String>,
     /// 1-200 bytes. Required on create.
     pub name: Option<String>,
+    /// Vertical topic, e.g. "photography".
     pub positioning: Option<String>,
+    /// Kind of group, e.g. "region", "interest", "industry", "organisation".
     pub category: Option<String>,
+    /// Region the group serves.
     pub region: Option<String>,
     /// 1-100000; defaults to 350.
     pub capacity: Option<u32>,
@@ -105,6 +108,12 @@ impl GroupInput {
 }
 
 impl Kith {
+    /// Creates a group from the input; absent fields take their defaults.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::Invalid`] for a missing name, a field out of range or
+    /// an unknown parent; [`ServiceError::Conflict`] if the id is taken.
     pub async fn create_group(&self, input: GroupInput) -> Result<Group> {
         let id = match &input.id {
             Some(id) => id.clone(),
@@ -138,6 +147,12 @@ impl Kith {
         Ok(group)
     }
 
+    /// Updates a group: the fields given replace the stored ones.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::NotFound`] for an unknown group; [`ServiceError::Invalid`]
+    /// for a changed id, a field out of range or an unknown parent.
     pub async fn update_group(&self, id: &str, input: GroupInput) -> Result<Group> {
         if input.id.as_deref().is_some_and(|new| new != id) {
             return Err(ServiceError::Invalid("a group's id cannot change".into()));
@@ -201,6 +216,13 @@ impl Kith {
             .expect("just written"))
     }
 
+    /// Adds (`present`) or removes a tag on a member, as an operator; returns
+    /// the member as stored.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::Invalid`] if the tag is empty or longer than 64 bytes,
+    /// [`ServiceError::NotFound`] for an unknown member.
     pub async fn set_tag(&self, group: &str, id: &str, tag: &str, present: bool) -> Result<Member> {
         if tag.trim().is_empty() || tag.len() > 64 {
             return Err(ServiceError::Invalid("a tag is 1 to 64 bytes".into()));

@@ -23,15 +23,19 @@ use crate::store::{Store, StoreError};
 /// Errors a caller of the service can act on; HTTP maps each to a status.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
+    /// A group, member, plugin or token that does not exist; the text names it.
     #[error("{0} not found")]
     NotFound(String),
+    /// Input that is malformed or out of range; the text says what.
     #[error("{0}")]
     Invalid(String),
+    /// The request clashes with existing state (e.g. an id already taken).
     #[error("{0}")]
     Conflict(String),
     /// The request is well-formed but breaks a rule (e.g. config vs schema).
     #[error("{0}")]
     Unprocessable(String),
+    /// Anything else (database, runtime); logged, not shown to API callers.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -48,6 +52,7 @@ impl From<StoreError> for ServiceError {
     }
 }
 
+/// The result of a service call.
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
 /// Where "now" comes from: the system clock, or a fixed one moved by tests.
@@ -57,14 +62,18 @@ pub struct Clock {
 }
 
 impl Clock {
+    /// The system clock.
     pub fn system() -> Self {
         Clock { fixed: None }
     }
+    /// A clock stopped at `start` (Unix epoch milliseconds) that only
+    /// [`Clock::advance`] moves: for tests and `kith test`.
     pub fn manual(start: Millis) -> Self {
         Clock {
             fixed: Some(Arc::new(Mutex::new(start))),
         }
     }
+    /// The current time, Unix epoch milliseconds.
     pub fn now(&self) -> Millis {
         match &self.fixed {
             Some(t) => *t.lock().expect("clock"),
@@ -85,8 +94,11 @@ impl Clock {
 
 /// The kith service, shared by the HTTP API, the CLI and the timer loop.
 pub struct Kith {
+    /// The database.
     pub store: Store,
+    /// The wasm runtime with its compiled plugins.
     pub runtime: Arc<Runtime>,
+    /// Where "now" comes from; tests use a manual clock.
     pub clock: Clock,
     /// Events of one group are processed one at a time, in arrival order.
     group_locks: Mutex<HashMap<GroupId, Arc<tokio::sync::Mutex<()>>>>,
@@ -99,18 +111,29 @@ pub struct Kith {
 /// One invocation as the conformance suite sees it.
 #[derive(Debug, Clone)]
 pub struct Observed {
+    /// The group the event belonged to.
     pub group: GroupId,
+    /// The plugin invoked.
     pub plugin: String,
+    /// The handler's WIT name, e.g. `on-message`.
     pub handler: String,
+    /// How the invocation failed, if it did.
     pub failure: Option<crate::runtime::Failure>,
+    /// The error text, if it failed.
     pub error: Option<String>,
+    /// Wasmtime fuel the invocation consumed.
     pub fuel_used: u64,
+    /// The largest linear memory the plugin used, in bytes.
     pub peak_memory: usize,
+    /// Wall time of the invocation.
     pub duration: std::time::Duration,
+    /// The effects the invocation asked for (empty if it failed).
     pub effects: Vec<Effect>,
 }
 
 impl Kith {
+    /// The service over a store, a runtime and a clock. Requests need no token
+    /// until the first one is created (see `auth.rs`).
     pub fn new(store: Store, runtime: Arc<Runtime>, clock: Clock) -> Arc<Kith> {
         Arc::new(Kith {
             store,

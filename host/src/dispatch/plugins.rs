@@ -22,6 +22,7 @@ pub struct EnableInput {
     /// Capabilities granted; defaults to all the plugin declares.
     #[serde(default)]
     pub capabilities: Option<Vec<Capability>>,
+    /// Budget per invocation; defaults to the host's default limits.
     #[serde(default)]
     pub limits: Option<Limits>,
     /// What a failure means, and when the plugin is switched off.
@@ -198,6 +199,12 @@ impl Kith {
         Ok((enablement, outcome))
     }
 
+    /// Disables a plugin in a group: its enablement and its timers there are
+    /// deleted (its storage is kept); the plugin stays installed.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::NotFound`] if the plugin is not enabled in the group.
     pub async fn disable_plugin(&self, group: &str, name: &str) -> Result<()> {
         let _guard = self.group_lock(group).lock_owned().await;
         let mut tx = self.store.begin().await?;

@@ -5,13 +5,22 @@ use super::*;
 text_enum!(
     /// admin: everything; operator: the listed groups and reading plugins;
     /// adapter: events in, outbox out.
-    Scope { Admin = "admin", Operator = "operator", Adapter = "adapter" }
+    Scope {
+        /// Everything, including tokens and plugin uploads.
+        Admin = "admin",
+        /// The listed groups, and reading plugins.
+        Operator = "operator",
+        /// The chat adapter: events in, outbox out.
+        Adapter = "adapter",
+    }
 );
 
 /// The caller of a request, from its token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
+    /// Id of the token the request carried (not its secret).
     pub token_id: String,
+    /// What the token may do.
     pub scope: Scope,
     /// For operators: the groups they run.
     pub groups: Vec<GroupId>,

@@ -3,108 +3,183 @@
 
 use super::*;
 
+/// One change an invocation asks for (or an event makes), buffered until the
+/// handler returns and then committed in the event's transaction. Serialized
+/// with an `effect` tag in snake_case, as the dispatch log records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "effect", rename_all = "snake_case")]
 pub enum Effect {
+    /// Give a member another role.
     SetRole {
+        /// The member whose role changes.
         member: MemberId,
+        /// The new role.
         role: Role,
     },
+    /// Add a tag to a member (a no-op if they already have it).
     AddTag {
+        /// The member tagged.
         member: MemberId,
+        /// The tag, free text chosen by the plugin.
         tag: String,
     },
+    /// Remove a tag from a member.
     RemoveTag {
+        /// The member untagged.
         member: MemberId,
+        /// The tag to remove.
         tag: String,
     },
+    /// Record who brought a member in.
     SetInviter {
+        /// The member referred.
         member: MemberId,
+        /// The member who referred them.
         inviter: MemberId,
     },
+    /// Record a member's paid tier and when it ends.
     SetPaid {
+        /// The member who paid.
         member: MemberId,
+        /// The tier name; `None` clears it.
         tier: Option<String>,
+        /// End of the paid period (Unix epoch milliseconds); `None` for no end.
         until: Option<Millis>,
     },
+    /// Admit a pending applicant: the member becomes active.
     Approve {
+        /// The applicant.
         member: MemberId,
+        /// Why, as shown to the operator and passed to the adapter.
         reason: String,
     },
+    /// Refuse a pending applicant: the member is marked left.
     Decline {
+        /// The applicant.
         member: MemberId,
+        /// Why, as passed to the adapter.
         reason: String,
     },
+    /// Remove an active member from the group.
     Remove {
+        /// The member removed.
         member: MemberId,
+        /// Why, as passed to the adapter.
         reason: String,
     },
+    /// Mute a member until a time.
     Restrict {
+        /// The member muted.
         member: MemberId,
+        /// End of the restriction, Unix epoch milliseconds.
         until: Millis,
+        /// Why, as passed to the adapter.
         reason: String,
     },
+    /// Post a message in the group (through the adapter's outbox).
     Post {
+        /// The id given to the new message.
         id: String,
+        /// The message text.
         text: String,
+        /// Members to @mention.
         mentions: Vec<MemberId>,
+        /// Id of the message replied to.
         reply_to: Option<String>,
     },
+    /// Send a private message to a member.
     Direct {
+        /// The recipient.
         member: MemberId,
+        /// The message text.
         text: String,
     },
+    /// Delete a message of the group.
     DeleteMessage {
+        /// Id of the message deleted.
         id: String,
+        /// Why, as passed to the adapter.
         reason: String,
     },
+    /// Write a key in the plugin's storage for the group.
     StorageSet {
+        /// The key.
         key: String,
+        /// The value, opaque bytes.
         value: Vec<u8>,
     },
+    /// Delete a key from the plugin's storage for the group.
     StorageDelete {
+        /// The key.
         key: String,
     },
+    /// Move an amount between two ledger accounts of the group.
     Transfer {
+        /// The transfer id returned to the plugin.
         id: String,
+        /// Account debited (`member:<id>`, `group`, `escrow:<name>`, `issuer`, `external`).
         from: String,
+        /// Account credited.
         to: String,
+        /// Points or money.
         asset: Asset,
+        /// Amount moved, > 0, in integer minor units.
         amount: i64,
+        /// Free text recorded on both ledger entries.
         memo: String,
     },
+    /// Set (or replace) a timer of the plugin for the group.
     SetTimer {
+        /// Timer name, unique per plugin and group.
         name: String,
+        /// When it first fires, Unix epoch milliseconds.
         at: Millis,
+        /// For a recurring timer, the period in milliseconds (>= 1000).
         period_ms: Option<u64>,
+        /// Passed to the plugin's `on-timer` handler.
         payload: String,
     },
+    /// Cancel a timer of the plugin for the group.
     CancelTimer {
+        /// Timer name.
         name: String,
     },
     // Host-only effects, for what an event itself changes: plugins of the
     // same event read them through the same overlay as their own writes.
     /// Writes a member's row (not tags or points).
     PutMember {
+        /// The member as it should be stored.
         member: Member,
     },
+    /// Stores a join request, new or decided.
     PutJoinRequest {
+        /// The request as it should be stored.
         request: JoinRequest,
     },
+    /// Stores a message received from the platform.
     PutMessage {
+        /// The message as it should be stored.
         message: Message,
     },
     /// Marks a member active now (message or reaction).
     Touch {
+        /// The member who spoke or reacted.
         member: MemberId,
+        /// When, Unix epoch milliseconds.
         at: Millis,
     },
+    /// Marks a member as having left the group (a leave event).
     Leave {
+        /// The member who left.
         member: MemberId,
     },
+    /// Sends an applicant to another group: the member is marked left here.
     Redirect {
+        /// The applicant.
         member: MemberId,
+        /// The group they are sent to.
         group: GroupId,
+        /// Why, as passed to the adapter.
         reason: String,
     },
 }
@@ -114,6 +189,7 @@ pub enum Effect {
 pub struct OutboxAction {
     /// Increasing id; use it with `after` for paging and to acknowledge.
     pub id: i64,
+    /// The group the action is for.
     pub group: GroupId,
     /// What to do on the platform: post, direct, delete, approve, decline,
     /// remove, restrict or redirect.
@@ -135,13 +211,26 @@ pub struct OutboxAction {
 
 text_enum!(
     /// The level of a plugin log line.
-    LogLevel { Trace = "trace", Debug = "debug", Info = "info", Warn = "warn", Error = "error" }
+    LogLevel {
+        /// Step-by-step detail.
+        Trace = "trace",
+        /// Detail for the plugin's author.
+        Debug = "debug",
+        /// Normal operation.
+        Info = "info",
+        /// Something unexpected that the plugin handled.
+        Warn = "warn",
+        /// Something failed.
+        Error = "error",
+    }
 );
 
 /// A log line written by a plugin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LogLine {
+    /// How severe the line is.
     pub level: LogLevel,
+    /// The text the plugin logged.
     pub message: String,
 }
 
@@ -181,11 +270,9 @@ pub fn resolve_member(
 pub fn apply_to_member(member: &mut Member, effect: &Effect, now: Millis) {
     match effect {
         Effect::SetRole { member: id, role } if *id == member.id => member.role = *role,
-        Effect::AddTag { member: id, tag } if *id == member.id => {
-            if !member.tags.contains(tag) {
-                member.tags.push(tag.clone());
-                member.tags.sort();
-            }
+        Effect::AddTag { member: id, tag } if *id == member.id && !member.tags.contains(tag) => {
+            member.tags.push(tag.clone());
+            member.tags.sort();
         }
         Effect::RemoveTag { member: id, tag } if *id == member.id => {
             member.tags.retain(|t| t != tag)

@@ -8,11 +8,14 @@ use super::*;
 // `flatten`; the flattened `EventBody` rejects unknown fields instead.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncomingEvent {
+    /// The platform's event id; the same id is processed only once.
     pub id: String,
+    /// The group the event happened in.
     pub group: GroupId,
     /// When it happened on the platform; defaults to the time it is received.
     #[serde(default)]
     pub at: Option<Millis>,
+    /// What happened, with its fields (flattened, named by `type`).
     #[serde(flatten)]
     pub body: EventBody,
 }
@@ -27,10 +30,13 @@ pub enum EventBody {
         sender: MemberId,
         /// At most 64 KiB.
         text: String,
+        /// Defaults to `text`.
         #[serde(default = "default_kind")]
         kind: MessageKind,
+        /// Members @mentioned in the message.
         #[serde(default)]
         mentions: Vec<MemberId>,
+        /// Id of the message replied to.
         #[serde(default)]
         reply_to: Option<String>,
         /// The platform's message id; generated when absent.
@@ -43,19 +49,24 @@ pub enum EventBody {
         message_id: String,
         /// Member id of the reactor.
         member: MemberId,
+        /// The reaction, e.g. "👍".
         emoji: String,
     },
     /// A payment by a member.
     Payment {
+        /// The platform's payment id.
         payment_id: String,
         /// An existing member of the group.
         member: MemberId,
         /// Positive amount in minor units.
         #[schema(minimum = 1)]
         amount: i64,
+        /// ISO 4217 currency code; defaults to CNY.
         #[serde(default = "default_currency")]
         currency: String,
+        /// Succeeded, failed or refunded.
         status: PaymentStatus,
+        /// What the payment is for, e.g. `entry` or `group-buy:<deal>`; plugins match on it.
         #[serde(default)]
         purpose: String,
     },
@@ -65,6 +76,7 @@ pub enum EventBody {
     ChallengeAnswer {
         /// A member with a pending join request.
         member: MemberId,
+        /// The applicant's answer, as text.
         answer: String,
     },
     /// A member left the group.
@@ -91,11 +103,13 @@ pub struct JoinRequestInput {
     /// Defaults to the member id.
     #[serde(default)]
     pub display_name: Option<String>,
+    /// Invite code the applicant gave, if any.
     #[serde(default)]
     pub invite_code: Option<String>,
     /// Member id of the referrer.
     #[serde(default)]
     pub referrer: Option<MemberId>,
+    /// Answer to a gate's question, if given up front.
     #[serde(default)]
     pub answer: Option<String>,
     /// Extra data for the gates: any JSON value.
@@ -106,45 +120,77 @@ pub struct JoinRequestInput {
 
 text_enum!(
     /// The status of a payment.
-    PaymentStatus { Succeeded = "succeeded", Failed = "failed", Refunded = "refunded" }
+    PaymentStatus {
+        /// The money was received.
+        Succeeded = "succeeded",
+        /// The payment did not go through.
+        Failed = "failed",
+        /// A succeeded payment was paid back.
+        Refunded = "refunded",
+    }
 );
 
+/// A payment event, as plugins receive it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
+    /// The platform's payment id.
     pub id: String,
+    /// The member who paid.
     pub member: MemberId,
+    /// Positive amount in minor units.
     pub amount: i64,
+    /// ISO 4217 currency code.
     pub currency: String,
+    /// Succeeded, failed or refunded.
     pub status: PaymentStatus,
+    /// What the payment is for, as the platform sent it.
     pub purpose: String,
 }
 
+/// A reaction event, as plugins receive it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reaction {
+    /// The message reacted to.
     pub message_id: String,
+    /// The member who reacted.
     pub member: MemberId,
+    /// The sender of the message reacted to.
     pub author: MemberId,
+    /// The reaction, e.g. "👍".
     pub emoji: String,
 }
 
+/// A timer of the plugin that came due.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimerFired {
+    /// The name the plugin gave the timer.
     pub name: String,
+    /// The payload the plugin set with it.
     pub payload: String,
+    /// When it was due, Unix epoch milliseconds (it may run a little later).
     pub due_at: Millis,
 }
 
 /// An event as a plugin handler receives it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PluginEvent {
+    /// The plugin was just enabled in the group (`on-enabled`).
     Enabled,
+    /// Someone asked to join (`on-join-request`, gates only).
     JoinRequest(JoinRequest),
+    /// An applicant answered a gate's challenge: the request and the answer.
     ChallengeAnswer(JoinRequest, String),
+    /// A member became active (`on-member-joined`).
     MemberJoined(Member),
+    /// A member left or was removed (`on-member-left`).
     MemberLeft(Member),
+    /// A message was posted (`on-message`).
     Message(Message),
+    /// A reaction to a message (`on-reaction`).
     Reaction(Reaction),
+    /// A payment (`on-payment`).
     Payment(Payment),
+    /// One of the plugin's timers fired (`on-timer`).
     Timer(TimerFired),
 }
 

@@ -4,14 +4,22 @@ use super::*;
 
 text_enum!(
     /// A ledger asset.
-    Asset { Points = "points", Money = "money" }
+    Asset {
+        /// Points: earned in the group, issued by the `issuer` account.
+        Points = "points",
+        /// Money, in integer minor units (fen for CNY).
+        Money = "money",
+    }
 );
 
 /// A ledger account of a group, parsed from its text form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Account {
+    /// `member:<id>`: a member's wallet.
     Member(MemberId),
+    /// `group`: the group's treasury.
     Group,
+    /// `escrow:<name>`: money held by a plugin (a red envelope, a group buy).
     Escrow(String),
     /// Where points come from.
     Issuer,
@@ -20,6 +28,13 @@ pub enum Account {
 }
 
 impl Account {
+    /// Parses the text form (`member:<id>`, `group`, `escrow:<name>`,
+    /// `issuer`, `external`), as plugins and the API spell accounts.
+    ///
+    /// # Errors
+    ///
+    /// A message for the caller if the text is no account, or a member id or
+    /// escrow name is empty or longer than 200 characters.
     pub fn parse(text: &str) -> Result<Account, String> {
         let nonempty = |rest: &str, what: &str| {
             if rest.is_empty() || rest.len() > 200 {
@@ -69,11 +84,15 @@ impl std::fmt::Display for Account {
 /// One side of a transfer: a transfer writes two entries summing to zero.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LedgerEntry {
+    /// The transfer this entry is one side of.
     pub transfer_id: String,
+    /// The account, in text form (`member:<id>`, `group`, …).
     pub account: String,
+    /// Points or money.
     pub asset: Asset,
     /// Signed amount: positive in, negative out.
     pub amount: i64,
+    /// Free text given with the transfer.
     pub memo: String,
     /// When the transfer happened. Unix epoch milliseconds.
     pub at: Millis,

@@ -16,7 +16,9 @@ pub use plugin::*;
 
 use serde::{Deserialize, Serialize};
 
+/// A group's id: 1-64 letters, digits, '-', '_' or '.', chosen by the operator.
 pub type GroupId = String;
+/// A member's id: the platform's user id, unique within a group.
 pub type MemberId = String;
 /// Unix epoch milliseconds.
 pub type Millis = i64;
@@ -26,13 +28,15 @@ pub type Millis = i64;
 // `$text` is a `tt`, not a `literal`: utoipa's derive reads `rename` only
 // from a bare string token, and a `literal` fragment arrives wrapped.
 macro_rules! text_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:tt),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:tt),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+        pub enum $name { $($(#[$vm])* #[serde(rename = $text)] $variant),+ }
 
         impl $name {
+            /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The text spelling, as in JSON, the database and the WIT enum.
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
@@ -63,7 +67,20 @@ pub(crate) use text_enum;
 
 text_enum!(
     /// Roles in a group, most privileged first.
-    Role { Owner = "owner", Admin = "admin", Core = "core", Partner = "partner", Vip = "vip", Member = "member" }
+    Role {
+        /// Owns the group.
+        Owner = "owner",
+        /// Runs the group with the owner.
+        Admin = "admin",
+        /// Core participant: an active fan the owner relies on.
+        Core = "core",
+        /// Links this group with another one.
+        Partner = "partner",
+        /// Paying member.
+        Vip = "vip",
+        /// Everyone else; the role a new member gets.
+        Member = "member",
+    }
 );
 
 impl Role {
@@ -75,7 +92,16 @@ impl Role {
 
 text_enum!(
     /// A member's status in a group.
-    MemberStatus { Pending = "pending", Active = "active", Left = "left", Removed = "removed" }
+    MemberStatus {
+        /// Asked to join; waiting for a gate, a challenge, a payment or a reviewer.
+        Pending = "pending",
+        /// In the group.
+        Active = "active",
+        /// Left of their own accord, or was declined or redirected.
+        Left = "left",
+        /// Removed by an operator or a plugin.
+        Removed = "removed",
+    }
 );
 
 /// A member of a group.
@@ -83,9 +109,13 @@ text_enum!(
 pub struct Member {
     /// Member id (the platform's user id).
     pub id: MemberId,
+    /// The group the member belongs to.
     pub group: GroupId,
+    /// Name shown on the platform.
     pub display_name: String,
+    /// Role in the group.
     pub role: Role,
+    /// Where the member stands: pending, active, left or removed.
     pub status: MemberStatus,
     /// Sorted tags.
     pub tags: Vec<String>,
@@ -97,6 +127,7 @@ pub struct Member {
     pub last_active_at: Option<Millis>,
     /// Balance of the member's points account; filled in by the store.
     pub points: i64,
+    /// Paid tier (e.g. "vip"), if the member paid; see `paid_until`.
     pub paid_tier: Option<String>,
     /// End of the paid period. Unix epoch milliseconds.
     pub paid_until: Option<Millis>,
@@ -105,6 +136,7 @@ pub struct Member {
 }
 
 impl Member {
+    /// A new member: pending, role `member`, no tags, points or timestamps.
     pub fn new(group: &str, id: &str, display_name: &str) -> Self {
         Member {
             id: id.to_string(),
@@ -132,9 +164,13 @@ pub const DEFAULT_CAPACITY: u32 = 350;
 pub struct Group {
     /// Group id: 1-64 letters, digits, '-', '_' or '.'.
     pub id: GroupId,
+    /// Display name.
     pub name: String,
+    /// Vertical topic, e.g. "photography".
     pub positioning: String,
+    /// Kind of group, e.g. "region", "interest", "industry", "organisation".
     pub category: String,
+    /// Region the group serves, if any.
     pub region: Option<String>,
     /// The most active members the group admits.
     pub capacity: u32,
@@ -152,25 +188,44 @@ pub struct Group {
 /// Number of members of a group by status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GroupCounts {
+    /// Members in the group.
     pub active: u32,
+    /// Applicants not yet admitted.
     pub pending: u32,
+    /// Members who left, or were declined or redirected.
     pub left: u32,
+    /// Members removed by an operator or a plugin.
     pub removed: u32,
 }
 
 text_enum!(
     /// The kind of a message.
-    MessageKind { Text = "text", Image = "image", Link = "link", RedEnvelope = "red-envelope", System = "system" }
+    MessageKind {
+        /// Plain text.
+        Text = "text",
+        /// An image (its caption, if any, as text).
+        Image = "image",
+        /// A shared link or card.
+        Link = "link",
+        /// A platform red envelope (a money gift).
+        RedEnvelope = "red-envelope",
+        /// A notice from the platform, not written by a member.
+        System = "system",
+    }
 );
 
 /// A message in a group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
+    /// Message id, from the platform (or generated for plugin posts).
     pub id: String,
+    /// The group the message was sent in.
     pub group: GroupId,
     /// Member id, or `plugin:<name>` for messages posted by a plugin.
     pub sender: MemberId,
+    /// Text, image, link, red envelope or system notice.
     pub kind: MessageKind,
+    /// The text (an image's or link's caption, if any).
     pub text: String,
     /// Mentioned member ids.
     pub mentions: Vec<MemberId>,
@@ -180,6 +235,7 @@ pub struct Message {
     pub links: Vec<String>,
     /// When the message was sent. Unix epoch milliseconds.
     pub sent_at: Millis,
+    /// Deleted by a plugin or an operator; kept for the record.
     pub deleted: bool,
 }
 
@@ -201,23 +257,40 @@ pub fn find_links(text: &str) -> Vec<String> {
 
 text_enum!(
     /// The status of a join request.
-    JoinStatus { Pending = "pending", Admitted = "admitted", Rejected = "rejected", Redirected = "redirected" }
+    JoinStatus {
+        /// Waiting: a gate asked a question or a review is open.
+        Pending = "pending",
+        /// Admitted: the applicant is an active member.
+        Admitted = "admitted",
+        /// Refused by a gate or an operator.
+        Rejected = "rejected",
+        /// Sent to another group (`redirect_to`).
+        Redirected = "redirected",
+    }
 );
 
 /// A request to join a group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JoinRequest {
+    /// Request id, from the platform.
     pub id: String,
+    /// The group asked to join.
     pub group: GroupId,
+    /// The applicant's member id.
     pub member: MemberId,
+    /// The applicant's name on the platform.
     pub display_name: String,
+    /// Invite code given by the applicant, if any.
     pub invite_code: Option<String>,
     /// Referring member; kept only if an active member.
     pub referrer: Option<MemberId>,
+    /// The applicant's answer to a gate's question, if any.
     pub answer: Option<String>,
     /// Extra data from the platform; null when none was sent.
     pub payload: serde_json::Value,
+    /// Pending, admitted, rejected or redirected.
     pub status: JoinStatus,
+    /// Why it was decided so, from the deciding gate or operator.
     pub reason: Option<String>,
     /// For a redirect: the group the applicant was sent to.
     pub redirect_to: Option<GroupId>,
@@ -233,13 +306,33 @@ pub struct JoinRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Decision {
-    Admit { reason: String },
-    Reject { reason: String },
-    Pending { reason: String },
-    Redirect { group: GroupId, reason: String },
+    /// From a gate: no objection, the next gate decides; as the outcome of
+    /// the request: the applicant is in.
+    Admit {
+        /// Why, for the operator and the adapter.
+        reason: String,
+    },
+    /// Refuse the applicant.
+    Reject {
+        /// Why, for the operator and the adapter.
+        reason: String,
+    },
+    /// Wait: for an answer, a payment or a reviewer.
+    Pending {
+        /// What the applicant is waiting for.
+        reason: String,
+    },
+    /// Send the applicant to another group instead.
+    Redirect {
+        /// The group they are sent to.
+        group: GroupId,
+        /// Why, for the operator and the adapter.
+        reason: String,
+    },
 }
 
 impl Decision {
+    /// The join request status this decision leads to.
     pub fn status(&self) -> JoinStatus {
         match self {
             Decision::Admit { .. } => JoinStatus::Admitted,
@@ -248,6 +341,7 @@ impl Decision {
             Decision::Redirect { .. } => JoinStatus::Redirected,
         }
     }
+    /// The reason given with the decision.
     pub fn reason(&self) -> &str {
         match self {
             Decision::Admit { reason }

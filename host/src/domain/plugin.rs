@@ -4,7 +4,15 @@ use super::*;
 
 text_enum!(
     /// The kind (WIT world) of a plugin.
-    PluginKind { EntryGate = "entry-gate", ActivityGame = "activity-game", ConversionFlow = "conversion-flow" }
+    PluginKind {
+        /// Decides join requests (`on-join-request`, `on-challenge-answer`);
+        /// also sees messages, payments and timers.
+        EntryGate = "entry-gate",
+        /// Engagement: member joins and leaves, messages, reactions, timers.
+        ActivityGame = "activity-game",
+        /// Funnels and sales: what an activity game sees, plus payments.
+        ConversionFlow = "conversion-flow",
+    }
 );
 
 impl PluginKind {
@@ -44,14 +52,23 @@ impl PluginKind {
 text_enum!(
     /// A capability a plugin declares or is granted.
     Capability {
+        /// Read members and recent messages.
         ReadMembers = "read-members",
+        /// Change roles, tags, paid tiers and inviters; admit, decline, remove, restrict.
         ManageMembers = "manage-members",
+        /// Post in the group.
         PostMessages = "post-messages",
+        /// Send private messages to members.
         DirectMessages = "direct-messages",
+        /// Delete messages of the group.
         DeleteMessages = "delete-messages",
+        /// Award or take points (issuer <-> member transfers).
         AwardPoints = "award-points",
+        /// Read balances and move points and money between any accounts.
         Ledger = "ledger",
+        /// Set and cancel the plugin's timers.
         Timers = "timers",
+        /// The plugin's private key-value storage in the group.
         Storage = "storage",
     }
 );
@@ -62,8 +79,11 @@ pub struct PluginMetadata {
     /// 1-64 lower-case letters, digits or dashes.
     #[schema(pattern = "^[a-z0-9][a-z0-9-]{0,63}$")]
     pub name: String,
+    /// The plugin's own version, semver by convention.
     pub version: String,
+    /// Which WIT world it implements, hence which events it gets.
     pub kind: PluginKind,
+    /// One line for operators: what the plugin does.
     pub description: String,
     /// JSON Schema of the plugin's config object.
     #[schema(value_type = Object)]
@@ -129,13 +149,19 @@ pub fn validate_plugin_name(name: &str) -> Result<(), String> {
 text_enum!(
     /// What a failing gate means for a join request: `closed` rejects it
     /// (safe for paid or invite-only groups), `open` lets the next gate decide.
-    GateFailure { Closed = "closed", Open = "open" }
+    GateFailure {
+        /// A failing gate rejects the request.
+        Closed = "closed",
+        /// A failing gate is skipped.
+        Open = "open",
+    }
 );
 
 /// An operator's choices for when a plugin fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct FailurePolicy {
+    /// For a gate: whether its failure rejects the join request.
     pub gate_failure: GateFailure,
     /// Switch the plugin off after this many failures in a row (None: never).
     #[schema(minimum = 1)]

@@ -59,14 +59,7 @@ pub async fn check(
     // /v1/groups/{group}/…: the group is the third segment.
     let group = route
         .starts_with("/v1/groups/{group}")
-        .then(|| {
-            request
-                .uri()
-                .path()
-                .split('/')
-                .nth(3)
-                .map(|g| percent_decode(g))
-        })
+        .then(|| request.uri().path().split('/').nth(3).map(percent_decode))
         .flatten();
     if !may(&principal, &method, &route, group.as_deref()) {
         return Err(ApiError::Forbidden(format!(

@@ -10,30 +10,42 @@ use crate::dispatch::ServiceError;
 /// Internal details are logged, never sent.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// 400: the request is malformed (bad JSON, a missing or invalid field).
     #[error("{0}")]
     BadRequest(String),
+    /// 401: no token, or one that is unknown or revoked.
     #[error("{0}")]
     Unauthorized(String),
+    /// 403: the token's scope does not allow this call.
     #[error("{0}")]
     Forbidden(String),
+    /// 404: the group, member, plugin or token does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// 409: the request clashes with existing state.
     #[error("{0}")]
     Conflict(String),
+    /// 422: well-formed, but breaks a rule (config vs schema, funds).
     #[error("{0}")]
     Unprocessable(String),
+    /// 413: the body is over the limit.
     #[error("{0}")]
     TooLarge(String),
+    /// 415: the body is not of the expected content type.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// 408: the body did not arrive in time.
     #[error("{0}")]
     RequestTimeout(String),
-    /// Over a rate limit; retry after the given time (sent as `Retry-After`).
+    /// 429: over a rate limit; retry after the given time (sent as `Retry-After`).
     #[error("{message}")]
     RateLimited {
+        /// What limit was hit.
         message: String,
+        /// When the caller may try again.
         retry_after: std::time::Duration,
     },
+    /// 500: anything else; the cause is logged, the caller sees "internal error".
     #[error("internal error")]
     Internal(anyhow::Error),
 }

@@ -22,6 +22,7 @@ use crate::dispatch::Kith;
 /// The largest JSON body accepted; plugin uploads have their own limit.
 pub const MAX_JSON_BODY: usize = 1 << 20;
 
+/// What every handler gets: the shared service.
 pub type AppState = Arc<Kith>;
 
 /// `axum::Json`, with rejections turned into our JSON errors.
@@ -35,10 +36,12 @@ impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
     }
 }
 
+/// `axum::extract::Path`, with rejections turned into our JSON errors.
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct Path<T>(pub T);
 
+/// `axum::extract::Query`, with rejections turned into our JSON errors.
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);

@@ -35,10 +35,15 @@ const MAX_TABLE_ELEMENTS: usize = 100_000;
 /// it saves in page faults.
 const KEEP_RESIDENT: usize = 64 << 10;
 
+/// A plugin compiled and linked, ready to instantiate: cheap to clone,
+/// kept per content hash.
 #[derive(Clone)]
 pub struct Loaded {
+    /// SHA-256 of the component, hex: the plugin's identity in the cache.
     pub sha256: String,
+    /// The world the component implements.
     pub kind: PluginKind,
+    /// The pre-instantiated component for its world.
     pub pre: Pre,
     /// Pool slots one instance takes (see `Runtime::slots`).
     pub(super) slots: u32,
@@ -48,10 +53,14 @@ pub struct Loaded {
 pub struct PluginFile {
     /// The component's bytes (a core module is componentized first).
     pub component: Vec<u8>,
+    /// SHA-256 of the component, hex.
     pub sha256: String,
+    /// The world the component exports.
     pub kind: PluginKind,
 }
 
+/// The wasmtime engine, the linker of host interfaces and the compiled
+/// plugins; one per process, shared by every invocation.
 pub struct Runtime {
     pub(super) engine: Engine,
     linker: Linker<HostState>,
@@ -186,6 +195,7 @@ impl Runtime {
         Ok(loaded)
     }
 
+    /// Whether the plugin with this hash is compiled and cached.
     pub fn is_loaded(&self, sha256: &str) -> bool {
         self.loaded.read().expect("lock").contains_key(sha256)
     }

@@ -13,24 +13,35 @@ use super::host::{HostState, InvocationContext};
 use super::worlds::{self, Outcome};
 use crate::domain::*;
 
+/// What a handler returned when it succeeded.
 #[derive(Debug, Clone, PartialEq)]
 pub enum HandlerOutput {
+    /// An event handler finished (`on-message`, `on-timer`, …).
     Done,
+    /// A gate's decision on a join request or a challenge answer.
     Decision(Decision),
+    /// The plugin's `metadata()`.
     Metadata(PluginMetadata),
 }
 
 /// How an invocation failed: the handler's own `Err`, or the host stopping it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
+    /// The handler returned its own `Err`.
     HandlerError,
+    /// The plugin trapped: a panic, a stack overflow, memory refused, or a
+    /// host call that failed fatally.
     Trap,
+    /// Its running-time budget (or the wall-clock cap) ran out.
     Timeout,
+    /// Its fuel (instruction budget) ran out.
     OutOfFuel,
 }
 
+/// Everything about one invocation, success or not.
 #[derive(Debug)]
 pub struct InvocationReport {
+    /// The handler's WIT name, e.g. `on-message`.
     pub handler: &'static str,
     /// `Err` for a trap, a timeout, exhausted fuel or memory, or the handler's own error.
     pub result: Result<HandlerOutput, String>,
@@ -40,8 +51,11 @@ pub struct InvocationReport {
     pub peak_memory: usize,
     /// The invocation's effects; empty unless `result` is `Ok`.
     pub effects: Vec<Effect>,
+    /// Log lines the plugin wrote (kept even when it failed).
     pub logs: Vec<LogLine>,
+    /// Wasmtime fuel the invocation consumed.
     pub fuel_used: u64,
+    /// Wall time of the invocation, waits for a turn included.
     pub duration: Duration,
 }
 

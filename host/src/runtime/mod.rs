@@ -3,9 +3,9 @@
 //! cap, an epoch deadline and fuel.
 
 pub mod bindings;
-pub mod convert;
+pub(crate) mod convert;
 mod engine;
-pub mod host;
+pub(crate) mod host;
 mod invoke;
 mod limiter;
 mod worlds;

@@ -27,9 +27,13 @@ const WIT: &[(&str, &str)] = &[
 /// The languages a skeleton can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
+    /// Rust with wit-bindgen, a core module for `wasm32-unknown-unknown` (`rust`).
     Rust,
+    /// Python, built with componentize-py (`python`).
     Python,
+    /// JavaScript, built with componentize-qjs (`js`).
     Js,
+    /// C with `wit-bindgen c` and clang with wasi-libc (`c`).
     C,
 }
 

@@ -9,16 +9,23 @@ use sqlx::Row;
 pub struct Invocation {
     /// Assigned by the database; ignored by `insert_invocations`.
     pub id: i64,
+    /// The event that caused the invocation.
     pub event_id: String,
+    /// The group the event belonged to.
     pub group: GroupId,
+    /// The plugin invoked.
     pub plugin: String,
     /// The handler's WIT name, e.g. `on-message`.
     pub handler: String,
+    /// Whether the handler succeeded.
     pub ok: bool,
+    /// Why it failed (handler error, trap, timeout, fuel), when it did.
     pub error: Option<String>,
+    /// Wasmtime fuel the invocation consumed.
     pub fuel_used: i64,
     /// Wall-clock duration in microseconds.
     pub duration_us: i64,
+    /// Log lines the plugin wrote.
     pub logs: Vec<LogLine>,
     /// The event's time. Unix epoch milliseconds.
     pub at: Millis,

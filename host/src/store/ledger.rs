@@ -12,17 +12,23 @@ const BALANCE_SQL: &str = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM 
 /// sides written by `Tx::transfer`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Transfer<'a> {
+    /// The group whose ledger it is; accounts are scoped to it.
     pub group: &'a str,
     /// The transfer's id, the same on both of its entries.
     pub id: &'a str,
+    /// The account debited; it must not go below zero unless it is `issuer` or `external`.
     pub from: &'a Account,
+    /// The account credited.
     pub to: &'a Account,
+    /// Points or money.
     pub asset: Asset,
     /// Positive: what `from` pays and `to` receives.
     pub amount: i64,
+    /// Free text recorded on both entries.
     pub memo: &'a str,
     /// The plugin that made it; `None`: the host.
     pub plugin: Option<&'a str>,
+    /// When it happened, Unix epoch milliseconds.
     pub at: Millis,
 }
 

@@ -8,8 +8,11 @@ use std::collections::HashMap;
 /// Which members `list_members` returns; `None` fields match every member.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MemberFilter {
+    /// Only members with this role.
     pub role: Option<Role>,
+    /// Only members with this tag.
     pub tag: Option<String>,
+    /// Only members in this status.
     pub status: Option<MemberStatus>,
     /// Members not active since this time (or never).
     pub inactive_since: Option<Millis>,

@@ -41,14 +41,20 @@ use crate::domain::*;
 /// What a store call can fail with; callers match on the kind.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// No such row; the text names what was looked for, e.g. `member "amy"`.
     #[error("{0} not found")]
     NotFound(String),
+    /// A unique key is taken, or a write clashes with the stored state.
     #[error("{0}")]
     Conflict(String),
+    /// A transfer would take an account below zero.
     #[error("{0}")]
     InsufficientFunds(String),
+    /// A write the store refuses (e.g. a non-positive transfer), or stored data
+    /// that does not parse.
     #[error("{0}")]
     Invalid(String),
+    /// Anything the database reports otherwise.
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
 }
@@ -59,7 +65,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The database behind a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// An embedded SQLite file (`sqlite:` URL).
     Sqlite,
+    /// A Postgres server (`postgres:` URL), shared by several kith processes.
     Postgres,
 }
 

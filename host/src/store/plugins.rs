@@ -8,6 +8,7 @@ use sqlx::Row;
 /// A plugin as installed: its metadata and the hash of its component.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct InstalledPlugin {
+    /// What the plugin says about itself, read at install.
     pub metadata: PluginMetadata,
     /// Hex SHA-256 of the plugin's component.
     #[schema(pattern = "^[0-9a-f]{64}$")]
@@ -19,7 +20,9 @@ pub struct InstalledPlugin {
 /// A plugin switched on for a group, with the operator's choices.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Enablement {
+    /// The group it is enabled on.
     pub group: GroupId,
+    /// The plugin's name.
     pub plugin: String,
     /// Run order among the group's plugins, lower first.
     pub position: i64,
@@ -27,12 +30,15 @@ pub struct Enablement {
     pub config: serde_json::Value,
     /// Capabilities granted.
     pub capabilities: Vec<Capability>,
+    /// The budget of each invocation.
     pub limits: Limits,
     /// When the plugin was first enabled on the group. Unix epoch milliseconds.
     pub enabled_at: Millis,
     /// Failed invocations in a row.
     pub consecutive_failures: i64,
+    /// The message of the latest failure, if any (a success leaves it).
     pub last_error: Option<String>,
+    /// What a failure means, and when the plugin is switched off.
     pub policy: FailurePolicy,
     /// Set when the host switched the plugin off (e.g. too many failures);
     /// enabling it again clears it.

@@ -7,13 +7,17 @@ use sqlx::Row;
 /// A plugin's timer.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Timer {
+    /// The plugin that set the timer.
     pub plugin: String,
+    /// The group it was set for.
     pub group: GroupId,
+    /// Name given by the plugin, unique per plugin and group.
     pub name: String,
     /// When the timer fires next. Unix epoch milliseconds.
     pub due_at: Millis,
     /// Repeat period in milliseconds; null for a one-shot timer.
     pub period_ms: Option<i64>,
+    /// Passed to the plugin's `on-timer` when it fires.
     pub payload: String,
 }
 

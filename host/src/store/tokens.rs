@@ -16,8 +16,11 @@ pub struct Token {
     pub expires_at: Option<Millis>,
     /// For operators: the groups they run.
     pub groups: Vec<GroupId>,
+    /// Token id, used to revoke it; not the secret.
     pub id: String,
+    /// A name for people, e.g. "matrix adapter".
     pub name: String,
+    /// What the token may call.
     pub scope: Scope,
 }
 

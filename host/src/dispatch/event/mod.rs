@@ -61,15 +61,18 @@ pub struct InvocationSummary {
 /// What processing an event did, as recorded and returned to the sender.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventOutcome {
+    /// The event's id, as sent.
     pub event_id: String,
     /// True when this id had been processed before: nothing was done again.
     #[serde(default)]
     pub duplicate: bool,
+    /// For join requests and challenge answers: what became of the request.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub join: Option<JoinOutcome>,
     /// The id of the stored message, for message events.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub message_id: Option<String>,
+    /// Each handler that ran for the event, in order.
     pub invocations: Vec<InvocationSummary>,
     /// Remarks, e.g. why no plugin ran.
     #[serde(skip_serializing_if = "Option::is_none", default)]

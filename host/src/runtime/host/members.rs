@@ -16,7 +16,7 @@ impl HostState {
         if let Err(e) = self.require(Capability::ManageMembers) {
             return Ok(Err(e));
         }
-        Ok(self.member_in(id, allowed).await?)
+        self.member_in(id, allowed).await
     }
 
     async fn protected_op(&mut self, id: &str, effect: Effect) -> HostResult<Result<(), WitError>> {

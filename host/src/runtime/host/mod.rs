@@ -19,32 +19,45 @@ use crate::store::Store;
 
 /// What one invocation runs against.
 pub struct InvocationContext {
+    /// Reads go to the database; writes are buffered as effects.
     pub store: Store,
+    /// The group the plugin runs for; every call is scoped to it.
     pub group: Group,
+    /// The plugin's name, for its storage, timers and logs.
     pub plugin: String,
+    /// The event being processed; seeds deterministic ids.
     pub event_id: String,
+    /// The event's time, Unix epoch milliseconds: what the plugin sees as now.
     pub now: Millis,
+    /// Seed of the plugin's randomness (derived from event, plugin and handler),
+    /// so a replay gives the same result.
     pub seed: u64,
     /// The enablement's config, as JSON text.
     pub config: String,
     /// Capabilities granted by the operator and declared by the plugin.
     pub granted: Vec<Capability>,
+    /// The budget of this invocation.
     pub limits: Limits,
 }
 
 /// The wasmtime `Store` data of one invocation.
 pub struct HostState {
+    /// What the invocation runs against.
     pub ctx: InvocationContext,
     /// Effects of the plugins that ran before on the same event, then this
     /// invocation's own, from `own_from` on.
     pub effects: Vec<Effect>,
+    /// Where this invocation's own effects start in `effects`.
     pub own_from: usize,
+    /// Log lines the plugin wrote.
     pub logs: Vec<LogLine>,
+    /// Memory and table limits, enforced by wasmtime.
     pub limits: Limiter,
     /// WASI for components that import it (Python, JavaScript, C): no
     /// files, network or environment; clocks and randomness from the event.
     /// Built on first use: most plugins import no WASI.
     pub wasi: Option<wasmtime_wasi::WasiCtx>,
+    /// Handles of WASI resources.
     pub table: wasmtime::component::ResourceTable,
     /// Deterministic ids for what the plugin creates (messages, transfers).
     next_id: u32,
@@ -53,6 +66,8 @@ pub struct HostState {
 pub type HostResult<T> = wasmtime::Result<T>;
 
 impl HostState {
+    /// State for one invocation; `earlier` are the effects of plugins that
+    /// already ran on the same event, which this one's reads see.
     pub fn new(ctx: InvocationContext, earlier: Vec<Effect>) -> Self {
         let limits = Limiter::new(ctx.limits.memory_bytes);
         HostState {
@@ -67,10 +82,12 @@ impl HostState {
         }
     }
 
+    /// The effects this invocation asked for so far.
     pub fn own_effects(&self) -> &[Effect] {
         &self.effects[self.own_from..]
     }
 
+    /// This invocation's own effects and its log lines.
     pub fn into_parts(mut self) -> (Vec<Effect>, Vec<LogLine>) {
         let own = self.effects.split_off(self.own_from);
         (own, self.logs)
