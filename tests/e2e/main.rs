@@ -7,6 +7,7 @@ mod checkin;
 mod gates_chain;
 mod invite;
 mod policy;
+mod probes;
 mod referral;
 mod timers;
 mod transactions;
