@@ -9,6 +9,9 @@ pub fn hash_token(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// The id of the admin token given by the server's configuration.
+pub const BOOTSTRAP_TOKEN_ID: &str = "admin";
+
 impl Kith {
     /// Whether requests need a token: once any token exists, always.
     pub fn auth_required(&self) -> bool {
@@ -33,7 +36,7 @@ impl Kith {
         }
         let mut tx = self.store.begin().await?;
         tx.insert_token(
-            "admin",
+            BOOTSTRAP_TOKEN_ID,
             "bootstrap admin",
             &hash_token(secret),
             Scope::Admin,
@@ -90,7 +93,15 @@ impl Kith {
         Ok((id, secret))
     }
 
+    /// Revokes a token. The bootstrap admin token comes from the server's
+    /// configuration (`--admin-token`): revoking it would lock admins out
+    /// until a restart, so it is refused.
     pub async fn delete_token(&self, id: &str) -> Result<()> {
+        if id == BOOTSTRAP_TOKEN_ID {
+            return Err(ServiceError::Conflict(
+                "the bootstrap admin token cannot be revoked; change --admin-token (KITH_ADMIN_TOKEN) and restart to replace it".into(),
+            ));
+        }
         let mut tx = self.store.begin().await?;
         tx.delete_token(id).await?;
         tx.commit().await?;

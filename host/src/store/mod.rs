@@ -46,6 +46,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     InsufficientFunds(String),
+    /// An amount or balance would pass its ceiling (`domain::bounds`).
+    #[error("{0}")]
+    Limit(String),
     #[error("{0}")]
     Invalid(String),
     #[error("database error: {0}")]
