@@ -8,6 +8,11 @@
 #   response_schema_conformance  documented responses match their schemas
 # and a bounded number of examples per operation. Exits non-zero on failures.
 #
+# Usage: scripts/fuzz-api.sh [sqlite|postgres]   (default sqlite)
+# With postgres, kith runs on a fresh database made on DATABASE_URL's server
+# (default postgres://postgres@127.0.0.1:5432/postgres) and dropped after:
+# the backends must answer alike (issue 12: Postgres gave 500s for U+0000).
+#
 # Environment (all optional):
 #   FUZZ_MAX_EXAMPLES  examples per operation and phase (default 50)
 #   FUZZ_SEED          hypothesis seed, for reproducible runs (default 1)
@@ -21,6 +26,11 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+DB=${1:-sqlite}
+case $DB in
+    sqlite | postgres) ;;
+    *) echo "usage: $0 [sqlite|postgres]" >&2; exit 2 ;;
+esac
 
 SCHEMATHESIS_VERSION=4.32.5
 VENV=$ROOT/target/toolchains/fuzz/venv
@@ -32,7 +42,7 @@ MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-50}
 SEED=${FUZZ_SEED:-1}
 MAX_TIME=${FUZZ_MAX_TIME:-}
 CHECKS=${FUZZ_CHECKS:-not_a_server_error,response_schema_conformance}
-REPORT_DIR=${FUZZ_REPORT_DIR:-$ROOT/target/fuzz-report}
+REPORT_DIR=${FUZZ_REPORT_DIR:-$ROOT/target/fuzz-report}/$DB
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -58,6 +68,10 @@ fi
 # ---- server ----------------------------------------------------------------
 DATA=$(mktemp -d "${TMPDIR:-/tmp}/kith-fuzz.XXXXXX")
 SERVER_PID=
+DATABASE_ARGS=()
+PG_ADMIN=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+# kith_test_*: scripts/drop-test-databases.sh also drops it if a run is killed.
+PG_NAME=kith_test_fuzz_$(python3 -c 'import secrets; print(secrets.token_hex(6))')
 cleanup() {
     local rc=$?
     if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -74,6 +88,9 @@ cleanup() {
         mkdir -p "$REPORT_DIR" && cp "$DATA/server.log" "$REPORT_DIR/server.log" || true
     fi
     rm -rf "$DATA"
+    if [[ $DB == postgres ]]; then
+        psql "$PG_ADMIN" -q -c "DROP DATABASE IF EXISTS $PG_NAME WITH (FORCE)" >/dev/null 2>&1 || true
+    fi
     exit "$rc"
 }
 trap cleanup EXIT INT TERM
@@ -83,14 +100,19 @@ if [[ -d $MODULE_CACHE ]]; then
     cp -a "$MODULE_CACHE/." "$DATA/cache/"
 fi
 
+if [[ $DB == postgres ]]; then
+    psql "$PG_ADMIN" -q -c "CREATE DATABASE $PG_NAME" >/dev/null
+    DATABASE_ARGS=(--database "${PG_ADMIN%/*}/$PG_NAME")
+fi
+
 # With an admin token from the start, a token the fuzzer creates through
 # POST /v1/tokens does not lock the rest of the run out (every request then
 # needs one); schemathesis sends this one on every request.
 TOKEN=fuzz-admin-$(python3 -c 'import secrets; print(secrets.token_hex(16))')
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 BASE=http://127.0.0.1:$PORT
-log "starting kith on $BASE (data in $DATA)"
-RUST_LOG=${RUST_LOG:-warn} "$KITH_BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" \
+log "starting kith on $BASE ($DB, data in $DATA)"
+RUST_LOG=${RUST_LOG:-warn} "$KITH_BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" "${DATABASE_ARGS[@]}" \
     --install "$ROOT/target/plugins" --admin-token "$TOKEN" >"$DATA/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 1200); do

@@ -9,6 +9,7 @@ mod gates_chain;
 mod invite;
 mod outbox;
 mod policy;
+mod probes;
 mod referral;
 mod timers;
 mod transactions;

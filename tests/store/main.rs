@@ -312,9 +312,14 @@ on_both_databases!(events_storage_timers_outbox, |db| async move {
     tx.put_enablement(&enablement).await.unwrap();
     tx.commit().await.unwrap();
 
-    assert_eq!(s.event_outcome("e1").await.unwrap(), Some(outcome));
     assert_eq!(
-        s.event_outcome::<serde_json::Value>("e2").await.unwrap(),
+        s.event_record("g", "e1").await.unwrap(),
+        Some(("{}".to_string(), outcome))
+    );
+    assert_eq!(
+        s.event_record::<serde_json::Value>("g", "e2")
+            .await
+            .unwrap(),
         None
     );
     assert_eq!(

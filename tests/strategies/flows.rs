@@ -443,6 +443,8 @@ on_both_databases!(lurker_revival_steps_are_configurable, |db| async move {
 // ---- group-buy ----
 
 /// A payment event; `status` is "succeeded" unless [`Payment::refunded`].
+/// Its payment id is `p-` and the event id up to a `:`, so event
+/// `3:refund` reports on payment `p-3` (a refund matches its payment).
 struct Payment<'a> {
     id: &'a str,
     who: &'a str,
@@ -484,11 +486,10 @@ async fn pay(s: &TestServer, g: &str, p: Payment<'_>) -> Value {
     s.ok(
         "POST",
         "/v1/events",
-        Some(
-            json!({"id": id, "group": g, "type": "payment", "payment_id": format!("p-{id}"),
+        Some(json!({"id": id, "group": g, "type": "payment",
+                    "payment_id": format!("p-{}", id.split(':').next().unwrap_or(id)),
                     "member": who, "amount": amount, "currency": "CNY", "status": status,
-                    "purpose": purpose, "at": at}),
-        ),
+                    "purpose": purpose, "at": at})),
     )
     .await
 }
@@ -613,7 +614,7 @@ on_both_databases!(group_buy_unfilled_refunds_everyone, |db| async move {
     pay(
         &s,
         "g",
-        Payment::new("4", "cat", 990, &purpose, START + 4).refunded(),
+        Payment::new("3:refund", "cat", 990, &purpose, START + 4).refunded(),
     )
     .await;
     assert_eq!(balance(&s, "g", &escrow).await, 2 * 990);

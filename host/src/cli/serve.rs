@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::app;
+use crate::domain::Limits;
 use crate::edge::{EdgeConfig, Rate};
 
 /// Runs the host until it is stopped.
@@ -31,6 +32,8 @@ pub struct ServeCommand {
     timer_every_ms: u64,
     #[command(flatten)]
     edge: EdgeArgs,
+    #[command(flatten)]
+    ceilings: Ceilings,
 }
 
 /// Connection caps, timeouts and request rates (see `kith::edge`); a rate
@@ -86,6 +89,43 @@ impl EdgeArgs {
     }
 }
 
+/// The most an operator may give one plugin enablement (`limits`); an
+/// enable call above a ceiling gets a 422 naming it.
+#[derive(clap::Args)]
+struct Ceilings {
+    /// Ceiling of `memory_bytes`, per instance.
+    #[arg(long, env = "KITH_MAX_MEMORY_BYTES", default_value_t = Limits::DEFAULT_CEILINGS.memory_bytes)]
+    max_memory_bytes: u64,
+    /// Ceiling of `timeout_ms`, per invocation.
+    #[arg(long, env = "KITH_MAX_TIMEOUT_MS", default_value_t = Limits::DEFAULT_CEILINGS.timeout_ms)]
+    max_timeout_ms: u64,
+    /// Ceiling of `fuel`, per invocation.
+    #[arg(long, env = "KITH_MAX_FUEL", default_value_t = Limits::DEFAULT_CEILINGS.fuel)]
+    max_fuel: u64,
+    /// Ceiling of `max_effects`, per invocation.
+    #[arg(long, env = "KITH_MAX_EFFECTS", default_value_t = Limits::DEFAULT_CEILINGS.max_effects)]
+    max_effects: u32,
+    /// Ceiling of `storage_bytes`, per plugin and group.
+    #[arg(long, env = "KITH_MAX_STORAGE_BYTES", default_value_t = Limits::DEFAULT_CEILINGS.storage_bytes)]
+    max_storage_bytes: u64,
+    /// Ceiling of `messages_per_minute`, per plugin and group.
+    #[arg(long, env = "KITH_MAX_MESSAGES_PER_MINUTE", default_value_t = Limits::DEFAULT_CEILINGS.messages_per_minute)]
+    max_messages_per_minute: u32,
+}
+
+impl Ceilings {
+    fn limits(&self) -> Limits {
+        Limits {
+            memory_bytes: self.max_memory_bytes,
+            timeout_ms: self.max_timeout_ms,
+            fuel: self.max_fuel,
+            max_effects: self.max_effects,
+            storage_bytes: self.max_storage_bytes,
+            messages_per_minute: self.max_messages_per_minute,
+        }
+    }
+}
+
 impl ServeCommand {
     /// Opens the store, installs `--install`, warms the plugins up and serves.
     ///
@@ -99,6 +139,7 @@ impl ServeCommand {
             crate::dispatch::Clock::system(),
         )
         .await?;
+        kith.set_ceilings(self.ceilings.limits());
         if let Some(secret) = &self.admin_token {
             kith.bootstrap_admin(secret).await?;
         }

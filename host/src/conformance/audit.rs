@@ -10,8 +10,11 @@ use crate::store::{Store, MAX_LIST};
 /// One account's balance of one asset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Balance {
+    /// The account, e.g. `member:amy`, `issuer`, `escrow:env-1`.
     pub account: String,
+    /// Points or money.
     pub asset: Asset,
+    /// The balance in minor units (points, or cents of money).
     pub amount: i64,
 }
 

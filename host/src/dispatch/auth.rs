@@ -30,6 +30,9 @@ pub enum Authentication {
     Expired(Millis),
 }
 
+/// The id of the admin token given by the server's configuration.
+pub const BOOTSTRAP_TOKEN_ID: &str = "admin";
+
 impl Kith {
     /// Whether requests need a token: once any token exists, always.
     pub fn auth_required(&self) -> bool {
@@ -56,7 +59,7 @@ impl Kith {
             created_at: self.clock.now(),
             expires_at: None,
             groups: vec![],
-            id: "admin".into(),
+            id: BOOTSTRAP_TOKEN_ID.into(),
             name: "bootstrap admin".into(),
             scope: Scope::Admin,
         };
@@ -116,12 +119,20 @@ impl Kith {
         Ok((token, secret))
     }
 
-    /// Revokes an API token by id.
+    /// Revokes an API token by id. The bootstrap admin token comes from the
+    /// server's configuration (`--admin-token`): revoking it would lock
+    /// admins out until a restart, so it is refused.
     ///
     /// # Errors
     ///
-    /// [`ServiceError::NotFound`] if no token has that id.
+    /// [`ServiceError::NotFound`] if no token has that id;
+    /// [`ServiceError::Conflict`] for the bootstrap admin token.
     pub async fn delete_token(&self, id: &str) -> Result<()> {
+        if id == BOOTSTRAP_TOKEN_ID {
+            return Err(ServiceError::Conflict(
+                "the bootstrap admin token cannot be revoked; change --admin-token (KITH_ADMIN_TOKEN) and restart to replace it".into(),
+            ));
+        }
         let mut tx = self.store.begin().await?;
         tx.delete_token(id).await?;
         tx.commit().await?;

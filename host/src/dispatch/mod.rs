@@ -45,7 +45,9 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::NotFound(what) => ServiceError::NotFound(what),
             StoreError::Conflict(m) => ServiceError::Conflict(m),
-            StoreError::InsufficientFunds(m) => ServiceError::Unprocessable(m),
+            StoreError::InsufficientFunds(m) | StoreError::Limit(m) => {
+                ServiceError::Unprocessable(m)
+            }
             StoreError::Invalid(m) => ServiceError::Internal(anyhow::anyhow!(m)),
             StoreError::Db(e) => ServiceError::Internal(e.into()),
         }
@@ -106,6 +108,8 @@ pub struct Kith {
     observed: Mutex<Option<Vec<Observed>>>,
     /// Requests need a token (see `auth.rs`).
     auth_required: std::sync::atomic::AtomicBool,
+    /// The most an operator may give a plugin (the admin's server config).
+    ceilings: std::sync::RwLock<Limits>,
 }
 
 /// One invocation as the conformance suite sees it.
@@ -142,7 +146,19 @@ impl Kith {
             group_locks: Mutex::new(HashMap::new()),
             observed: Mutex::new(None),
             auth_required: Default::default(),
+            ceilings: std::sync::RwLock::new(Limits::DEFAULT_CEILINGS),
         })
+    }
+
+    /// Sets the ceilings of the limits operators give plugins; enablements
+    /// made before keep theirs.
+    pub fn set_ceilings(&self, ceilings: Limits) {
+        *self.ceilings.write().expect("ceilings") = ceilings;
+    }
+
+    /// The ceilings of the limits operators give plugins.
+    pub fn ceilings(&self) -> Limits {
+        *self.ceilings.read().expect("ceilings")
     }
 
     /// Starts keeping every invocation's report, for `take_observed`.

@@ -1,7 +1,7 @@
 //! Installing plugins and enabling them per group.
 
 use super::*;
-use crate::runtime::{InvocationContext, Loaded};
+use crate::runtime::{InvocationContext, Loaded, PluginFile};
 use crate::store::{Enablement, InstalledPlugin};
 use serde::Deserialize;
 
@@ -72,23 +72,29 @@ impl Kith {
         let owned = bytes.to_vec();
         let (file, loaded) = tokio::task::spawn_blocking(move || {
             let file = runtime.read_plugin_file(&owned)?;
-            let loaded = runtime.load(&file.sha256, &file.component)?;
-            anyhow::Ok((file, loaded))
+            match runtime.load(&file.sha256, &file.component) {
+                Ok(loaded) => anyhow::Ok((file, loaded)),
+                Err(e) => {
+                    if file.fresh {
+                        runtime.forget(&file.sha256);
+                    }
+                    Err(e)
+                }
+            }
         })
         .await
         .map_err(|e| ServiceError::Internal(e.into()))?
         .map_err(|e| ServiceError::Unprocessable(format!("{e:#}")))?;
-        let metadata = self
-            .plugin_metadata(&loaded)
-            .await
-            .map_err(ServiceError::Unprocessable)?;
-        if metadata.kind != file.kind {
-            return Err(ServiceError::Unprocessable(format!(
-                "metadata says kind {} but the component implements the {} world",
-                metadata.kind, file.kind
-            )));
-        }
-        check_schema(&metadata.config_schema).map_err(ServiceError::Unprocessable)?;
+        let checked = self.check_upload(&file, &loaded).await;
+        let metadata = match checked {
+            Ok(metadata) => metadata,
+            Err(e) => {
+                if file.fresh {
+                    self.runtime.forget(&file.sha256);
+                }
+                return Err(e);
+            }
+        };
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         tx.put_plugin(&metadata, &file.sha256, &file.component, now)
@@ -99,6 +105,23 @@ impl Kith {
             sha256: file.sha256,
             installed_at: now,
         })
+    }
+
+    /// The checks an uploaded plugin passes after compiling: its metadata
+    /// runs, names the world it implements and has a usable schema.
+    async fn check_upload(&self, file: &PluginFile, loaded: &Loaded) -> Result<PluginMetadata> {
+        let metadata = self
+            .plugin_metadata(loaded)
+            .await
+            .map_err(ServiceError::Unprocessable)?;
+        if metadata.kind != file.kind {
+            return Err(ServiceError::Unprocessable(format!(
+                "metadata says kind {} but the component implements the {} world",
+                metadata.kind, file.kind
+            )));
+        }
+        check_schema(&metadata.config_schema).map_err(ServiceError::Unprocessable)?;
+        Ok(metadata)
     }
 
     async fn plugin_metadata(
@@ -168,6 +191,9 @@ impl Kith {
                     .into(),
             ));
         }
+        limits
+            .within(&self.ceilings())
+            .map_err(ServiceError::Unprocessable)?;
         let _guard = self.group_lock(group).lock_owned().await;
         let existing = self.store.enablements(group).await?;
         let position = input.position.unwrap_or_else(|| {

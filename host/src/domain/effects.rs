@@ -360,22 +360,22 @@ pub fn touched_members(effects: &[Effect]) -> Vec<MemberId> {
 
 /// The change buffered effects make to an account's balance.
 pub fn balance_delta(account: &str, asset: Asset, effects: &[Effect]) -> i64 {
-    effects
-        .iter()
-        .map(|e| match e {
-            Effect::Transfer {
-                from,
-                to,
-                asset: a,
-                amount,
-                ..
-            } if *a == asset => {
-                (if to == account { *amount } else { 0 })
-                    - (if from == account { *amount } else { 0 })
-            }
-            _ => 0,
-        })
-        .sum()
+    // Saturating: amounts are bounded (`MAX_AMOUNT`), but a sum must not
+    // panic whatever it is given.
+    effects.iter().fold(0i64, |sum, e| match e {
+        Effect::Transfer {
+            from,
+            to,
+            asset: a,
+            amount,
+            ..
+        } if *a == asset => {
+            let inflow = if to == account { *amount } else { 0 };
+            let outflow = if from == account { *amount } else { 0 };
+            sum.saturating_add(inflow).saturating_sub(outflow)
+        }
+        _ => sum,
+    })
 }
 
 /// `Some(value)` if buffered effects set (`Some`) or deleted (`None`) a key.

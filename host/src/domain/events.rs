@@ -3,7 +3,8 @@
 use super::*;
 
 /// An event as the chat-platform adapter sends it. `id` makes ingestion
-/// idempotent: the same id is processed once, however often it is sent.
+/// idempotent within the group: the same id is processed once, however
+/// often it is sent (another group's event may use the same id).
 // No `deny_unknown_fields` here: serde does not support it beside
 // `flatten`; the flattened `EventBody` rejects unknown fields instead.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -13,6 +14,7 @@ pub struct IncomingEvent {
     /// The group the event happened in.
     pub group: GroupId,
     /// When it happened on the platform; defaults to the time it is received.
+    /// Bounded around the server's clock (`check_event_time`).
     #[serde(default)]
     pub at: Option<Millis>,
     /// What happened, with its fields (flattened, named by `type`).
@@ -58,8 +60,8 @@ pub enum EventBody {
         payment_id: String,
         /// An existing member of the group.
         member: MemberId,
-        /// Positive amount in minor units.
-        #[schema(minimum = 1)]
+        /// Positive amount in minor units, at most 10^15.
+        #[schema(minimum = 1, maximum = 1_000_000_000_000_000_i64)]
         amount: i64,
         /// ISO 4217 currency code; defaults to CNY.
         #[serde(default = "default_currency")]

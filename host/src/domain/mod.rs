@@ -3,12 +3,14 @@
 //! Times are Unix epoch milliseconds (`i64`), amounts integer minor units.
 
 mod auth;
+mod bounds;
 mod effects;
 mod events;
 mod ledger;
 mod plugin;
 
 pub use auth::*;
+pub use bounds::*;
 pub use effects::*;
 pub use events::*;
 pub use ledger::*;

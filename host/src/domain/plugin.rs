@@ -129,6 +129,49 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The ceilings an admin sets by default (`kith serve --max-*`):
+    /// operators choose limits within them.
+    pub const DEFAULT_CEILINGS: Limits = Limits {
+        memory_bytes: 256 << 20,
+        timeout_ms: 10_000,
+        fuel: 1_000_000_000_000_000_000,
+        max_effects: 10_000,
+        storage_bytes: 64 << 20,
+        messages_per_minute: 600,
+    };
+
+    /// Checks that every limit is within its ceiling.
+    ///
+    /// # Errors
+    /// A message naming the first limit above its ceiling.
+    pub fn within(&self, ceilings: &Limits) -> Result<(), String> {
+        let pairs: [(&str, u64, u64); 6] = [
+            ("memory_bytes", self.memory_bytes, ceilings.memory_bytes),
+            ("timeout_ms", self.timeout_ms, ceilings.timeout_ms),
+            ("fuel", self.fuel, ceilings.fuel),
+            (
+                "max_effects",
+                self.max_effects.into(),
+                ceilings.max_effects.into(),
+            ),
+            ("storage_bytes", self.storage_bytes, ceilings.storage_bytes),
+            (
+                "messages_per_minute",
+                self.messages_per_minute.into(),
+                ceilings.messages_per_minute.into(),
+            ),
+        ];
+        match pairs.iter().find(|(_, value, ceiling)| value > ceiling) {
+            Some((name, value, ceiling)) => Err(format!(
+                "limits: {name} {value} is above the server's ceiling of {ceiling} (set by the admin: kith serve --max-{})",
+                name.replace('_', "-")
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Checks a plugin name: lower-case letters, digits and dashes.
 pub fn validate_plugin_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()

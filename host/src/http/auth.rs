@@ -187,6 +187,7 @@ async fn list(State(kith): State<AppState>) -> Result<Json<TokenList>, ApiError>
     responses(
         (status = 204, description = "Revoked."),
         (status = 404, description = "No such token."),
+        (status = 409, description = "The bootstrap admin token (`--admin-token`) cannot be revoked."),
     )
 )]
 async fn remove(

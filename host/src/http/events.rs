@@ -21,16 +21,18 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Ingest an event from the adapter
 ///
-/// Processed at most once per event id: a repeated id returns the recorded
-/// outcome with `duplicate: true`. Nothing is recorded on error, so a
-/// corrected retry works.
+/// Processed at most once per event id within its group: a repeated id with
+/// the same body returns the recorded outcome with `duplicate: true`; with
+/// another body it is a 409. Nothing is recorded on error, so a corrected
+/// retry works. Text holding U+0000 is refused (400).
 #[utoipa::path(
     post, path = "/v1/events", operation_id = "ingestEvent", tag = "events",
     request_body = IncomingEvent,
     responses(
         (status = 200, description = "The outcome, or the recorded one with `duplicate: true`.", body = EventOutcome),
         (status = 404, description = "No such group, or no such member or message for the event."),
-        (status = 409, description = "The event conflicts with the group's state."),
+        (status = 409, description = "The event conflicts with the group's state, its id was used in the group with another body, or its payment id was already credited."),
+        (status = 422, description = "The event breaks a rule: `at` outside its window, an amount or balance above its ceiling (10^15 minor units), a refund without a matching payment or above what remains of it."),
     )
 )]
 async fn ingest(

@@ -105,6 +105,7 @@ async fn show(
 /// Update a group
 ///
 /// Only fields present and not null change; a field cannot be cleared. The id cannot change.
+/// Setting `parent` needs rights over the parent group too (403 otherwise, whether or not it exists).
 #[utoipa::path(
     patch, path = "/v1/groups/{group}", operation_id = "updateGroup", tag = "groups",
     params(GroupPath),
@@ -116,9 +117,20 @@ async fn show(
 )]
 async fn update(
     State(kith): State<AppState>,
+    principal: Option<axum::Extension<crate::domain::Principal>>,
     Path(id): Path<String>,
     Json(input): Json<GroupInput>,
 ) -> Result<Json<GroupWithCounts>, ApiError> {
+    // Joining an alliance sends its overflow newcomers here: it needs
+    // rights over the parent too, and whether a group the caller cannot
+    // manage exists is not told.
+    if let Some(parent) = &input.parent {
+        if !super::auth::visible(principal.as_deref(), parent) {
+            return Err(ApiError::Forbidden(format!(
+                "setting parent {parent:?} needs a token that manages it"
+            )));
+        }
+    }
     let group = kith.update_group(&id, input).await?;
     let counts = kith.store.counts(&id).await?;
     Ok(Json(GroupWithCounts { group, counts }))

@@ -71,6 +71,9 @@ pub fn openapi_json() -> String {
 pub fn router(state: AppState) -> Router {
     api()
         .0
+        // Inner to the token check: a caller without a token is refused
+        // before its body is read.
+        .route_layer(axum::middleware::from_fn(refuse_nul))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::check,
@@ -78,4 +81,36 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY))
         .with_state(state)
+}
+
+/// Refuses U+0000 in the path, the query or a JSON body with a 400:
+/// Postgres cannot store it in text and SQLite can, so without this the two
+/// databases would answer differently (a 500 on Postgres, and a poison
+/// event for an adapter that retries).
+async fn refuse_nul(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<axum::response::Response, ApiError> {
+    let refused = || ApiError::BadRequest("U+0000 (NUL) is not accepted in any text".into());
+    let uri = req.uri();
+    if uri.path().contains("%00") || uri.query().is_some_and(|q| q.contains("%00")) {
+        return Err(refused());
+    }
+    let json = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Ok(next.run(req).await);
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_JSON_BODY)
+        .await
+        .map_err(|_| ApiError::TooLarge(format!("a JSON body is at most {MAX_JSON_BODY} bytes")))?;
+    if crate::domain::json_has_nul(&bytes) {
+        return Err(refused());
+    }
+    let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+    Ok(next.run(req).await)
 }

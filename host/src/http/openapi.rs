@@ -130,12 +130,14 @@ impl ToSchema for IncomingEvent {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 struct EventHeader {
-    /// Event id, 1-200 bytes. Ingestion is idempotent by id.
+    /// Event id, 1-200 bytes, unique within its group. Ingestion is
+    /// idempotent by (group, id); the same id with another body is a 409.
     id: String,
     /// Group id.
     group: String,
     /// When it happened on the platform; defaults to the time it is
-    /// received. Unix epoch milliseconds.
+    /// received. Unix epoch milliseconds, from ten years before to one year
+    /// after the server's clock (422 otherwise).
     at: Option<i64>,
 }
 

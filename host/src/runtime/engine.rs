@@ -57,6 +57,9 @@ pub struct PluginFile {
     pub sha256: String,
     /// The world the component exports.
     pub kind: PluginKind,
+    /// Compiled for this upload (not an installed plugin's code): a
+    /// rejected upload calls `Runtime::forget` so none of it is kept.
+    pub fresh: bool,
 }
 
 /// The wasmtime engine, the linker of host interfaces and the compiled
@@ -142,26 +145,53 @@ impl Runtime {
             bail!("not a WebAssembly file (no \\0asm header)");
         }
         let component = if wasmparser::Parser::is_core_wasm(bytes) {
-            wit_component::ComponentEncoder::default()
-                .module(bytes)
-                .context(
-                    "core module has no usable component-type section (build it with wit-bindgen)",
-                )?
-                .validate(true)
-                .encode()
-                .context("componentizing the core module")?
+            componentize(bytes)?
         } else {
             bytes.to_vec()
         };
         let sha256 = hex::encode(Sha256::digest(&component));
-        let compiled = self.compile(&sha256, &component)?;
-        let kind = world_of(&self.engine, &compiled)?;
-        slots_needed(&compiled)?;
-        Ok(PluginFile {
-            component,
-            sha256,
-            kind,
-        })
+        let fresh = !self.is_loaded(&sha256);
+        let checked = self.compile(&sha256, &component).and_then(|compiled| {
+            let kind = world_of(&self.engine, &compiled)?;
+            slots_needed(&compiled)?;
+            Ok(kind)
+        });
+        match checked {
+            Ok(kind) => Ok(PluginFile {
+                component,
+                sha256,
+                kind,
+                fresh,
+            }),
+            Err(e) => {
+                if fresh {
+                    self.forget(&sha256);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Drops what was compiled for a component (in memory and in the cache
+    /// dir): a rejected upload leaves nothing behind.
+    pub fn forget(&self, sha256: &str) {
+        self.loaded.write().expect("lock").remove(sha256);
+        if let Some(path) = self.cache_path(sha256) {
+            if let Err(e) = std::fs::remove_file(&path) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!("removing {}: {e}", path.display());
+                }
+            }
+        }
+    }
+
+    /// Where a component's compiled code is cached, if there is a cache dir.
+    fn cache_path(&self, sha256: &str) -> Option<PathBuf> {
+        use std::hash::{Hash, Hasher};
+        let dir = self.cache_dir.as_ref()?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.engine.precompile_compatibility_hash().hash(&mut h);
+        Some(dir.join(format!("{sha256}-{:016x}.cwasm", h.finish())))
     }
 
     /// The ready-to-instantiate plugin for a component, compiled at most once
@@ -201,13 +231,9 @@ impl Runtime {
     }
 
     fn compile(&self, sha256: &str, component: &[u8]) -> anyhow::Result<Component> {
-        let Some(dir) = &self.cache_dir else {
+        let Some(path) = self.cache_path(sha256) else {
             return Ok(Component::new(&self.engine, component)?);
         };
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.engine.precompile_compatibility_hash().hash(&mut h);
-        let path = dir.join(format!("{sha256}-{:016x}.cwasm", h.finish()));
         if path.exists() {
             // SAFETY: the file was written by `precompile_component` of an
             // engine with the same compatibility hash, into the host's own
@@ -228,6 +254,24 @@ impl Runtime {
         // SAFETY: just produced by this engine.
         Ok(unsafe { Component::deserialize(&self.engine, &bytes) }?)
     }
+}
+
+/// Turns a wit-bindgen core module into a component. wit-component
+/// panics on some malformed input (a truncated custom section): that is a
+/// bad upload like any other, not a crash of the request.
+fn componentize(module: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let encode = || {
+        wit_component::ComponentEncoder::default()
+            .module(module)
+            .context(
+                "core module has no usable component-type section (build it with wit-bindgen)",
+            )?
+            .validate(true)
+            .encode()
+            .context("componentizing the core module")
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(encode))
+        .unwrap_or_else(|_| bail!("malformed core module: componentizing it failed"))
 }
 
 /// The pool slots an instance of `component` takes: its memories, or its

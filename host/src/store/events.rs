@@ -48,17 +48,22 @@ fn invocation_from_row(row: &AnyRow) -> Result<Invocation> {
 }
 
 impl Store {
-    /// The outcome recorded for an event id, if it was already processed,
-    /// read as the type `insert_event` was given.
-    pub async fn event_outcome<T: serde::de::DeserializeOwned>(
+    /// The body and outcome recorded for a group's event id, if it was
+    /// already processed; the outcome read as the type `insert_event` was
+    /// given. Event ids are unique per group, not across groups.
+    pub async fn event_record<T: serde::de::DeserializeOwned>(
         &self,
+        group: &str,
         id: &str,
-    ) -> Result<Option<T>> {
-        let text: Option<String> = sqlx::query_scalar("SELECT outcome FROM events WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        text.map(|t| json(&t)).transpose()
+    ) -> Result<Option<(String, T)>> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT body, outcome FROM events WHERE group_id = $1 AND id = $2")
+                .bind(group)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(body, outcome)| Ok((body, json(&outcome)?)))
+            .transpose()
     }
 
     /// A group's invocations, newest first, optionally of one plugin.
@@ -82,8 +87,8 @@ impl Store {
 }
 
 impl Tx<'_> {
-    /// Claims an event id. Returns false if it was already processed: the
-    /// caller then rolls back, so nothing is applied twice.
+    /// Claims a group's event id. Returns false if it was already processed:
+    /// the caller then rolls back, so nothing is applied twice.
     pub async fn insert_event(
         &mut self,
         id: &str,
@@ -95,7 +100,7 @@ impl Tx<'_> {
     ) -> Result<bool> {
         let result = sqlx::query(
             "INSERT INTO events (id, group_id, kind, body, outcome, received_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (id) DO NOTHING",
+             ON CONFLICT (group_id, id) DO NOTHING",
         )
         .bind(id)
         .bind(group)

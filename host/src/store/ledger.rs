@@ -86,6 +86,27 @@ impl Store {
             .collect()
     }
 
+    /// The entries of the transfers with these ids, as (transfer id,
+    /// account, signed amount): how much a payment brought in and how much
+    /// of it was refunded.
+    pub async fn transfer_entries(
+        &self,
+        group: &str,
+        ids: &[&str],
+    ) -> Result<Vec<(String, String, i64)>> {
+        let params: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT transfer_id, account, amount FROM ledger_entries \
+             WHERE group_id = $1 AND transfer_id IN ({}) ORDER BY id",
+            params.join(", ")
+        );
+        let mut query = sqlx::query_as(&sql).bind(group);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        Ok(query.fetch_all(&self.pool).await?)
+    }
+
     /// An account's entries of an asset, newest first.
     pub async fn ledger_history(
         &self,
@@ -120,13 +141,22 @@ impl Tx<'_> {
             .await?)
     }
 
-    /// Writes both sides of a transfer, refusing one that would overdraw `from`.
+    /// Writes both sides of a transfer, refusing one that would overdraw
+    /// `from` or carry `to` past the balance ceiling.
     pub async fn transfer(&mut self, t: Transfer<'_>) -> Result<()> {
         let (from, amount, asset) = (t.from, t.amount, t.asset);
         if amount <= 0 {
             return Err(StoreError::Invalid(format!(
                 "transfer amount must be positive, got {amount}"
             )));
+        }
+        check_amount(amount).map_err(StoreError::Limit)?;
+        // Sources (issuer, external) are not bounded: their balance is the
+        // negated sum of bounded ones.
+        if !t.to.may_go_negative() {
+            let to = t.to.to_string();
+            let balance = self.balance(t.group, &to, asset).await?;
+            credited(&to, balance, amount).map_err(StoreError::Limit)?;
         }
         if from == t.to {
             return Err(StoreError::Invalid(format!(

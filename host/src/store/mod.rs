@@ -50,6 +50,9 @@ pub enum StoreError {
     /// A transfer would take an account below zero.
     #[error("{0}")]
     InsufficientFunds(String),
+    /// An amount or balance would pass its ceiling (`domain::bounds`).
+    #[error("{0}")]
+    Limit(String),
     /// A write the store refuses (e.g. a non-positive transfer), or stored data
     /// that does not parse.
     #[error("{0}")]

@@ -18,7 +18,8 @@ impl Kith {
             .await?
         {
             drop(tx);
-            return Ok(self.duplicate(&b.event_id).await?.expect("recorded"));
+            let done = self.duplicate(&b.group.id, &b.event_id, body).await?;
+            return Ok(done.expect("recorded"));
         }
         for (plugin, effect) in &b.effects {
             self.apply(&mut tx, &b.group.id, plugin.as_deref(), effect, b.now)

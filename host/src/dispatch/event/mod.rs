@@ -1,5 +1,6 @@
 //! Processing one event: host effects, the group's plugins in order, then
-//! one transaction with the processing record. Idempotent by event id.
+//! one transaction with the processing record. Idempotent by event id
+//! within its group.
 //!
 //! While an event runs, its code holds an [`EventCtx`] and the event's
 //! [`Batch`], not the service: the only store it can reach is the batch's
@@ -222,20 +223,24 @@ impl Kith {
         if event.id.trim().is_empty() || event.id.len() > 200 {
             return Err(ServiceError::Invalid("event id must be 1-200 bytes".into()));
         }
+        if let Some(at) = event.at {
+            check_event_time(at, self.clock.now()).map_err(ServiceError::Unprocessable)?;
+        }
         let lock = self.group_lock(&event.group);
         let _guard = lock.lock().await;
         // A retry waits for the first attempt (the lock), then is found at
         // commit, where its id is already taken: retries are rare, so the
         // common case pays no read for them. A retry refused before its
         // commit (its member has left since, say) gets its first outcome too.
-        let id = event.id.clone();
-        match self.process_locked(event, mode).await {
+        let (group, id) = (event.group.clone(), event.id.clone());
+        let body = serde_json::to_string(&event.body).expect("serializable");
+        match self.process_locked(event, mode, &body).await {
             Err(
                 refused @ (ServiceError::Invalid(_)
                 | ServiceError::NotFound(_)
                 | ServiceError::Conflict(_)
                 | ServiceError::Unprocessable(_)),
-            ) => match self.duplicate(&id).await? {
+            ) => match self.duplicate(&group, &id, &body).await? {
                 Some(done) => Ok(done),
                 None => Err(refused),
             },
@@ -243,7 +248,12 @@ impl Kith {
         }
     }
 
-    async fn process_locked(&self, event: IncomingEvent, mode: Mode) -> Result<EventOutcome> {
+    async fn process_locked(
+        &self,
+        event: IncomingEvent,
+        mode: Mode,
+        body: &str,
+    ) -> Result<EventOutcome> {
         let store = self.store.for_event();
         let group = store.get_group(&event.group).await?;
         let now = event.at.unwrap_or_else(|| self.clock.now());
@@ -274,19 +284,25 @@ impl Kith {
                 error: i.error.clone(),
             })
             .collect();
-        let body = serde_json::to_string(&event.body).expect("serializable");
-        self.commit(batch, &enablements, kind, &body).await
+        self.commit(batch, &enablements, kind, body).await
     }
 
-    async fn duplicate(&self, id: &str) -> Result<Option<EventOutcome>> {
-        Ok(match self.store.event_outcome(id).await? {
-            Some(v) => {
-                let mut o: EventOutcome =
-                    serde_json::from_value(v).map_err(|e| ServiceError::Internal(e.into()))?;
-                o.duplicate = true;
-                Some(o)
-            }
-            None => None,
-        })
+    /// The first outcome of a group's event id sent again. The same id
+    /// with another body is not a retry: a conflict, so it is not lost
+    /// silently.
+    async fn duplicate(&self, group: &str, id: &str, body: &str) -> Result<Option<EventOutcome>> {
+        let Some((first, outcome)) = self.store.event_record(group, id).await? else {
+            return Ok(None);
+        };
+        if first != body {
+            return Err(ServiceError::Conflict(format!(
+                "event {id:?} was already processed in group {group:?} with a different body; \
+                 event ids are unique per group"
+            )));
+        }
+        let mut o: EventOutcome =
+            serde_json::from_value(outcome).map_err(|e| ServiceError::Internal(e.into()))?;
+        o.duplicate = true;
+        Ok(Some(o))
     }
 }

@@ -1,5 +1,7 @@
 //! Payments from the platform: money into the member's wallet, the
-//! plugins' say, and refunds taken back out of the ledger.
+//! plugins' say, and refunds taken back out of the ledger. A payment id is
+//! credited once; a refund must match a credited payment and cannot take
+//! back more than it brought in.
 
 use super::*;
 
@@ -22,6 +24,87 @@ pub(super) fn payment_of(
     }
 }
 
+/// What the ledger holds of one payment: the wallet it credited, the
+/// amount, and how much of it refunds have taken back out.
+struct Paid {
+    wallet: String,
+    amount: i64,
+    refunded: i64,
+}
+
+/// Transfer ids of a payment's credit and of its refunds' two sources.
+fn transfer_ids(payment_id: &str) -> [String; 3] {
+    [
+        format!("{payment_id}:in"),
+        format!("{payment_id}:refund-w"),
+        format!("{payment_id}:refund-g"),
+    ]
+}
+
+/// The ledger's record of a payment id, if it was credited. Events of a
+/// group run one at a time (the group lock), so nothing records the same
+/// payment between this read and the event's commit.
+async fn paid(b: &Batch, payment_id: &str) -> Result<Option<Paid>> {
+    let ids = transfer_ids(payment_id);
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let entries = b.store.transfer_entries(&b.group.id, &refs).await?;
+    let mut found: Option<Paid> = None;
+    for (transfer, account, amount) in entries {
+        if transfer == ids[0] && account != "external" {
+            found = Some(Paid {
+                wallet: account,
+                amount,
+                refunded: 0,
+            });
+        } else if transfer != ids[0] && account == "external" {
+            if let Some(p) = found.as_mut() {
+                p.refunded = p.refunded.saturating_add(amount);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Refuses a payment the ledger cannot take: a payment id credited before,
+/// a wallet past its ceiling, a refund without a matching payment or above
+/// what remains of it.
+async fn check_payment(b: &Batch, payment: &Payment, wallet: &str) -> Result<()> {
+    let (id, amount) = (&payment.id, payment.amount);
+    let recorded = paid(b, id).await?;
+    match payment.status {
+        PaymentStatus::Succeeded => {
+            if recorded.is_some() {
+                return Err(ServiceError::Conflict(format!(
+                    "payment {id:?} was already credited; a payment id counts once"
+                )));
+            }
+            let held = b
+                .store
+                .balance(&b.group.id, wallet, Asset::Money)
+                .await?
+                .saturating_add(balance_delta(wallet, Asset::Money, &b.plain_effects()));
+            credited(wallet, held, amount).map_err(ServiceError::Unprocessable)?;
+        }
+        PaymentStatus::Refunded => {
+            let Some(p) = recorded.filter(|p| p.wallet == wallet) else {
+                return Err(ServiceError::Unprocessable(format!(
+                    "refund of payment {id:?}: no such payment by {:?} was recorded",
+                    payment.member
+                )));
+            };
+            let left = p.amount - p.refunded;
+            if amount > left {
+                return Err(ServiceError::Unprocessable(format!(
+                    "refund of {amount} for payment {id:?}: only {left} of its {} is left to refund",
+                    p.amount
+                )));
+            }
+        }
+        PaymentStatus::Failed => {}
+    }
+    Ok(())
+}
+
 impl EventCtx<'_> {
     pub(super) async fn payment(&self, b: &mut Batch, payment: Payment) -> Result<()> {
         let (gid, member, amount) = (&b.group.id, &payment.member, payment.amount);
@@ -30,6 +113,7 @@ impl EventCtx<'_> {
                 "payment amount must be positive, got {amount}"
             )));
         }
+        check_amount(amount).map_err(ServiceError::Unprocessable)?;
         if b.store.get_member(gid, member).await?.is_none() {
             return Err(ServiceError::Unprocessable(format!(
                 "no member {member:?} in group {gid:?}; send a join request first"
@@ -38,9 +122,10 @@ impl EventCtx<'_> {
         let payment_id = payment.id.clone();
         let status = payment.status;
         let wallet = format!("member:{member}");
+        check_payment(b, &payment, &wallet).await?;
         if status == PaymentStatus::Succeeded {
             b.host(Effect::Transfer {
-                id: format!("{payment_id}:in"),
+                id: transfer_ids(&payment_id)[0].clone(),
                 from: "external".into(),
                 to: wallet.clone(),
                 asset: Asset::Money,
@@ -62,16 +147,21 @@ impl EventCtx<'_> {
 async fn refund(b: &mut Batch, payment_id: &str, wallet: &str, amount: i64) -> Result<()> {
     let effects = b.plain_effects();
     let gid = &b.group.id;
-    let in_wallet = b.store.balance(gid, wallet, Asset::Money).await?
-        + balance_delta(wallet, Asset::Money, &effects);
-    let in_group = b.store.balance(gid, "group", Asset::Money).await?
-        + balance_delta("group", Asset::Money, &effects);
+    let held = |stored: i64, account: &str| {
+        stored.saturating_add(balance_delta(account, Asset::Money, &effects))
+    };
+    let in_wallet = held(b.store.balance(gid, wallet, Asset::Money).await?, wallet);
+    let in_group = held(b.store.balance(gid, "group", Asset::Money).await?, "group");
     let from_wallet = amount.min(in_wallet.max(0));
     let from_group = (amount - from_wallet).min(in_group.max(0));
-    for (from, part, tag) in [(wallet, from_wallet, "w"), ("group", from_group, "g")] {
+    let [_, wallet_id, group_id] = transfer_ids(payment_id);
+    for (from, part, id) in [
+        (wallet, from_wallet, wallet_id),
+        ("group", from_group, group_id),
+    ] {
         if part > 0 {
             b.host(Effect::Transfer {
-                id: format!("{payment_id}:refund-{tag}"),
+                id,
                 from: from.into(),
                 to: "external".into(),
                 asset: Asset::Money,

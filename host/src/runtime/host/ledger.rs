@@ -30,7 +30,7 @@ impl Host for HostState {
     ) -> HostResult<Result<String, WitError>> {
         if let Err(e) = self
             .require(Capability::Ledger)
-            .and_then(|()| check_len("memo", memo.len(), MAX_TEXT))
+            .and_then(|()| check_text("memo", &memo, MAX_TEXT))
         {
             return Ok(Err(e));
         }

@@ -36,7 +36,7 @@ impl Host for HostState {
         if message.text.trim().is_empty() {
             return Ok(Err(err(ErrorCode::Invalid, "a message needs text")));
         }
-        if let Err(e) = check_len("message text", message.text.len(), MAX_TEXT) {
+        if let Err(e) = check_text("message text", &message.text, MAX_TEXT) {
             return Ok(Err(e));
         }
         if let Err(e) = self.within_message_quota().await? {
@@ -56,7 +56,7 @@ impl Host for HostState {
         if let Err(e) = self.require(Capability::DirectMessages) {
             return Ok(Err(e));
         }
-        if let Err(e) = check_len("message text", text.len(), MAX_TEXT) {
+        if let Err(e) = check_text("message text", &text, MAX_TEXT) {
             return Ok(Err(e));
         }
         if let Err(e) = self.within_message_quota().await? {

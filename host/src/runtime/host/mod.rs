@@ -167,7 +167,7 @@ impl HostState {
             .store
             .balance(&self.ctx.group.id, account, asset)
             .await?;
-        Ok(stored + balance_delta(account, asset, &self.effects))
+        Ok(stored.saturating_add(balance_delta(account, asset, &self.effects)))
     }
 
     /// Buffers a transfer after checking it as the commit will.
@@ -196,6 +196,9 @@ impl HostState {
                 format!("amount must be positive, got {amount}"),
             )));
         }
+        if let Err(message) = check_amount(amount) {
+            return Ok(Err(err(ErrorCode::Invalid, message)));
+        }
         if from_account == to_account {
             return Ok(Err(err(
                 ErrorCode::Invalid,
@@ -209,6 +212,12 @@ impl HostState {
                     ErrorCode::InsufficientFunds,
                     format!("{from} holds {balance} {asset}, cannot pay {amount}"),
                 )));
+            }
+        }
+        if !to_account.may_go_negative() {
+            let held = self.balance(to, asset).await?;
+            if let Err(message) = credited(to, held, amount) {
+                return Ok(Err(err(ErrorCode::QuotaExceeded, message)));
             }
         }
         let id = self.new_id("transfer");
@@ -245,4 +254,14 @@ fn check_len(what: &str, len: usize, max: usize) -> Result<(), WitError> {
     } else {
         Ok(())
     }
+}
+
+/// Checks a text a plugin hands the host: its length, and no U+0000, which
+/// Postgres cannot store (the API refuses it too).
+fn check_text(what: &str, text: &str, max: usize) -> Result<(), WitError> {
+    check_len(what, text.len(), max)?;
+    if has_nul(text) {
+        return Err(err(ErrorCode::Invalid, format!("{what} holds U+0000")));
+    }
+    Ok(())
 }

@@ -17,7 +17,7 @@ impl Host for HostState {
     async fn set(&mut self, key: String, value: Vec<u8>) -> HostResult<Result<(), WitError>> {
         if let Err(e) = self
             .require(Capability::Storage)
-            .and_then(|()| check_len("storage key", key.len(), MAX_KEY))
+            .and_then(|()| check_text("storage key", &key, MAX_KEY))
             .and_then(|()| check_len("storage value", value.len(), MAX_VALUE))
         {
             return Ok(Err(e));

@@ -16,8 +16,8 @@ impl HostState {
         if name.is_empty() {
             return Err(err(ErrorCode::Invalid, "a timer needs a name"));
         }
-        check_len("timer name", name.len(), MAX_KEY)?;
-        check_len("timer payload", payload.len(), MAX_VALUE)?;
+        check_text("timer name", &name, MAX_KEY)?;
+        check_text("timer payload", &payload, MAX_VALUE)?;
         if period_ms.is_some_and(|p| p < MIN_PERIOD_MS) {
             return Err(err(
                 ErrorCode::Invalid,
