@@ -21,7 +21,7 @@ async fn lease(s: &TestServer, limit: u32, lease_ms: u64) -> Vec<(i64, i64)> {
 
 /// An `approve` for the owner, then a DM with a code per `/invite`.
 async fn queue_actions(s: &TestServer, n: usize) {
-    group_with(&s, "g", &[("invite-only", json!({"max_uses": 1}))]).await;
+    group_with(s, "g", &[("invite-only", json!({"max_uses": 1}))]).await;
     for i in 0..n {
         say(
             s,
