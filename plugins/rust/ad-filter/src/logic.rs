@@ -48,9 +48,11 @@ impl Default for Config {
             shared_ban_key: None,
             block_phone_numbers: true,
             block_wechat_ids: true,
-            wechat_markers: ["微信", "薇信", "威信", "v信", "vx", "wx", "加v", "weixin", "wechat"]
-                .map(String::from)
-                .to_vec(),
+            wechat_markers: [
+                "微信", "薇信", "威信", "v信", "vx", "wx", "加v", "weixin", "wechat",
+            ]
+            .map(String::from)
+            .to_vec(),
             block_qr_codes: true,
             qr_markers: vec!["[qr]".into(), "[二维码]".into()],
             repeat_threshold: 3,

@@ -17,7 +17,10 @@ fn halfwidth(c: char) -> char {
 
 /// Lower-cased, half-width text.
 fn normalize(text: &str) -> String {
-    text.chars().map(halfwidth).flat_map(char::to_lowercase).collect()
+    text.chars()
+        .map(halfwidth)
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Whether the text holds a mainland mobile number (1[3-9] and nine more
@@ -96,7 +99,10 @@ pub const REMEMBERED: usize = 200;
 /// FNV-1a of the text without case, width or whitespace differences, or
 /// None when that is shorter than `min_chars` (greetings repeat innocently).
 pub fn fingerprint(text: &str, min_chars: u32) -> Option<u64> {
-    let squeezed: String = normalize(text).chars().filter(|c| !c.is_whitespace()).collect();
+    let squeezed: String = normalize(text)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     if squeezed.chars().count() < min_chars as usize {
         return None;
     }
@@ -108,7 +114,13 @@ pub fn fingerprint(text: &str, min_chars: u32) -> Option<u64> {
 /// Adds a message to `recent` (dropping those older than `window_ms` and
 /// the oldest past `REMEMBERED`) and returns how many *other* members sent
 /// the same text within the window.
-pub fn remember(recent: &mut Vec<Seen>, hash: u64, sender: &str, now: i64, window_ms: i64) -> usize {
+pub fn remember(
+    recent: &mut Vec<Seen>,
+    hash: u64,
+    sender: &str,
+    now: i64,
+    window_ms: i64,
+) -> usize {
     recent.retain(|s| now - s.2 < window_ms);
     let mut others: Vec<&str> = recent
         .iter()
@@ -142,9 +154,18 @@ mod tests {
     #[test]
     fn wechat_ids() {
         let markers: Vec<String> = ["微信", "vx", "加v", "wx"].map(String::from).to_vec();
-        assert_eq!(wechat_id("有意加V：abc_123", &markers).as_deref(), Some("abc_123"));
-        assert_eq!(wechat_id("VX abc12345", &markers).as_deref(), Some("abc12345"));
-        assert_eq!(wechat_id("微信号是 lens-shop", &markers).as_deref(), Some("lens-shop"));
+        assert_eq!(
+            wechat_id("有意加V：abc_123", &markers).as_deref(),
+            Some("abc_123")
+        );
+        assert_eq!(
+            wechat_id("VX abc12345", &markers).as_deref(),
+            Some("abc12345")
+        );
+        assert_eq!(
+            wechat_id("微信号是 lens-shop", &markers).as_deref(),
+            Some("lens-shop")
+        );
         assert_eq!(wechat_id("我的微信坏了", &markers), None);
         assert_eq!(wechat_id("vx abc", &markers), None); // too short for an id
     }
