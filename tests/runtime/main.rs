@@ -59,3 +59,18 @@ fn compiled_code_is_cached_on_disk() {
         modified
     );
 }
+
+/// Loads of one component that race (an event for a plugin still compiling
+/// in the background, say) wait for the one compilation under way.
+#[test]
+fn a_component_is_compiled_once_however_many_ask_at_once() {
+    let rt = Runtime::new(None).unwrap();
+    let file = rt.read_plugin_file(&plugin_file("daily-checkin")).unwrap();
+    let before = rt.compilations();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| rt.load(&file.sha256, &file.component).unwrap());
+        }
+    });
+    assert_eq!(rt.compilations() - before, 1);
+}

@@ -69,6 +69,11 @@ pub struct Runtime {
     linker: Linker<HostState>,
     cache_dir: Option<PathBuf>,
     loaded: RwLock<HashMap<String, Loaded>>,
+    /// One gate per component being loaded: a second load of the same
+    /// component waits for the first instead of compiling it again.
+    loading: std::sync::Mutex<HashMap<String, Arc<std::sync::Mutex<()>>>>,
+    /// Components compiled from wasm (not read back from the cache dir).
+    compilations: std::sync::atomic::AtomicU64,
     /// Free memory slots of the instance pool. An invocation waits for the
     /// slots its component needs instead of failing when the pool is full.
     pub(super) slots: tokio::sync::Semaphore,
@@ -127,6 +132,8 @@ impl Runtime {
             linker,
             cache_dir,
             loaded: RwLock::new(HashMap::new()),
+            loading: Default::default(),
+            compilations: Default::default(),
             slots: tokio::sync::Semaphore::new(POOL_MEMORIES as usize),
             slow_lane: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism()
@@ -203,6 +210,18 @@ impl Runtime {
         if let Some(found) = self.loaded.read().expect("lock").get(sha256) {
             return Ok(found.clone());
         }
+        let gate = self
+            .loading
+            .lock()
+            .expect("lock")
+            .entry(sha256.to_string())
+            .or_default()
+            .clone();
+        let _turn = gate.lock().expect("load gate");
+        // Whoever held the gate before may have loaded it meanwhile.
+        if let Some(found) = self.loaded.read().expect("lock").get(sha256) {
+            return Ok(found.clone());
+        }
         let compiled = self.compile(sha256, component)?;
         let kind = world_of(&self.engine, &compiled)?;
         let slots = slots_needed(&compiled)?;
@@ -225,6 +244,12 @@ impl Runtime {
         Ok(loaded)
     }
 
+    /// How many components this runtime compiled from wasm, rather than
+    /// found compiled in memory or in the cache dir.
+    pub fn compilations(&self) -> u64 {
+        self.compilations.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Whether the plugin with this hash is compiled and cached.
     pub fn is_loaded(&self, sha256: &str) -> bool {
         self.loaded.read().expect("lock").contains_key(sha256)
@@ -232,6 +257,8 @@ impl Runtime {
 
     fn compile(&self, sha256: &str, component: &[u8]) -> anyhow::Result<Component> {
         let Some(path) = self.cache_path(sha256) else {
+            self.compilations
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return Ok(Component::new(&self.engine, component)?);
         };
         if path.exists() {
@@ -246,6 +273,8 @@ impl Runtime {
                 ),
             }
         }
+        self.compilations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let bytes = self.engine.precompile_component(component)?;
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, &bytes)
