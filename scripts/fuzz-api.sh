@@ -116,11 +116,12 @@ RUST_LOG=${RUST_LOG:-warn} "$KITH_BIN" serve --listen "127.0.0.1:$PORT" --data-d
     --install "$ROOT/target/plugins" --admin-token "$TOKEN" >"$DATA/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 1200); do
-    curl -sf -H "Authorization: Bearer $TOKEN" "$BASE/healthz" >/dev/null 2>&1 && break
+    # Up, with the plugins of --install installed and compiled.
+    curl -sf "$BASE/healthz" 2>/dev/null | grep -q '"plugins":"ready"' && break
     kill -0 "$SERVER_PID" 2>/dev/null || { cat "$DATA/server.log" >&2; echo "kith exited at start" >&2; exit 2; }
     sleep 0.1
 done
-curl -sf -H "Authorization: Bearer $TOKEN" "$BASE/healthz" >/dev/null || { echo "kith did not become healthy in 120 s" >&2; exit 2; }
+curl -sf "$BASE/healthz" | grep -q '"plugins":"ready"' || { echo "kith did not become ready in 120 s" >&2; exit 2; }
 
 # ---- seed ------------------------------------------------------------------
 J='content-type: application/json'

@@ -34,27 +34,68 @@ pub async fn open(
     Ok(kith)
 }
 
-/// Installs every `.wasm` file of a folder (sorted by name).
+/// Installs every `.wasm` file of a folder, as many at once as there are
+/// cores; returns the plugins' names, sorted.
 ///
 /// # Errors
-/// The first file that cannot be read or installed.
-pub async fn install_dir(kith: &Kith, dir: &Path) -> anyhow::Result<Vec<String>> {
+/// A folder that cannot be read, or the first file that cannot be read or
+/// installed (the others are still installed).
+pub async fn install_dir(kith: &Arc<Kith>, dir: &Path) -> anyhow::Result<Vec<String>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
         .collect();
     files.sort();
-    let mut names = vec![];
-    for file in files {
-        let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-        let installed = kith
-            .install_plugin(&bytes)
-            .await
-            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-        names.push(installed.metadata.name);
-    }
+    let names = Arc::new(std::sync::Mutex::new(vec![]));
+    crate::dispatch::for_each_on_cores(files, |file| {
+        let (kith, names) = (kith.clone(), names.clone());
+        async move {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let installed = kith
+                .install_plugin(&bytes)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            names.lock().expect("names").push(installed.metadata.name);
+            anyhow::Ok(())
+        }
+    })
+    .await?;
+    let mut names = std::mem::take(&mut *names.lock().expect("names"));
+    names.sort();
     Ok(names)
+}
+
+/// Gets plugins ready in the background while the server already answers:
+/// installs `--install`'s folder, then compiles every installed plugin.
+/// An event for a plugin still compiling waits for it; a plugin that fails
+/// to install is reported here and left out. `/healthz` says `"plugins":
+/// "preparing"` until this is done, then `"ready"`.
+pub fn prepare_plugins(kith: Arc<Kith>, install: Option<PathBuf>) -> tokio::task::JoinHandle<()> {
+    kith.set_preparing_plugins(true);
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        if let Some(dir) = install {
+            match install_dir(&kith, &dir).await {
+                Ok(names) => println!(
+                    "installed {} plugin(s) from {}: {}",
+                    names.len(),
+                    dir.display(),
+                    names.join(", ")
+                ),
+                Err(e) => eprintln!("error: installing plugins from {}: {e:#}", dir.display()),
+            }
+        }
+        match kith.warm_up().await {
+            Ok(n) => println!(
+                "{n} plugin(s) compiled and ready in {} ms",
+                started.elapsed().as_millis()
+            ),
+            Err(e) => eprintln!("error: compiling the installed plugins: {e}"),
+        }
+        kith.set_preparing_plugins(false);
+    })
 }
 
 /// Serves the API until the process is stopped, with the default edge

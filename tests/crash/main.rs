@@ -119,8 +119,10 @@ impl Server {
             self.child = Some(child);
             let deadline = Instant::now() + Duration::from_secs(60);
             loop {
+                // Up, and its plugins compiled (`--install` runs in the background).
                 if let Ok(r) = http.get(self.url("/healthz")).send().await {
-                    if r.status().is_success() {
+                    let health: Value = r.json().await.unwrap_or_default();
+                    if health["plugins"] == "ready" {
                         return;
                     }
                 }

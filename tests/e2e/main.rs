@@ -9,6 +9,7 @@ mod gates_chain;
 mod invite;
 mod outbox;
 mod policy;
+mod prepare;
 mod probes;
 mod referral;
 mod timers;

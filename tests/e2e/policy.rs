@@ -99,6 +99,22 @@ on_both_databases!(gates_fail_closed_or_open_as_chosen, |db| async move {
         )
         .await;
     assert_eq!(st, 422, "{v}");
+    // Switching off after 0 failures means nothing: refused, not stored.
+    let (st, v) = s
+        .call(
+            "PUT",
+            "/v1/groups/open/plugins/invite-only",
+            Some(json!({"policy": {"disable_after": 0}})),
+        )
+        .await;
+    assert_eq!(st, 400, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("disable_after"),
+        "{v}"
+    );
 });
 
 on_both_databases!(quotas_refuse_what_is_over, |db| async move {

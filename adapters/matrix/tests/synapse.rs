@@ -297,8 +297,10 @@ async fn knock_quiz_checkin_and_spam_against_synapse() {
     let kith_url = format!("http://127.0.0.1:{kith_port}");
     let kith = Api::new(&kith_url, Some(admin_token.into()));
     until("kith to answer", 60, async || {
+        // Up, with the plugins of `--install` installed and compiled.
         let r = reqwest::get(format!("{kith_url}/healthz")).await.ok()?;
-        r.status().is_success().then_some(())
+        let health: serde_json::Value = r.json().await.ok()?;
+        (health["plugins"] == "ready").then_some(())
     })
     .await;
 

@@ -127,7 +127,8 @@ impl Ceilings {
 }
 
 impl ServeCommand {
-    /// Opens the store, installs `--install`, warms the plugins up and serves.
+    /// Opens the store and serves at once, while `--install` is installed and
+    /// every plugin compiled in the background.
     ///
     /// # Errors
     /// A store that cannot open, an open API on a non-loopback address, a
@@ -147,16 +148,9 @@ impl ServeCommand {
         if !kith.auth_required() && !listen.ip().is_loopback() {
             bail!("refusing to serve an open API on {listen}: set KITH_ADMIN_TOKEN (or --admin-token) to require tokens");
         }
-        if let Some(dir) = &self.install {
-            let names = app::install_dir(&kith, dir).await?;
-            println!(
-                "installed {} plugin(s) from {}: {}",
-                names.len(),
-                dir.display(),
-                names.join(", ")
-            );
-        }
-        let warmed = kith.warm_up().await?;
+        // Listen at once; plugins are installed and compiled meanwhile.
+        let preparing = app::prepare_plugins(kith.clone(), self.install.clone());
+        let _stop_preparing_on_exit = AbortOnDrop(preparing);
         let auth = if kith.auth_required() {
             "API tokens required"
         } else {
@@ -170,12 +164,21 @@ impl ServeCommand {
             &self.edge.config(),
             |addr| {
                 println!(
-                    "kith listening on http://{addr} ({warmed} plugin(s) ready, {auth}, data in {})",
+                    "kith listening on http://{addr} ({auth}, data in {}; plugins compile in the background)",
                     data_dir.display()
                 );
                 println!("try: curl http://{addr}/v1/plugins");
             },
         )
         .await
+    }
+}
+
+/// Stops the background preparation when the server stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -11,7 +11,7 @@ mod timers;
 pub use auth::{hash_token, Authentication, Expiry};
 pub use event::EventOutcome;
 pub use groups::GroupInput;
-pub use plugins::{check_schema, EnableInput, MAX_PLUGIN_BYTES};
+pub use plugins::{check_schema, for_each_on_cores, EnableInput, MAX_PLUGIN_BYTES};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -108,6 +108,9 @@ pub struct Kith {
     observed: Mutex<Option<Vec<Observed>>>,
     /// Requests need a token (see `auth.rs`).
     auth_required: std::sync::atomic::AtomicBool,
+    /// Plugins are being installed or compiled in the background
+    /// (`app::prepare_plugins`).
+    preparing_plugins: std::sync::atomic::AtomicBool,
     /// The most an operator may give a plugin (the admin's server config).
     ceilings: std::sync::RwLock<Limits>,
 }
@@ -146,6 +149,7 @@ impl Kith {
             group_locks: Mutex::new(HashMap::new()),
             observed: Mutex::new(None),
             auth_required: Default::default(),
+            preparing_plugins: Default::default(),
             ceilings: std::sync::RwLock::new(Limits::DEFAULT_CEILINGS),
         })
     }
@@ -164,6 +168,20 @@ impl Kith {
     /// Starts keeping every invocation's report, for `take_observed`.
     pub fn observe(&self) {
         *self.observed.lock().expect("observed") = Some(vec![]);
+    }
+
+    /// Whether every installed plugin is compiled (no background
+    /// preparation under way): what `/healthz` reports.
+    pub fn plugins_ready(&self) -> bool {
+        !self
+            .preparing_plugins
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Marks the background preparation of plugins as under way or done.
+    pub fn set_preparing_plugins(&self, preparing: bool) {
+        self.preparing_plugins
+            .store(preparing, std::sync::atomic::Ordering::Release);
     }
 
     /// The reports kept since `observe` or the last call.

@@ -147,13 +147,27 @@ impl Kith {
         load(&self.store, &self.runtime, name).await
     }
 
-    /// Compiles every installed plugin, so the first events do not wait.
-    pub async fn warm_up(&self) -> Result<usize> {
-        let plugins = self.store.list_plugins().await?;
-        for p in &plugins {
-            self.loaded(&p.metadata.name).await?;
-        }
-        Ok(plugins.len())
+    /// Compiles every installed plugin, as many at once as there are
+    /// cores, so the first events do not wait. An event for a plugin still
+    /// compiling waits for that compilation (`Runtime::load`).
+    ///
+    /// # Errors
+    /// The first plugin that cannot be read or compiled.
+    pub async fn warm_up(self: &Arc<Self>) -> Result<usize> {
+        let names: Vec<String> = self
+            .store
+            .list_plugins()
+            .await?
+            .into_iter()
+            .map(|p| p.metadata.name)
+            .collect();
+        let count = names.len();
+        for_each_on_cores(names, |name| {
+            let kith = self.clone();
+            async move { kith.loaded(&name).await.map(drop) }
+        })
+        .await?;
+        Ok(count)
     }
 
     /// Enables (or reconfigures) a plugin on a group, then runs its
@@ -180,6 +194,15 @@ impl Kith {
                 granted
             }
         };
+        if input
+            .policy
+            .as_ref()
+            .is_some_and(|p| p.disable_after == Some(0))
+        {
+            return Err(ServiceError::Invalid(
+                "policy.disable_after must be at least 1 (null: never switch off)".into(),
+            ));
+        }
         let limits = input.limits.unwrap_or_default();
         if limits.timeout_ms == 0
             || limits.timeout_ms > 60_000
@@ -315,4 +338,33 @@ fn check_config(schema: &serde_json::Value, config: &serde_json::Value, name: &s
         )));
     }
     Ok(())
+}
+
+/// Runs `work` on every item, at most as many at once as there are cores;
+/// the first error is returned once the rest have finished.
+pub async fn for_each_on_cores<T, F, Fut, E>(items: Vec<T>, work: F) -> Result<(), E>
+where
+    F: Fn(T) -> Fut,
+    Fut: std::future::Future<Output = Result<(), E>> + Send + 'static,
+    E: Send + 'static,
+{
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let turns = Arc::new(tokio::sync::Semaphore::new(cores));
+    let mut tasks = tokio::task::JoinSet::new();
+    for item in items {
+        let turn = turns.clone().acquire_owned().await.expect("never closed");
+        let job = work(item);
+        tasks.spawn(async move {
+            let result = job.await;
+            drop(turn);
+            result
+        });
+    }
+    let mut first_error = None;
+    while let Some(done) = tasks.join_next().await {
+        if let Err(e) = done.expect("a compile task panicked") {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }

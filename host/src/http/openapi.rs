@@ -70,10 +70,22 @@ pub(super) async fn document() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], served())
 }
 
-/// `{"status": "ok"}`.
+/// `{"status": "ok", "plugins": "ready"}`.
 #[derive(Serialize, ToSchema)]
 pub(super) struct Health {
     status: Up,
+    /// `preparing` while the plugins given at start are installed and every
+    /// installed plugin compiled in the background (events for a plugin
+    /// still compiling wait for it); then `ready`.
+    plugins: PluginsState,
+}
+
+/// Whether the plugins are compiled.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum PluginsState {
+    Preparing,
+    Ready,
 }
 
 /// The only status a live server reports.
@@ -91,8 +103,18 @@ enum Up {
     tag = "health",
     responses((status = 200, description = "The server is up.", body = Health))
 )]
-pub(super) async fn health() -> super::Json<Health> {
-    super::Json(Health { status: Up::Ok })
+pub(super) async fn health(
+    axum::extract::State(kith): axum::extract::State<super::AppState>,
+) -> super::Json<Health> {
+    let plugins = if kith.plugins_ready() {
+        PluginsState::Ready
+    } else {
+        PluginsState::Preparing
+    };
+    super::Json(Health {
+        status: Up::Ok,
+        plugins,
+    })
 }
 
 /// An incoming event is `id`, `group` and `at` beside the fields of its
