@@ -317,10 +317,11 @@ async fn exercise(
         }
         let input = EnableInput {
             config: Some(serde_json::json!({})),
-            limits: Some(opts.limits),
+            limits: Some(serde_json::to_value(opts.limits).expect("plain data")),
             ..Default::default()
         };
-        kith.enable_plugin("g", &meta.name, input).await?;
+        kith.enable_plugin(&Actor::Open, "g", &meta.name, input)
+            .await?;
         Ok::<(), crate::dispatch::ServiceError>(())
     };
     setup

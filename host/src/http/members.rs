@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::openapi::params::{GroupPath, MemberPath, TagPath};
-use super::{ApiError, AppState, Json, Path, Query};
+use super::{Acting, ApiError, AppState, Json, Path, Query};
 use crate::dispatch::EventOutcome;
 use crate::domain::*;
 use crate::store::MemberFilter;
@@ -188,10 +188,11 @@ struct RoleBody {
 )]
 async fn set_role(
     State(kith): State<AppState>,
+    Acting(actor): Acting,
     Path((group, member)): Path<(String, String)>,
     Json(b): Json<RoleBody>,
 ) -> Result<Json<Member>, ApiError> {
-    Ok(Json(kith.set_role(&group, &member, b.role).await?))
+    Ok(Json(kith.set_role(&actor, &group, &member, b.role).await?))
 }
 
 /// Tag a member
@@ -208,9 +209,12 @@ async fn set_role(
 )]
 async fn add_tag(
     State(kith): State<AppState>,
+    Acting(actor): Acting,
     Path((group, member, tag)): Path<(String, String, String)>,
 ) -> Result<Json<Member>, ApiError> {
-    Ok(Json(kith.set_tag(&group, &member, &tag, true).await?))
+    Ok(Json(
+        kith.set_tag(&actor, &group, &member, &tag, true).await?,
+    ))
 }
 
 /// Untag a member
@@ -227,9 +231,12 @@ async fn add_tag(
 )]
 async fn remove_tag(
     State(kith): State<AppState>,
+    Acting(actor): Acting,
     Path((group, member, tag)): Path<(String, String, String)>,
 ) -> Result<Json<Member>, ApiError> {
-    Ok(Json(kith.set_tag(&group, &member, &tag, false).await?))
+    Ok(Json(
+        kith.set_tag(&actor, &group, &member, &tag, false).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -356,11 +363,14 @@ struct ReviewBody {
 )]
 async fn approve(
     State(kith): State<AppState>,
+    Acting(actor): Acting,
     Path((group, member)): Path<(String, String)>,
     Json(b): Json<ReviewBody>,
 ) -> Result<Json<EventOutcome>, ApiError> {
     let reason = b.reason.unwrap_or_else(|| "approved by a reviewer".into());
-    Ok(Json(kith.review(&group, &member, true, reason).await?))
+    Ok(Json(
+        kith.review(&actor, &group, &member, true, reason).await?,
+    ))
 }
 
 /// Decline a pending join request
@@ -379,11 +389,14 @@ async fn approve(
 )]
 async fn decline(
     State(kith): State<AppState>,
+    Acting(actor): Acting,
     Path((group, member)): Path<(String, String)>,
     Json(b): Json<ReviewBody>,
 ) -> Result<Json<EventOutcome>, ApiError> {
     let reason = b.reason.unwrap_or_else(|| "declined by a reviewer".into());
-    Ok(Json(kith.review(&group, &member, false, reason).await?))
+    Ok(Json(
+        kith.review(&actor, &group, &member, false, reason).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -242,7 +242,7 @@ impl Kith {
 
     async fn process_locked(&self, event: IncomingEvent, mode: Mode) -> Result<EventOutcome> {
         let store = self.store.for_event();
-        let group = store.get_group(&event.group).await?;
+        let group = super::groups::writable(store.get_group(&event.group).await?)?;
         let now = event.at.unwrap_or_else(|| self.clock.now());
         let mut batch = Batch::new(store, group, &event.id, now);
         let kind = match &mode {
