@@ -437,6 +437,11 @@ on_both_databases!(groups_are_archived_and_deleted, |db| async move {
     group_with(&s, "g", &[]).await;
     let (st, _) = s.call("GET", "/v1/groups/g/members/amy", None).await;
     assert_eq!(st, 404, "the old group's members went with it");
-    assert!(s.outbox("g").await.is_empty());
+    assert!(
+        s.outbox("g").await.iter().all(|a| a["plugin"].is_null()),
+        "the old group's plugin posts went with it"
+    );
+    let (_, audit) = s.call("GET", "/v1/groups/g/audit", None).await;
+    assert_eq!(audit["entries"], json!([]));
     s.assert_ledger_balances("g").await;
 });
