@@ -16,7 +16,9 @@ pub struct EnableInput {
     /// Changes to the plugin's config, merged into the current config as a
     /// JSON Merge Patch (RFC 7396: a member replaces, a null removes); with
     /// `replace_config`, the whole new config. The result is validated
-    /// against the plugin's schema. On a first enable the current config is `{}`.
+    /// against the plugin's schema. A first enable takes it as sent. A merge
+    /// cannot set a member to null (null removes it, leaving the plugin's
+    /// default): send the whole config with `replace_config` for that.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub config: Option<Value>,
@@ -267,7 +269,9 @@ fn configured(
 ) -> Result<Enablement> {
     let mut config = current.map_or_else(|| json!({}), |e| e.config.clone());
     match &input.config {
-        Some(whole) if input.replace_config => config = whole.clone(),
+        // A first enable takes the config as sent: a merge into {} would
+        // drop its nulls, which some plugins read as "none" (not "default").
+        Some(whole) if input.replace_config || current.is_none() => config = whole.clone(),
         Some(patch) => merge_patch(&mut config, patch),
         None if input.replace_config => {
             return Err(ServiceError::Invalid(
