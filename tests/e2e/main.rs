@@ -4,6 +4,7 @@
 mod api;
 mod auth;
 mod checkin;
+mod cli;
 mod gates_chain;
 mod invite;
 mod operations;
