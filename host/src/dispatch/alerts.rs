@@ -29,8 +29,8 @@ impl Kith {
             to.extend(members.into_iter().map(|m| m.id));
         }
         let text = format!(
-            "kith switched off plugin {plugin} in group {group}: {reason}. \
-             Fix its cause, then enable it again (kith plugin enable {group} {plugin})."
+            "Plugin {plugin} in group {group} was {reason}. Fix the cause, then \
+             enable it again: kith plugin enable {group} {plugin}"
         );
         let alert = json!({"kind": "plugin-switched-off", "plugin": plugin, "reason": reason, "text": text, "to": to});
         tx.push_outbox(group, "operator-alert", &alert, Some(plugin), now)

@@ -234,8 +234,9 @@ impl Kith {
                 Place::Early => {
                     if let Some(before) = first_any {
                         warnings.push(format!(
-                            "{} prefers to run early (moderation and gates before games and flows) \
-                             but runs after {before}; move it with PUT /v1/groups/{}/plugins/order",
+                            "{0} prefers to run early (moderation and gates before games and \
+                             flows) but runs after {before}: kith plugin order {1} {0} \
+                             (PUT /v1/groups/{1}/plugins/order)",
                             e.plugin, e.group
                         ));
                     }
