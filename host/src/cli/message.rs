@@ -74,7 +74,10 @@ impl MessageCommand {
 fn render_messages(v: &Value) -> String {
     let mut table = Table::new(&["SENT", "ID", "SENDER", "TEXT"]);
     for m in items(v, "messages") {
-        let text = clip(m["text"].as_str().unwrap_or(""), 80).replace('\n', " ");
+        let mut text = clip(m["text"].as_str().unwrap_or(""), 80).replace('\n', " ");
+        if m["deleted"] == true {
+            text = format!("(deleted) {text}");
+        }
         table.row(vec![
             time(&m["sent_at"]),
             cell(&m["id"]),
