@@ -101,6 +101,37 @@ on_both_databases!(
             "{members}"
         );
 
+        // An operator removes a member: the platform is told, the log says who.
+        kith(&s, &["member", "add", "g", "zed"]).await;
+        let removed = kith(&s, &["member", "remove", "g", "zed", "--reason", "spam"]).await;
+        assert_eq!(removed, "removed zed from g\n");
+        assert_eq!(member(&s, "g", "zed").await["status"], "removed");
+        let kicks: Vec<Value> = s
+            .outbox("g")
+            .await
+            .into_iter()
+            .filter(|a| a["action"] == "remove")
+            .collect();
+        assert_eq!(
+            kicks[0]["payload"],
+            json!({"member": "zed", "reason": "spam"})
+        );
+        let audit = kith(&s, &["group", "audit", "g", "--limit", "1"]).await;
+        assert!(
+            audit.contains("member.remove") && audit.contains("zed"),
+            "{audit}"
+        );
+        let server = format!("http://{}", s.addr);
+        let again = kith::cli::Cli::from_args([
+            "kith", "member", "remove", "g", "zed", "--server", &server,
+        ])
+        .unwrap()
+        .command
+        .run_remote()
+        .await
+        .unwrap_err();
+        assert!(again.to_string().contains("422"), "{again}");
+
         // A plugin switched off says so, and why.
         let wasm =
             std::fs::read(workspace_root().join("target/test-plugins/hostile.wasm")).unwrap();

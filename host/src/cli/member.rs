@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::remote::{Client, Remote};
 use super::table::{cell, items, time, Table};
 
-/// Lists, adds and tags members through the API.
+/// Lists, adds, removes and tags members through the API.
 #[derive(clap::Args)]
 pub struct MemberCommand {
     #[command(subcommand)]
@@ -35,6 +35,13 @@ enum MemberSubcommand {
         name: Option<String>,
         #[arg(long, default_value = "member")]
         role: String,
+    },
+    /// Remove a member from the group (the adapter removes them on the platform).
+    Remove {
+        group: String,
+        member: String,
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Set a member's role.
     Role {
@@ -99,6 +106,18 @@ impl MemberCommand {
                         let status = cell(&v["join"]["status"]);
                         format!("{member} in {group}: {status}\n")
                     })
+                    .await
+            }
+            MemberSubcommand::Remove {
+                group,
+                member,
+                reason,
+            } => {
+                let path = format!("/v1/groups/{group}/members/{member}/remove");
+                let body = serde_json::json!({ "reason": reason });
+                let request = client.request(Method::POST, &path).json(&body);
+                client
+                    .show(request, |_| format!("removed {member} from {group}\n"))
                     .await
             }
             MemberSubcommand::Role {

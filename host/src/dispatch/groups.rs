@@ -242,6 +242,38 @@ impl Kith {
             .await
     }
 
+    /// The operator removes an active member: the adapter gets a `remove`
+    /// action, games and flows see the departure, the audit log the removal.
+    ///
+    /// # Errors
+    /// `NotFound`, `Unprocessable` for a member who is not active,
+    /// `Conflict` for an archived group.
+    pub async fn remove_member(
+        &self,
+        actor: &Actor,
+        group: &str,
+        id: &str,
+        reason: String,
+    ) -> Result<EventOutcome> {
+        let event = IncomingEvent {
+            id: format!("remove:{group}:{id}:{}", uuid::Uuid::now_v7().simple()),
+            group: group.to_string(),
+            at: None,
+            body: EventBody::MemberLeft {
+                member: id.to_string(),
+            },
+        };
+        let detail = serde_json::json!({ "reason": reason });
+        let mode = event::Mode::OperatorRemove {
+            member: id.to_string(),
+            reason,
+        };
+        let outcome = self.process_with(event, mode).await?;
+        self.record_audit(actor, group, "member.remove", id, &detail)
+            .await?;
+        Ok(outcome)
+    }
+
     /// Sets a member's role (the operator's call, so owners and admins too).
     pub async fn set_role(
         &self,

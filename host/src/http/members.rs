@@ -19,6 +19,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list, add))
         .routes(routes!(show))
         .routes(routes!(leave))
+        .routes(routes!(remove))
         .routes(routes!(set_role))
         .routes(routes!(add_tag, remove_tag))
         .routes(routes!(list_requests, request_join))
@@ -167,6 +168,42 @@ async fn leave(
         body: EventBody::MemberLeft { member },
     };
     Ok(Json(kith.ingest(event).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RemoveBody {
+    /// Why; defaults to "removed by an operator". The adapter passes it on.
+    reason: Option<String>,
+}
+
+/// Remove a member
+///
+/// The operator removes an active member: the member's status becomes
+/// `removed`, the adapter gets a `remove` action, games and flows see the
+/// departure, and the audit log records who did it. 422 when the member is
+/// not active.
+#[utoipa::path(
+    post, path = "/v1/groups/{group}/members/{member}/remove", operation_id = "removeMember",
+    tag = "members",
+    params(GroupPath, MemberPath),
+    request_body = RemoveBody,
+    responses(
+        (status = 200, description = "The member was removed.", body = EventOutcome),
+        (status = 404, description = "No such group or member."),
+        (status = 422, description = "The member is not active."),
+    )
+)]
+async fn remove(
+    State(kith): State<AppState>,
+    Acting(actor): Acting,
+    Path((group, member)): Path<(String, String)>,
+    Json(b): Json<RemoveBody>,
+) -> Result<Json<EventOutcome>, ApiError> {
+    let reason = b.reason.unwrap_or_else(|| "removed by an operator".into());
+    Ok(Json(
+        kith.remove_member(&actor, &group, &member, reason).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
