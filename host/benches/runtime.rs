@@ -141,6 +141,7 @@ async fn enable(s: &Setup, file: &str) -> Enabled {
     let name = installed.metadata.name.clone();
     s.kith
         .enable_plugin(
+            &Actor::Open,
             "g",
             &name,
             EnableInput {

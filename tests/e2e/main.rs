@@ -4,9 +4,11 @@
 mod api;
 mod auth;
 mod checkin;
+mod cli;
 mod edge;
 mod gates_chain;
 mod invite;
+mod operations;
 mod outbox;
 mod policy;
 mod prepare;

@@ -52,11 +52,12 @@ on_both_databases!(failed_invocations_apply_nothing, |db| async move {
     assert_eq!(en["consecutive_failures"], 2);
     assert!(en["last_error"].as_str().unwrap().contains("fuel"));
 
-    // Memory capped below what the module needs: it cannot even start.
+    // Memory capped below what the module needs: it cannot even start
+    // (fuel back to the default, so memory is what fails).
     s.ok(
         "PUT",
         "/v1/groups/g/plugins/daily-checkin",
-        Some(json!({"limits": {"memory_bytes": 1048576}})),
+        Some(json!({"limits": {"memory_bytes": 1048576, "fuel": 2_000_000_000u64}})),
     )
     .await;
     let out = say(&s, "g", "m2", "amy", "/checkin", 1_790_000_000_000).await;
@@ -70,9 +71,13 @@ on_both_databases!(failed_invocations_apply_nothing, |db| async move {
     assert_eq!(checkin["ok"], false, "{checkin}");
     assert_eq!(member(&s, "g", "amy").await["points"], 0);
 
-    // With the defaults back, the same event kind works.
-    s.ok("PUT", "/v1/groups/g/plugins/daily-checkin", Some(json!({})))
-        .await;
+    // With the default memory back, the same event kind works.
+    s.ok(
+        "PUT",
+        "/v1/groups/g/plugins/daily-checkin",
+        Some(json!({"limits": {"memory_bytes": 67108864}})),
+    )
+    .await;
     say(&s, "g", "m3", "amy", "/checkin", 1_790_000_000_000).await;
     assert_eq!(member(&s, "g", "amy").await["points"], 10);
     let en = s

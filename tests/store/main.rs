@@ -22,6 +22,7 @@ fn group(id: &str, parent: Option<&str>) -> Group {
         timezone: "Asia/Shanghai".into(),
         settings: serde_json::json!({"rules": "be kind"}),
         created_at: 1,
+        archived_at: None,
     }
 }
 

@@ -507,11 +507,12 @@ on_both_databases!(scheduled_value_lecture_and_lottery, |db| async move {
     );
     s.assert_ledger_balances("val").await;
 
-    // Switched off: no timers left.
+    // Configured with nothing scheduled (a replacement: a config edit is a
+    // merge and would keep the schedule): no timers left.
     s.ok(
         "PUT",
         "/v1/groups/val/plugins/scheduled-value",
-        Some(json!({"config": {"language": "en", "language": "en"}})),
+        Some(json!({"config": {"language": "en"}, "replace_config": true})),
     )
     .await;
     assert!(timers(&s, "val").await.is_empty());

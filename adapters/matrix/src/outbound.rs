@@ -51,6 +51,16 @@ pub async fn deliver(a: &Adapter, act: &Action) -> Result<()> {
             let until = p["until"].as_i64().unwrap_or(0);
             restrict(a, room, field(p, "member")?, until).await
         }
+        "operator-alert" => {
+            // A DM to each owner and admin; each its own transaction id, so
+            // a retry after a partial delivery sends nobody the alert twice.
+            let text = field(p, "text")?;
+            let to = p["to"].as_array().map_or(&[][..], |t| t.as_slice());
+            for (i, member) in to.iter().filter_map(Value::as_str).enumerate() {
+                direct(a, &format!("{txn}-{i}"), member, text).await?;
+            }
+            Ok(())
+        }
         other => Err(Failure::Permanent(format!("unknown action {other:?}"))),
     }
 }

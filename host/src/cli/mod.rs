@@ -17,10 +17,13 @@ use std::process::ExitCode;
 
 pub mod group;
 pub mod load;
+pub mod member;
+pub mod message;
 pub mod openapi;
 pub mod plugin;
 pub mod remote;
 pub mod serve;
+pub mod table;
 pub mod test;
 
 /// The `kith` command line.
@@ -47,8 +50,12 @@ pub enum Command {
     Test(test::TestCommand),
     /// Manage plugins on a running host.
     Plugin(plugin::PluginCommand),
-    /// Manage groups on a running host.
+    /// Manage groups on a running host, and read their audit log.
     Group(group::GroupCommand),
+    /// Manage a group's members on a running host.
+    Member(member::MemberCommand),
+    /// Read and post a group's messages on a running host.
+    Message(message::MessageCommand),
     /// Print the OpenAPI document of the HTTP API (what GET /openapi.json
     /// serves), e.g. to regenerate host/src/http/openapi.json.
     Openapi(openapi::OpenapiCommand),
@@ -58,6 +65,18 @@ pub enum Command {
 }
 
 impl Cli {
+    /// Parses a command line (the program's name first), as `kith` does.
+    ///
+    /// # Errors
+    /// clap's message for arguments that do not parse.
+    pub fn from_args<I, T>(args: I) -> Result<Cli, String>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Cli::try_parse_from(args).map_err(|e| e.to_string())
+    }
+
     /// Logs to stderr, filtered by `RUST_LOG` or else by the command's default.
     ///
     /// # Panics
@@ -91,10 +110,29 @@ impl Command {
             Command::Test(command) => return command.execute().await,
             Command::Plugin(command) => command.execute().await?,
             Command::Group(command) => command.execute().await?,
+            Command::Member(command) => command.execute().await?,
+            Command::Message(command) => command.execute().await?,
             Command::Load(command) => command.execute().await?,
             Command::Openapi(command) => return Ok(command.execute()),
         }
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+impl Command {
+    /// For the commands that call a running host: what they would print.
+    /// `None` for the others, which do not.
+    ///
+    /// # Errors
+    /// A host that cannot be reached, or a 4xx/5xx answer.
+    pub async fn run_remote(self) -> anyhow::Result<Option<String>> {
+        Ok(Some(match self {
+            Command::Plugin(command) => command.run().await?,
+            Command::Group(command) => command.run().await?,
+            Command::Member(command) => command.run().await?,
+            Command::Message(command) => command.run().await?,
+            _ => return Ok(None),
+        }))
     }
 }
 

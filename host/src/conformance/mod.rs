@@ -353,11 +353,12 @@ async fn exercise(
         }
         let input = EnableInput {
             config: Some(serde_json::json!({})),
-            limits: Some(opts.limits),
+            limits: Some(serde_json::to_value(opts.limits).expect("plain data")),
             ..Default::default()
         };
         for group in enabled_in {
-            kith.enable_plugin(group, &meta.name, input.clone()).await?;
+            kith.enable_plugin(&Actor::Open, group, &meta.name, input.clone())
+                .await?;
         }
         Ok::<(), crate::dispatch::ServiceError>(())
     };

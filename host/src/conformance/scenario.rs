@@ -280,10 +280,10 @@ pub async fn run(
     let group = set_up(&kith, &plugin, &scenario.given).await?;
     let enable = crate::dispatch::EnableInput {
         config: scenario.config.clone(),
-        limits: Some(limits),
+        limits: Some(serde_json::to_value(limits).expect("plain data")),
         ..Default::default()
     };
-    kith.enable_plugin(&group, &plugin, enable)
+    kith.enable_plugin(&Actor::Open, &group, &plugin, enable)
         .await
         .map_err(|e| anyhow::anyhow!("enable: {e}"))?;
 
@@ -461,6 +461,7 @@ pub async fn run_step_on(
         }
         Step::Approve { member, reason } => {
             kith.review(
+                &Actor::Open,
                 group,
                 &member,
                 true,
@@ -470,6 +471,7 @@ pub async fn run_step_on(
         }
         Step::Decline { member, reason } => {
             kith.review(
+                &Actor::Open,
                 group,
                 &member,
                 false,

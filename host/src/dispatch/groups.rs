@@ -1,11 +1,11 @@
 //! Groups and members as the operator manages them.
 
 use super::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A group as an operator creates or updates it; absent fields keep their
 /// defaults (create) or current values (update).
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupInput {
     /// Group id; generated when absent on create. On update it must equal the path id.
@@ -134,6 +134,7 @@ impl Kith {
             timezone: "UTC".into(),
             settings: serde_json::json!({}),
             created_at: self.clock.now(),
+            archived_at: None,
         };
         input.apply(&mut group)?;
         if let Some(parent) = &group.parent {
@@ -147,17 +148,22 @@ impl Kith {
         Ok(group)
     }
 
-    /// Updates a group: the fields given replace the stored ones.
+    /// Changes a group's settings; what `input` leaves out stays.
     ///
     /// # Errors
     ///
     /// [`ServiceError::NotFound`] for an unknown group; [`ServiceError::Invalid`]
-    /// for a changed id, a field out of range or an unknown parent.
-    pub async fn update_group(&self, id: &str, input: GroupInput) -> Result<Group> {
+    /// for a changed id, a field out of range or an unknown parent;
+    /// [`ServiceError::Conflict`] for an archived group.
+    pub async fn update_group(&self, actor: &Actor, id: &str, input: GroupInput) -> Result<Group> {
         if input.id.as_deref().is_some_and(|new| new != id) {
             return Err(ServiceError::Invalid("a group's id cannot change".into()));
         }
-        let mut group = self.store.get_group(id).await?;
+        let mut group = self.writable_group(id).await?;
+        let mut detail = serde_json::to_value(&input).expect("plain data");
+        if let Some(fields) = detail.as_object_mut() {
+            fields.retain(|_, v| !v.is_null());
+        }
         input.apply(&mut group)?;
         if let Some(parent) = &group.parent {
             self.store.get_group(parent).await.map_err(|_| {
@@ -166,8 +172,58 @@ impl Kith {
         }
         let mut tx = self.store.begin().await?;
         tx.update_group(&group).await?;
+        tx.audit(id, actor, "group.update", id, &detail, self.clock.now())
+            .await?;
         tx.commit().await?;
         Ok(group)
+    }
+
+    /// The group, unless it is archived (read-only).
+    ///
+    /// # Errors
+    /// `NotFound`, or `Conflict` for an archived group.
+    pub(crate) async fn writable_group(&self, id: &str) -> Result<Group> {
+        writable(self.store.get_group(id).await?)
+    }
+
+    /// Archives a group (read-only: events refused, plugins and timers
+    /// stopped, data kept), or brings it back.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown group.
+    pub async fn archive_group(&self, actor: &Actor, id: &str, archive: bool) -> Result<Group> {
+        let _guard = self.group_lock(id).lock_owned().await;
+        let mut group = self.store.get_group(id).await?;
+        if group.archived_at.is_some() == archive {
+            return Ok(group);
+        }
+        let now = self.clock.now();
+        group.archived_at = archive.then_some(now);
+        let action = if archive {
+            "group.archive"
+        } else {
+            "group.unarchive"
+        };
+        let mut tx = self.store.begin().await?;
+        tx.set_archived(id, group.archived_at).await?;
+        tx.audit(id, actor, action, id, &serde_json::json!({}), now)
+            .await?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    /// Deletes a group and everything kept about it (members, messages,
+    /// ledger, plugin data, events, audit log).
+    ///
+    /// # Errors
+    /// `NotFound`, or `Conflict` while other groups have it as their parent.
+    pub async fn delete_group(&self, id: &str) -> Result<()> {
+        let _guard = self.group_lock(id).lock_owned().await;
+        let mut tx = self.store.begin().await?;
+        tx.delete_group(id).await?;
+        tx.commit().await?;
+        tracing::info!(group = %id, "group deleted with its data");
+        Ok(())
     }
 
     /// The operator adds a member directly (seeding owners, admins, existing
@@ -198,8 +254,47 @@ impl Kith {
             .await
     }
 
+    /// The operator removes an active member: the adapter gets a `remove`
+    /// action, games and flows see the departure, the audit log the removal.
+    ///
+    /// # Errors
+    /// `NotFound`, `Unprocessable` for a member who is not active,
+    /// `Conflict` for an archived group.
+    pub async fn remove_member(
+        &self,
+        actor: &Actor,
+        group: &str,
+        id: &str,
+        reason: String,
+    ) -> Result<EventOutcome> {
+        let event = IncomingEvent {
+            id: format!("remove:{group}:{id}:{}", uuid::Uuid::now_v7().simple()),
+            group: group.to_string(),
+            at: None,
+            body: EventBody::MemberLeft {
+                member: id.to_string(),
+            },
+        };
+        let detail = serde_json::json!({ "reason": reason });
+        let mode = event::Mode::OperatorRemove {
+            member: id.to_string(),
+            reason,
+        };
+        let outcome = self.process_with(event, mode).await?;
+        self.record_audit(actor, group, "member.remove", id, &detail)
+            .await?;
+        Ok(outcome)
+    }
+
     /// Sets a member's role (the operator's call, so owners and admins too).
-    pub async fn set_role(&self, group: &str, id: &str, role: Role) -> Result<Member> {
+    pub async fn set_role(
+        &self,
+        actor: &Actor,
+        group: &str,
+        id: &str,
+        role: Role,
+    ) -> Result<Member> {
+        self.writable_group(group).await?;
         let _guard = self.group_lock(group).lock_owned().await;
         let mut tx = self.store.begin().await?;
         let mut member = tx
@@ -208,6 +303,9 @@ impl Kith {
             .ok_or_else(|| ServiceError::NotFound(format!("member {id:?}")))?;
         member.role = role;
         tx.upsert_member(&member).await?;
+        let detail = serde_json::json!({"role": role});
+        tx.audit(group, actor, "member.role", id, &detail, self.clock.now())
+            .await?;
         tx.commit().await?;
         Ok(self
             .store
@@ -223,10 +321,18 @@ impl Kith {
     ///
     /// [`ServiceError::Invalid`] if the tag is empty or longer than 64 bytes,
     /// [`ServiceError::NotFound`] for an unknown member.
-    pub async fn set_tag(&self, group: &str, id: &str, tag: &str, present: bool) -> Result<Member> {
+    pub async fn set_tag(
+        &self,
+        actor: &Actor,
+        group: &str,
+        id: &str,
+        tag: &str,
+        present: bool,
+    ) -> Result<Member> {
         if tag.trim().is_empty() || tag.len() > 64 {
             return Err(ServiceError::Invalid("a tag is 1 to 64 bytes".into()));
         }
+        self.writable_group(group).await?;
         let _guard = self.group_lock(group).lock_owned().await;
         self.store
             .get_member(group, id)
@@ -234,7 +340,30 @@ impl Kith {
             .ok_or_else(|| ServiceError::NotFound(format!("member {id:?}")))?;
         let mut tx = self.store.begin().await?;
         tx.set_tag(group, id, tag, present).await?;
+        let action = if present {
+            "member.tag"
+        } else {
+            "member.untag"
+        };
+        let detail = serde_json::json!({"tag": tag});
+        tx.audit(group, actor, action, id, &detail, self.clock.now())
+            .await?;
         tx.commit().await?;
         Ok(self.store.get_member(group, id).await?.expect("exists"))
     }
+}
+
+/// `group`, unless it is archived: an archived group takes no events and no
+/// changes until it is brought back.
+///
+/// # Errors
+/// `Conflict` for an archived group.
+pub(crate) fn writable(group: Group) -> Result<Group> {
+    if group.archived_at.is_some() {
+        return Err(ServiceError::Conflict(format!(
+            "group {:?} is archived (read-only); unarchive it first",
+            group.id
+        )));
+    }
+    Ok(group)
 }

@@ -1,17 +1,20 @@
 //! The service: events in, plugins run in the group's order, effects
 //! committed in one transaction with the event's processing record.
 
+mod alerts;
 mod apply;
 mod auth;
+mod enablements;
 mod event;
 mod groups;
 mod plugins;
 mod timers;
 
 pub use auth::{hash_token, Authentication, Expiry};
+pub use enablements::{EnableInput, Enabled, EnablementList};
 pub use event::EventOutcome;
 pub use groups::GroupInput;
-pub use plugins::{check_schema, for_each_on_cores, EnableInput, MAX_PLUGIN_BYTES};
+pub use plugins::{check_schema, for_each_on_cores, MAX_PLUGIN_BYTES};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -2,33 +2,10 @@
 
 use super::*;
 use crate::runtime::{InvocationContext, Loaded, PluginFile};
-use crate::store::{Enablement, InstalledPlugin};
-use serde::Deserialize;
+use crate::store::InstalledPlugin;
 
 /// The largest plugin file accepted (a Python component is ~20 MB).
 pub const MAX_PLUGIN_BYTES: usize = 64 << 20;
-
-/// How a plugin is enabled on a group. `{}` enables it with defaults.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EnableInput {
-    /// The plugin's config; validated against its schema. Defaults to `{}`.
-    #[serde(default)]
-    #[schema(value_type = Option<serde_json::Value>)]
-    pub config: Option<serde_json::Value>,
-    /// Where it runs among the group's plugins (lower first). Defaults to last.
-    #[serde(default)]
-    pub position: Option<i64>,
-    /// Capabilities granted; defaults to all the plugin declares.
-    #[serde(default)]
-    pub capabilities: Option<Vec<Capability>>,
-    /// Budget per invocation; defaults to the host's default limits.
-    #[serde(default)]
-    pub limits: Option<Limits>,
-    /// What a failure means, and when the plugin is switched off.
-    #[serde(default)]
-    pub policy: Option<FailurePolicy>,
-}
 
 /// A group to run metadata calls against, which touch no group data.
 fn no_group() -> Group {
@@ -43,6 +20,7 @@ fn no_group() -> Group {
         timezone: "UTC".into(),
         settings: serde_json::json!({}),
         created_at: 0,
+        archived_at: None,
     }
 }
 
@@ -169,127 +147,6 @@ impl Kith {
         .await?;
         Ok(count)
     }
-
-    /// Enables (or reconfigures) a plugin on a group, then runs its
-    /// `on-enabled` handler. Takes effect for the next event; no restart.
-    pub async fn enable_plugin(
-        &self,
-        group: &str,
-        name: &str,
-        input: EnableInput,
-    ) -> Result<(Enablement, EventOutcome)> {
-        self.store.get_group(group).await?;
-        let (installed, _) = self.loaded(name).await?;
-        let meta = &installed.metadata;
-        let config = input.config.unwrap_or_else(|| serde_json::json!({}));
-        check_config(&meta.config_schema, &config, name)?;
-        let capabilities = match input.capabilities {
-            None => meta.capabilities.clone(),
-            Some(granted) => {
-                if let Some(extra) = granted.iter().find(|c| !meta.capabilities.contains(c)) {
-                    return Err(ServiceError::Unprocessable(format!(
-                        "plugin {name:?} does not declare capability {extra}"
-                    )));
-                }
-                granted
-            }
-        };
-        if input
-            .policy
-            .as_ref()
-            .is_some_and(|p| p.disable_after == Some(0))
-        {
-            return Err(ServiceError::Invalid(
-                "policy.disable_after must be at least 1 (null: never switch off)".into(),
-            ));
-        }
-        let limits = input.limits.unwrap_or_default();
-        if limits.timeout_ms == 0
-            || limits.timeout_ms > 60_000
-            || limits.memory_bytes < (1 << 20)
-            || limits.fuel == 0
-        {
-            return Err(ServiceError::Invalid(
-                "limits: timeout_ms must be 1-60000, memory_bytes at least 1048576, fuel above 0"
-                    .into(),
-            ));
-        }
-        limits
-            .within(&self.ceilings())
-            .map_err(ServiceError::Unprocessable)?;
-        let _guard = self.group_lock(group).lock_owned().await;
-        let existing = self.store.enablements(group).await?;
-        let position = input.position.unwrap_or_else(|| {
-            existing
-                .iter()
-                .find(|e| e.plugin == name)
-                .map(|e| e.position)
-                .unwrap_or_else(|| existing.iter().map(|e| e.position + 1).max().unwrap_or(0))
-        });
-        let enablement = Enablement {
-            group: group.to_string(),
-            plugin: name.to_string(),
-            position,
-            config,
-            capabilities,
-            limits,
-            enabled_at: self.clock.now(),
-            consecutive_failures: 0,
-            last_error: None,
-            policy: input.policy.unwrap_or_default(),
-            // Enabling again is how an operator turns a switched-off plugin back on.
-            disabled_reason: None,
-        };
-        let mut tx = self.store.begin().await?;
-        tx.put_enablement(&enablement).await?;
-        tx.commit().await?;
-        drop(_guard);
-        let outcome = self.notify_enabled(group, name).await?;
-        Ok((enablement, outcome))
-    }
-
-    /// Disables a plugin in a group: its enablement and its timers there are
-    /// deleted (its storage is kept); the plugin stays installed.
-    ///
-    /// # Errors
-    ///
-    /// [`ServiceError::NotFound`] if the plugin is not enabled in the group.
-    pub async fn disable_plugin(&self, group: &str, name: &str) -> Result<()> {
-        let _guard = self.group_lock(group).lock_owned().await;
-        let mut tx = self.store.begin().await?;
-        tx.delete_enablement(group, name).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Sets the order of a group's plugins: the listed ones first, in order.
-    pub async fn order_plugins(&self, group: &str, names: &[String]) -> Result<Vec<Enablement>> {
-        let _guard = self.group_lock(group).lock_owned().await;
-        let mut current = self.store.enablements(group).await?;
-        for n in names {
-            if !current.iter().any(|e| &e.plugin == n) {
-                return Err(ServiceError::Unprocessable(format!(
-                    "plugin {n:?} is not enabled on group {group:?}"
-                )));
-            }
-        }
-        current.sort_by_key(|e| {
-            (
-                names
-                    .iter()
-                    .position(|n| n == &e.plugin)
-                    .unwrap_or(usize::MAX),
-                e.position,
-            )
-        });
-        let mut tx = self.store.begin().await?;
-        for (i, e) in current.iter_mut().enumerate() {
-            e.position = i as i64;
-            tx.put_enablement(e).await?;
-        }
-        tx.commit().await?;
-        Ok(current)
-    }
 }
 
 /// The compiled plugin, loading it from `store` on first use (an event
@@ -311,33 +168,6 @@ pub(super) async fn load(
     }
     let loaded = runtime.load(&installed.sha256, &[])?;
     Ok((installed, loaded))
-}
-
-/// Checks a plugin's config against its schema, naming every problem.
-fn check_config(schema: &serde_json::Value, config: &serde_json::Value, name: &str) -> Result<()> {
-    let validator = jsonschema::validator_for(schema)
-        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))?;
-    let problems: Vec<String> = validator
-        .iter_errors(config)
-        .map(|e| {
-            let at = e.instance_path().to_string();
-            format!(
-                "{}: {e}",
-                if at.is_empty() {
-                    "config".to_string()
-                } else {
-                    format!("config{at}")
-                }
-            )
-        })
-        .collect();
-    if !problems.is_empty() {
-        return Err(ServiceError::Unprocessable(format!(
-            "config does not match the schema of plugin {name:?}: {}",
-            problems.join("; ")
-        )));
-    }
-    Ok(())
 }
 
 /// Runs `work` on every item, at most as many at once as there are cores;

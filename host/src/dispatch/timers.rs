@@ -71,9 +71,11 @@ impl Kith {
             .await
     }
 
-    /// A reviewer (operator or admin) approves or declines a pending request.
+    /// A reviewer (operator or admin) approves or declines a pending
+    /// request; the decision goes into the audit log.
     pub async fn review(
         &self,
+        actor: &Actor,
         group: &str,
         member: &str,
         approve: bool,
@@ -87,14 +89,41 @@ impl Kith {
                 member: member.to_string(),
             },
         };
-        self.process_with(
-            event,
-            Mode::Review {
-                member: member.to_string(),
-                approve,
-                reason,
-            },
-        )
-        .await
+        let detail = serde_json::json!({"reason": reason});
+        let outcome = self
+            .process_with(
+                event,
+                Mode::Review {
+                    member: member.to_string(),
+                    approve,
+                    reason,
+                },
+            )
+            .await?;
+        let action = if approve {
+            "join.approve"
+        } else {
+            "join.decline"
+        };
+        self.record_audit(actor, group, action, member, &detail)
+            .await?;
+        Ok(outcome)
+    }
+
+    /// Appends to a group's audit log in a transaction of its own, for
+    /// changes made through events (which commit on their own).
+    pub(crate) async fn record_audit(
+        &self,
+        actor: &Actor,
+        group: &str,
+        action: &str,
+        subject: &str,
+        detail: &serde_json::Value,
+    ) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        tx.audit(group, actor, action, subject, detail, self.clock.now())
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

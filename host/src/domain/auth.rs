@@ -51,6 +51,10 @@ pub fn may(who: &Principal, method: &str, route: &str, group: Option<&str>) -> b
         ),
         Scope::Operator => {
             if let Some(g) = group {
+                // Deleting a group with its data is for admins.
+                if (method, route) == ("DELETE", "/v1/groups/{group}") {
+                    return false;
+                }
                 return route.starts_with("/v1/groups/{group}")
                     && who.groups.iter().any(|mine| mine == g);
             }
@@ -90,6 +94,8 @@ mod tests {
             Some("sz")
         ));
         assert!(!may(&op, "POST", "/v1/plugins", None));
+        assert!(may(&op, "POST", "/v1/groups/{group}/archive", Some("gz")));
+        assert!(!may(&op, "DELETE", "/v1/groups/{group}", Some("gz")));
         assert!(!may(&op, "POST", "/v1/groups", None));
         assert!(!may(&op, "POST", "/v1/events", None));
         let ad = who(Scope::Adapter, &[]);

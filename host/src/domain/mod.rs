@@ -2,6 +2,7 @@
 //!
 //! Times are Unix epoch milliseconds (`i64`), amounts integer minor units.
 
+mod audit;
 mod auth;
 mod bounds;
 mod effects;
@@ -9,6 +10,7 @@ mod events;
 mod ledger;
 mod plugin;
 
+pub use audit::*;
 pub use auth::*;
 pub use bounds::*;
 pub use effects::*;
@@ -185,6 +187,10 @@ pub struct Group {
     pub settings: serde_json::Value,
     /// When the group was created. Unix epoch milliseconds.
     pub created_at: Millis,
+    /// When the group was archived (read-only: no events, no plugin runs;
+    /// its data kept); null while it is live. Unix epoch milliseconds.
+    #[serde(default)]
+    pub archived_at: Option<Millis>,
 }
 
 /// Number of members of a group by status.
@@ -239,6 +245,30 @@ pub struct Message {
     pub sent_at: Millis,
     /// Deleted by a plugin or an operator; kept for the record.
     pub deleted: bool,
+}
+
+/// Applies a JSON Merge Patch (RFC 7396) to `target`: the patch's members
+/// replace the target's, recursively for objects; a null removes a member;
+/// a patch that is not an object replaces the whole target.
+pub fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    let serde_json::Value::Object(members) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = serde_json::json!({});
+    }
+    let object = target.as_object_mut().expect("made an object above");
+    for (key, value) in members {
+        if value.is_null() {
+            object.remove(key);
+        } else {
+            merge_patch(
+                object.entry(key.clone()).or_insert(serde_json::Value::Null),
+                value,
+            );
+        }
+    }
 }
 
 /// URLs in a text: `http(s)://…` and bare `www.…`, up to the next blank.
@@ -357,6 +387,60 @@ impl Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The examples of RFC 7396, appendix A.
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        use serde_json::json;
+        let cases = [
+            (json!({"a": "b"}), json!({"a": "c"}), json!({"a": "c"})),
+            (
+                json!({"a": "b"}),
+                json!({"b": "c"}),
+                json!({"a": "b", "b": "c"}),
+            ),
+            (json!({"a": "b"}), json!({"a": null}), json!({})),
+            (
+                json!({"a": "b", "b": "c"}),
+                json!({"a": null}),
+                json!({"b": "c"}),
+            ),
+            (json!({"a": ["b"]}), json!({"a": "c"}), json!({"a": "c"})),
+            (json!({"a": "c"}), json!({"a": ["b"]}), json!({"a": ["b"]})),
+            (
+                json!({"a": {"b": "c"}}),
+                json!({"a": {"b": "d", "c": null}}),
+                json!({"a": {"b": "d"}}),
+            ),
+            (
+                json!({"a": [{"b": "c"}]}),
+                json!({"a": [1]}),
+                json!({"a": [1]}),
+            ),
+            (json!(["a", "b"]), json!(["c", "d"]), json!(["c", "d"])),
+            (json!({"a": "b"}), json!(["c"]), json!(["c"])),
+            (json!({"a": "foo"}), json!(null), json!(null)),
+            (
+                json!({"e": null}),
+                json!({"a": 1}),
+                json!({"e": null, "a": 1}),
+            ),
+            (
+                json!([1, 2]),
+                json!({"a": "b", "c": null}),
+                json!({"a": "b"}),
+            ),
+            (
+                json!({}),
+                json!({"a": {"bb": {"ccc": null}}}),
+                json!({"a": {"bb": {}}}),
+            ),
+        ];
+        for (mut target, patch, want) in cases {
+            merge_patch(&mut target, &patch);
+            assert_eq!(target, want, "patch {patch}");
+        }
+    }
 
     #[test]
     fn links_are_found_and_trimmed() {

@@ -73,6 +73,17 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// Where a plugin prefers to run among a group's plugins: `early`
+    /// (moderation and gates, before games and flows) or `any`.
+    Place {
+        /// Before games and flows: moderation and entry gates.
+        Early = "early",
+        /// Anywhere in the order.
+        Any = "any",
+    }
+);
+
 /// What a plugin says about itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PluginMetadata {
@@ -90,6 +101,28 @@ pub struct PluginMetadata {
     pub config_schema: serde_json::Value,
     /// Capabilities the plugin declares.
     pub capabilities: Vec<Capability>,
+}
+
+impl PluginMetadata {
+    /// Where the plugin prefers to run: what its config schema declares under
+    /// `x-kith-place`, else early for entry gates and for plugins that may
+    /// delete messages (moderation), else anywhere.
+    pub fn preferred_place(&self) -> Place {
+        let declared = self
+            .config_schema
+            .get("x-kith-place")
+            .and_then(|v| v.as_str())
+            .and_then(|s| s.parse().ok());
+        declared.unwrap_or(
+            if self.kind == PluginKind::EntryGate
+                || self.capabilities.contains(&Capability::DeleteMessages)
+            {
+                Place::Early
+            } else {
+                Place::Any
+            },
+        )
+    }
 }
 
 /// What one invocation may use. Defaults suit a strategy plugin; operators

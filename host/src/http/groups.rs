@@ -1,4 +1,5 @@
-//! /v1/groups: create, list, get, update; a group's ledger and invocations.
+//! /v1/groups: create, list, get, update, archive, delete; a group's ledger,
+//! invocations, timers and audit log.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,16 +9,19 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::openapi::params::{AccountPath, GroupPath};
-use super::{ApiError, AppState, Json, Path, Query};
+use super::{Acting, ApiError, AppState, Json, Path, Query};
 use crate::dispatch::GroupInput;
-use crate::domain::{Account, Asset, Group, GroupCounts, LedgerEntry};
+use crate::domain::{Account, Asset, AuditEntry, Group, GroupCounts, LedgerEntry};
 use crate::store::Invocation;
 use crate::store::Timer;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
-        .routes(routes!(show, update))
+        .routes(routes!(show, update, delete))
+        .routes(routes!(archive))
+        .routes(routes!(unarchive))
+        .routes(routes!(audit))
         .routes(routes!(ledger_totals))
         .routes(routes!(account))
         .routes(routes!(invocations))
@@ -118,6 +122,7 @@ async fn show(
 async fn update(
     State(kith): State<AppState>,
     principal: Option<axum::Extension<crate::domain::Principal>>,
+    Acting(actor): Acting,
     Path(id): Path<String>,
     Json(input): Json<GroupInput>,
 ) -> Result<Json<GroupWithCounts>, ApiError> {
@@ -131,9 +136,113 @@ async fn update(
             )));
         }
     }
-    let group = kith.update_group(&id, input).await?;
+    let group = kith.update_group(&actor, &id, input).await?;
     let counts = kith.store.counts(&id).await?;
     Ok(Json(GroupWithCounts { group, counts }))
+}
+
+/// Delete a group with its data
+///
+/// Members, messages, ledger, plugin data, events and the audit log go with
+/// it; there is no undo (archive keeps the data). Admins only. 409 while other
+/// groups have it as their parent.
+#[utoipa::path(
+    delete, path = "/v1/groups/{group}", operation_id = "deleteGroup", tag = "groups",
+    params(GroupPath),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, description = "No such group."),
+        (status = 409, description = "Other groups have it as their parent."),
+    )
+)]
+async fn delete(
+    State(kith): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    kith.delete_group(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Archive a group
+///
+/// Read-only from then on: events and changes are refused (409), plugins do
+/// not run and timers wait; the data is kept and stays readable. Idempotent.
+#[utoipa::path(
+    post, path = "/v1/groups/{group}/archive", operation_id = "archiveGroup", tag = "groups",
+    params(GroupPath),
+    responses(
+        (status = 200, description = "The archived group.", body = Group),
+        (status = 404, description = "No such group."),
+    )
+)]
+async fn archive(
+    State(kith): State<AppState>,
+    Acting(actor): Acting,
+    Path(id): Path<String>,
+) -> Result<Json<Group>, ApiError> {
+    Ok(Json(kith.archive_group(&actor, &id, true).await?))
+}
+
+/// Bring an archived group back
+///
+/// Its plugins run again; timers that fell due meanwhile fire once. Idempotent.
+#[utoipa::path(
+    post, path = "/v1/groups/{group}/unarchive", operation_id = "unarchiveGroup", tag = "groups",
+    params(GroupPath),
+    responses(
+        (status = 200, description = "The group, live again.", body = Group),
+        (status = 404, description = "No such group."),
+    )
+)]
+async fn unarchive(
+    State(kith): State<AppState>,
+    Acting(actor): Acting,
+    Path(id): Path<String>,
+) -> Result<Json<Group>, ApiError> {
+    Ok(Json(kith.archive_group(&actor, &id, false).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct AuditQuery {
+    /// Only entries older than this id (for paging).
+    before: Option<i64>,
+    /// Default 50; clamped to 1-1000.
+    limit: Option<u32>,
+}
+
+/// A group's audit log.
+#[derive(Serialize, ToSchema)]
+struct AuditLog {
+    /// Newest first.
+    entries: Vec<AuditEntry>,
+}
+
+/// A group's audit log
+///
+/// Who enabled, configured, reordered or disabled plugins, changed the
+/// group, archived it, reviewed join requests or changed members, when, and
+/// with which token; also plugins the host switched off. Append-only.
+#[utoipa::path(
+    get, path = "/v1/groups/{group}/audit", operation_id = "listAudit", tag = "groups",
+    params(GroupPath, AuditQuery),
+    responses(
+        (status = 200, description = "The entries.", body = AuditLog),
+        (status = 404, description = "No such group."),
+    )
+)]
+async fn audit(
+    State(kith): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<AuditLog>, ApiError> {
+    kith.store.get_group(&id).await?;
+    let entries = kith
+        .store
+        .audit_log(&id, q.before, q.limit.unwrap_or(50))
+        .await?;
+    Ok(Json(AuditLog { entries }))
 }
 
 /// A group's ledger sums.

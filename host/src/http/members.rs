@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::openapi::params::{GroupPath, MemberPath, TagPath};
-use super::{ApiError, AppState, Json, Path, Query};
+use super::{Acting, ApiError, AppState, Json, Path, Query};
 use crate::dispatch::EventOutcome;
 use crate::domain::*;
 use crate::store::MemberFilter;
@@ -19,6 +19,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list, add))
         .routes(routes!(show))
         .routes(routes!(leave))
+        .routes(routes!(remove))
         .routes(routes!(set_role))
         .routes(routes!(add_tag, remove_tag))
         .routes(routes!(list_requests, request_join))
@@ -171,6 +172,42 @@ async fn leave(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+struct RemoveBody {
+    /// Why; defaults to "removed by an operator". The adapter passes it on.
+    reason: Option<String>,
+}
+
+/// Remove a member
+///
+/// The operator removes an active member: the member's status becomes
+/// `removed`, the adapter gets a `remove` action, games and flows see the
+/// departure, and the audit log records who did it. 422 when the member is
+/// not active.
+#[utoipa::path(
+    post, path = "/v1/groups/{group}/members/{member}/remove", operation_id = "removeMember",
+    tag = "members",
+    params(GroupPath, MemberPath),
+    request_body = RemoveBody,
+    responses(
+        (status = 200, description = "The member was removed.", body = EventOutcome),
+        (status = 404, description = "No such group or member."),
+        (status = 422, description = "The member is not active."),
+    )
+)]
+async fn remove(
+    State(kith): State<AppState>,
+    Acting(actor): Acting,
+    Path((group, member)): Path<(String, String)>,
+    Json(b): Json<RemoveBody>,
+) -> Result<Json<EventOutcome>, ApiError> {
+    let reason = b.reason.unwrap_or_else(|| "removed by an operator".into());
+    Ok(Json(
+        kith.remove_member(&actor, &group, &member, reason).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct RoleBody {
     role: Role,
 }
@@ -188,10 +225,11 @@ struct RoleBody {
 )]
 async fn set_role(
     State(kith): State<AppState>,
+    Acting(actor): Acting,
     Path((group, member)): Path<(String, String)>,
     Json(b): Json<RoleBody>,
 ) -> Result<Json<Member>, ApiError> {
-    Ok(Json(kith.set_role(&group, &member, b.role).await?))
+    Ok(Json(kith.set_role(&actor, &group, &member, b.role).await?))
 }
 
 /// Tag a member
@@ -208,9 +246,12 @@ async fn set_role(
 )]
 async fn add_tag(
     State(kith): State<AppState>,
+    Acting(actor): Acting,
     Path((group, member, tag)): Path<(String, String, String)>,
 ) -> Result<Json<Member>, ApiError> {
-    Ok(Json(kith.set_tag(&group, &member, &tag, true).await?))
+    Ok(Json(
+        kith.set_tag(&actor, &group, &member, &tag, true).await?,
+    ))
 }
 
 /// Untag a member
@@ -227,9 +268,12 @@ async fn add_tag(
 )]
 async fn remove_tag(
     State(kith): State<AppState>,
+    Acting(actor): Acting,
     Path((group, member, tag)): Path<(String, String, String)>,
 ) -> Result<Json<Member>, ApiError> {
-    Ok(Json(kith.set_tag(&group, &member, &tag, false).await?))
+    Ok(Json(
+        kith.set_tag(&actor, &group, &member, &tag, false).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -356,11 +400,14 @@ struct ReviewBody {
 )]
 async fn approve(
     State(kith): State<AppState>,
+    Acting(actor): Acting,
     Path((group, member)): Path<(String, String)>,
     Json(b): Json<ReviewBody>,
 ) -> Result<Json<EventOutcome>, ApiError> {
     let reason = b.reason.unwrap_or_else(|| "approved by a reviewer".into());
-    Ok(Json(kith.review(&group, &member, true, reason).await?))
+    Ok(Json(
+        kith.review(&actor, &group, &member, true, reason).await?,
+    ))
 }
 
 /// Decline a pending join request
@@ -379,11 +426,14 @@ async fn approve(
 )]
 async fn decline(
     State(kith): State<AppState>,
+    Acting(actor): Acting,
     Path((group, member)): Path<(String, String)>,
     Json(b): Json<ReviewBody>,
 ) -> Result<Json<EventOutcome>, ApiError> {
     let reason = b.reason.unwrap_or_else(|| "declined by a reviewer".into());
-    Ok(Json(kith.review(&group, &member, false, reason).await?))
+    Ok(Json(
+        kith.review(&actor, &group, &member, false, reason).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]

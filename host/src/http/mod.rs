@@ -8,6 +8,7 @@ mod groups;
 mod members;
 mod openapi;
 mod plugins;
+mod webhooks;
 
 pub use error::ApiError;
 
@@ -46,6 +47,25 @@ pub struct Path<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
 
+/// Who makes a request, for the audit log: the token the auth check put in
+/// the request's extensions, or nobody when the API is open.
+pub struct Acting(pub crate::domain::Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for Acting {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        use crate::domain::{Actor, Principal};
+        Ok(Acting(match parts.extensions.get::<Principal>() {
+            Some(p) => Actor::Token(p.token_id.clone()),
+            None => Actor::Open,
+        }))
+    }
+}
+
 /// The routes and their OpenAPI document, from the same `OpenApiRouter`:
 /// a route cannot be served undocumented or documented unserved.
 pub(crate) fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
@@ -57,6 +77,7 @@ pub(crate) fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(plugins::routes())
         .merge(events::routes())
         .merge(auth::routes())
+        .merge(webhooks::routes())
         .split_for_parts();
     openapi::finish(&mut doc);
     (routes, doc)

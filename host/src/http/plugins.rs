@@ -9,8 +9,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::openapi::params::{GroupPath, PluginPath};
-use super::{ApiError, AppState, Json, Path};
-use crate::dispatch::{EnableInput, EventOutcome};
+use super::{Acting, ApiError, AppState, Json, Path};
+use crate::dispatch::{EnableInput, Enabled, EnablementList};
 use crate::store::{Enablement, InstalledPlugin};
 
 /// Uploads are wasm, so they get their own, larger, limit.
@@ -100,21 +100,22 @@ async fn show(
 }
 
 /// A group's enabled plugins
+///
+/// Switched-off plugins are listed too, with `disabled_reason`; `warnings`
+/// names plugins that prefer to run earlier than they do.
 #[utoipa::path(
     get, path = "/v1/groups/{group}/plugins", operation_id = "listEnablements", tag = "plugins",
     params(GroupPath),
     responses(
-        (status = 200, description = "The enablements, in run order.", body = PluginList<Enablement>),
+        (status = 200, description = "The enablements, in run order.", body = EnablementList),
         (status = 404, description = "No such group."),
     )
 )]
 async fn enabled(
     State(kith): State<AppState>,
     Path(group): Path<String>,
-) -> Result<Json<PluginList<Enablement>>, ApiError> {
-    kith.store.get_group(&group).await?;
-    let plugins = kith.store.enablements(&group).await?;
-    Ok(Json(PluginList { plugins }))
+) -> Result<Json<EnablementList>, ApiError> {
+    Ok(Json(kith.enablement_list(&group).await?))
 }
 
 /// Get a plugin's enablement on a group
@@ -133,36 +134,33 @@ async fn show_enabled(
     Ok(Json(kith.store.get_enablement(&group, &name).await?))
 }
 
-/// An enablement and what the plugin's `on-enabled` handler did.
-#[derive(Serialize, ToSchema)]
-struct Enabled {
-    enablement: Enablement,
-    on_enabled: EventOutcome,
-}
-
 /// Enable or reconfigure a plugin on a group
 ///
-/// Takes effect for the next event. 422 when the config does not match the
-/// plugin's schema or a capability is not declared; 400 for out-of-range limits.
+/// Takes effect for the next event. What the body leaves out stays as it
+/// is; `config` is merged into the current config (JSON Merge Patch, RFC
+/// 7396) unless `replace_config` is true. `enabled_at` stays the time of the
+/// first enable. 422 when the config does not match the plugin's schema or a
+/// capability is not declared; 400 for out-of-range limits; 409 for an
+/// archived group.
 #[utoipa::path(
     put, path = "/v1/groups/{group}/plugins/{name}", operation_id = "enablePlugin", tag = "plugins",
     params(GroupPath, PluginPath),
     request_body = EnableInput,
     responses(
-        (status = 200, description = "The enablement and the outcome of the plugin's `on-enabled` handler.", body = Enabled),
+        (status = 200, description = "The enablement, the outcome of the plugin's `on-enabled` handler, and warnings about the order.", body = Enabled),
         (status = 404, description = "No such group or plugin."),
+        (status = 409, description = "The group is archived."),
     )
 )]
 async fn enable(
     State(kith): State<AppState>,
+    Acting(actor): Acting,
     Path((group, name)): Path<(String, String)>,
     Json(input): Json<EnableInput>,
 ) -> Result<Json<Enabled>, ApiError> {
-    let (enablement, on_enabled) = kith.enable_plugin(&group, &name, input).await?;
-    Ok(Json(Enabled {
-        enablement,
-        on_enabled,
-    }))
+    Ok(Json(
+        kith.enable_plugin(&actor, &group, &name, input).await?,
+    ))
 }
 
 /// Disable a plugin on a group
@@ -170,15 +168,16 @@ async fn enable(
     delete, path = "/v1/groups/{group}/plugins/{name}", operation_id = "disablePlugin", tag = "plugins",
     params(GroupPath, PluginPath),
     responses(
-        (status = 204, description = "Disabled; its timers are removed, its storage kept."),
+        (status = 204, description = "Disabled; its timers are removed, its storage and its place kept for a re-enable; the others close up."),
         (status = 404, description = "No such group, or the plugin is not enabled on it."),
     )
 )]
 async fn disable(
     State(kith): State<AppState>,
+    Acting(actor): Acting,
     Path((group, name)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    kith.disable_plugin(&group, &name).await?;
+    kith.disable_plugin(&actor, &group, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -191,22 +190,23 @@ struct Order {
 
 /// Set the run order of a group's plugins
 ///
-/// 422 when a listed plugin is not enabled on the group.
+/// Positions become 0..n in the new order. 422 when a listed plugin is not
+/// enabled on the group; 409 for an archived group.
 #[utoipa::path(
     put, path = "/v1/groups/{group}/plugins/order", operation_id = "orderPlugins", tag = "plugins",
     params(GroupPath),
     request_body = Order,
     responses(
-        (status = 200, description = "The enablements, in the new run order.", body = PluginList<Enablement>),
+        (status = 200, description = "The enablements, in the new run order, and warnings about it.", body = EnablementList),
         (status = 404, description = "No such group."),
+        (status = 409, description = "The group is archived."),
     )
 )]
 async fn order(
     State(kith): State<AppState>,
+    Acting(actor): Acting,
     Path(group): Path<String>,
     Json(o): Json<Order>,
-) -> Result<Json<PluginList<Enablement>>, ApiError> {
-    kith.store.get_group(&group).await?;
-    let plugins = kith.order_plugins(&group, &o.plugins).await?;
-    Ok(Json(PluginList { plugins }))
+) -> Result<Json<EnablementList>, ApiError> {
+    Ok(Json(kith.order_plugins(&actor, &group, &o.plugins).await?))
 }

@@ -124,6 +124,7 @@ mod tests {
             timezone: "UTC".into(),
             settings: serde_json::json!({}),
             created_at: 0,
+            archived_at: None,
         }
     }
 

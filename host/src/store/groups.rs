@@ -19,6 +19,7 @@ fn group_from_row(row: &AnyRow) -> Result<Group> {
         timezone: row.try_get("timezone")?,
         settings: json(&row.try_get::<String, _>("settings")?)?,
         created_at: row.try_get("created_at")?,
+        archived_at: row.try_get("archived_at")?,
     })
 }
 
@@ -122,4 +123,67 @@ impl Tx<'_> {
         }
         Ok(())
     }
+
+    /// Archives a group (`at`) or brings it back (`None`).
+    pub async fn set_archived(&mut self, id: &str, at: Option<Millis>) -> Result<()> {
+        self.changes(Key::Group(id.to_string()));
+        let result = sqlx::query("UPDATE groups SET archived_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(at)
+            .execute(&mut *self.tx)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("group {id:?}")));
+        }
+        Ok(())
+    }
+
+    /// Deletes a group with everything kept about it; `Conflict` while other
+    /// groups name it as their parent.
+    pub async fn delete_group(&mut self, id: &str) -> Result<()> {
+        let children: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM groups WHERE parent = $1 ORDER BY id")
+                .bind(id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+        if !children.is_empty() {
+            return Err(StoreError::Conflict(format!(
+                "group {id:?} is the parent of {}; delete or move those first",
+                children.join(", ")
+            )));
+        }
+        self.changes(Key::Group(id.to_string()));
+        self.changes(Key::Enablements(id.to_string()));
+        for table in GROUP_TABLES {
+            sqlx::query(&format!("DELETE FROM {table} WHERE group_id = $1"))
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        let result = sqlx::query("DELETE FROM groups WHERE id = $1")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("group {id:?}")));
+        }
+        Ok(())
+    }
 }
+
+/// Every table with rows of a group (`group_id`), children before parents.
+const GROUP_TABLES: &[&str] = &[
+    "member_tags",
+    "join_requests",
+    "messages",
+    "enablements",
+    "plugin_places",
+    "plugin_storage",
+    "ledger_entries",
+    "timers",
+    "events",
+    "invocations",
+    "outbox",
+    "audit_log",
+    "members",
+];

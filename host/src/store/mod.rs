@@ -8,6 +8,7 @@
 //! Store`, straight from the pool) and its writes (`impl Tx`, in
 //! `tx.rs`'s transaction).
 
+mod audit;
 mod cache;
 mod events;
 mod groups;
@@ -21,6 +22,7 @@ mod storage;
 mod timers;
 mod tokens;
 mod tx;
+mod webhooks;
 
 pub use events::Invocation;
 pub use ledger::Transfer;

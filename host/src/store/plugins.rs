@@ -142,6 +142,17 @@ impl Store {
         Ok(list)
     }
 
+    /// Where a plugin ran before it was disabled on a group, if it was.
+    pub async fn remembered_place(&self, group: &str, plugin: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT position FROM plugin_places WHERE group_id = $1 AND plugin = $2",
+        )
+        .bind(group)
+        .bind(plugin)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// A plugin's enablement on a group, switched off or not.
     pub async fn get_enablement(&self, group: &str, plugin: &str) -> Result<Enablement> {
         let row = sqlx::query("SELECT * FROM enablements WHERE group_id = $1 AND plugin = $2")
@@ -231,14 +242,42 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Moves a plugin to a position among its group's plugins (the caller
+    /// keeps positions a clean 0..n).
+    pub async fn set_position(&mut self, group: &str, plugin: &str, position: i64) -> Result<()> {
+        self.changes(Key::Enablements(group.to_string()));
+        sqlx::query("UPDATE enablements SET position = $3 WHERE group_id = $1 AND plugin = $2")
+            .bind(group)
+            .bind(plugin)
+            .bind(position)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Remembers where a plugin being disabled ran, for when it is enabled again.
+    pub async fn remember_place(&mut self, group: &str, plugin: &str, position: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO plugin_places (group_id, plugin, position) VALUES ($1, $2, $3) \
+             ON CONFLICT (group_id, plugin) DO UPDATE SET position = $3",
+        )
+        .bind(group)
+        .bind(plugin)
+        .bind(position)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
     /// Counts a plugin's failure or resets the count after a success; a
     /// failure that reaches the policy's limit switches the plugin off.
+    /// Returns the reason when this failure switched it off.
     pub async fn record_outcome(
         &mut self,
         group: &str,
         plugin: &str,
         error: Option<&str>,
-    ) -> Result<()> {
+    ) -> Result<Option<String>> {
         let Some(error) = error else {
             let reset = sqlx::query("UPDATE enablements SET consecutive_failures = 0 WHERE group_id = $1 AND plugin = $2 AND consecutive_failures <> 0")
                 .bind(group)
@@ -248,7 +287,7 @@ impl Tx<'_> {
             if reset.rows_affected() > 0 {
                 self.changes(Key::Enablements(group.to_string()));
             }
-            return Ok(());
+            return Ok(None);
         };
         // A failure may switch the plugin off; a success changes only counters.
         self.changes(Key::Enablements(group.to_string()));
@@ -261,7 +300,7 @@ impl Tx<'_> {
         .bind(error)
         .fetch_optional(&mut *self.tx)
         .await?;
-        let Some(row) = row else { return Ok(()) };
+        let Some(row) = row else { return Ok(None) };
         let failures: i64 = row.try_get("consecutive_failures")?;
         let policy: FailurePolicy = json(&row.try_get::<String, _>("policy")?)?;
         if policy
@@ -270,13 +309,16 @@ impl Tx<'_> {
         {
             let reason =
                 format!("switched off after {failures} failures in a row; the last: {error}");
-            sqlx::query("UPDATE enablements SET disabled_reason = $3 WHERE group_id = $1 AND plugin = $2 AND disabled_reason IS NULL")
+            let switched = sqlx::query("UPDATE enablements SET disabled_reason = $3 WHERE group_id = $1 AND plugin = $2 AND disabled_reason IS NULL")
                 .bind(group)
                 .bind(plugin)
-                .bind(reason)
+                .bind(&reason)
                 .execute(&mut *self.tx)
                 .await?;
+            if switched.rows_affected() > 0 {
+                return Ok(Some(reason));
+            }
         }
-        Ok(())
+        Ok(None)
     }
 }

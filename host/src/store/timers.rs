@@ -33,11 +33,14 @@ fn timer_from_row(row: &AnyRow) -> Result<Timer> {
 }
 
 impl Store {
-    /// Due timers of plugins that are enabled and not switched off.
+    /// Due timers of plugins that are enabled and not switched off, in groups
+    /// not archived (an archived group's timers wait, and fire when it is back).
     pub async fn due_timers(&self, now: Millis, limit: u32) -> Result<Vec<Timer>> {
         let sql = format!(
             "SELECT t.* FROM timers t JOIN enablements e ON e.group_id = t.group_id AND e.plugin = t.plugin \
-             WHERE t.due_at <= $1 AND e.disabled_reason IS NULL ORDER BY t.due_at LIMIT {}",
+             JOIN groups g ON g.id = t.group_id \
+             WHERE t.due_at <= $1 AND e.disabled_reason IS NULL AND g.archived_at IS NULL \
+             ORDER BY t.due_at LIMIT {}",
             limit.min(MAX_LIST)
         );
         let rows = sqlx::query(&sql).bind(now).fetch_all(&self.pool).await?;

@@ -32,13 +32,24 @@ impl Kith {
                 .iter()
                 .any(|e| e.plugin == plugin && e.consecutive_failures > 0)
         };
+        let mut alerts = vec![];
         for inv in &b.invocations {
             if inv.error.is_some() || had_failed(&inv.plugin) {
-                tx.record_outcome(&inv.group, &inv.plugin, inv.error.as_deref())
+                let switched_off = tx
+                    .record_outcome(&inv.group, &inv.plugin, inv.error.as_deref())
                     .await?;
+                if let Some(reason) = switched_off {
+                    let alert = self
+                        .alert_switched_off(&mut tx, &inv.group, &inv.plugin, &reason, b.now)
+                        .await?;
+                    alerts.push(alert);
+                }
             }
         }
         tx.commit().await?;
+        for alert in alerts {
+            self.send_webhooks(&b.group.id, alert);
+        }
         Ok(b.outcome)
     }
 }

@@ -20,6 +20,25 @@ impl EventCtx<'_> {
         }
     }
 
+    /// The operator removes a member: like leaving, but the member is
+    /// `removed` and the adapter gets a `remove` action.
+    pub(super) async fn removed(&self, b: &mut Batch, member: &str, reason: String) -> Result<()> {
+        let stored = b.store.get_member(&b.group.id, member).await?;
+        match b.member(stored, member) {
+            Some(m) if m.status == MemberStatus::Active => {
+                b.host(Effect::Remove {
+                    member: member.to_string(),
+                    reason,
+                });
+                Ok(())
+            }
+            _ => Err(ServiceError::Unprocessable(format!(
+                "{member:?} is not an active member of {:?}",
+                b.group.id
+            ))),
+        }
+    }
+
     /// After the event's own handlers: members who joined or left through
     /// this event are announced to games and flows. Bounded in depth.
     pub(super) async fn announce_membership_changes(&self, b: &mut Batch) -> Result<()> {

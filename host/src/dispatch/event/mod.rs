@@ -36,6 +36,8 @@ pub(crate) enum Mode {
     Timer(Timer),
     /// A plugin was enabled: only it runs `on-enabled`.
     Enabled(String),
+    /// The operator removes a member (games and flows see the departure).
+    OperatorRemove { member: MemberId, reason: String },
 }
 
 /// What became of a join request the event made or decided.
@@ -148,6 +150,7 @@ impl EventCtx<'_> {
                 reason,
             } => self.review(b, member, approve, reason).await,
             Mode::OperatorAdd(role) => self.body(b, &event.body, Some(role)).await,
+            Mode::OperatorRemove { member, reason } => self.removed(b, &member, reason).await,
             Mode::Normal => self.body(b, &event.body, None).await,
         }
     }
@@ -255,7 +258,7 @@ impl Kith {
         body: &str,
     ) -> Result<EventOutcome> {
         let store = self.store.for_event();
-        let group = store.get_group(&event.group).await?;
+        let group = super::groups::writable(store.get_group(&event.group).await?)?;
         let now = event.at.unwrap_or_else(|| self.clock.now());
         let mut batch = Batch::new(store, group, &event.id, now);
         let kind = match &mode {
@@ -264,6 +267,7 @@ impl Kith {
             Mode::Review { .. } => "review",
             Mode::Timer(_) => "timer",
             Mode::Enabled(_) => "enabled",
+            Mode::OperatorRemove { .. } => "operator_remove",
         };
         // Plugins the host switched off (too many failures) no longer run.
         let enablements = batch.store.active_enablements(&batch.group.id).await?;
