@@ -6,6 +6,7 @@ mod auth;
 mod checkin;
 mod gates_chain;
 mod invite;
+mod membership;
 mod policy;
 mod referral;
 mod timers;

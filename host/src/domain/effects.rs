@@ -203,13 +203,19 @@ pub fn apply_to_member(member: &mut Member, effect: &Effect, now: Millis) {
             member.status = MemberStatus::Active;
             member.joined_at = Some(now);
         }
+        // A refusal changes only an applicant: a removed member refused
+        // again stays removed.
         Effect::Decline { member: id, .. }
-        | Effect::Leave { member: id }
-        | Effect::Redirect { member: id, .. }
-            if *id == member.id =>
+            if *id == member.id && member.status == MemberStatus::Pending =>
         {
-            member.status = MemberStatus::Left
+            member.status = MemberStatus::Declined
         }
+        Effect::Redirect { member: id, .. }
+            if *id == member.id && member.status == MemberStatus::Pending =>
+        {
+            member.status = MemberStatus::Redirected
+        }
+        Effect::Leave { member: id } if *id == member.id => member.status = MemberStatus::Left,
         Effect::Remove { member: id, .. } if *id == member.id => {
             member.status = MemberStatus::Removed
         }
@@ -286,6 +292,15 @@ pub fn balance_delta(account: &str, asset: Asset, effects: &[Effect]) -> i64 {
             _ => 0,
         })
         .sum()
+}
+
+/// The join request buffered effects last wrote for `member`, if any: it
+/// is newer than the stored one.
+pub fn overlay_join_request<'a>(member: &str, effects: &'a [Effect]) -> Option<&'a JoinRequest> {
+    effects.iter().rev().find_map(|e| match e {
+        Effect::PutJoinRequest { request } if request.member == member => Some(request),
+        _ => None,
+    })
 }
 
 /// `Some(value)` if buffered effects set (`Some`) or deleted (`None`) a key.

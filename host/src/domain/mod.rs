@@ -74,8 +74,11 @@ impl Role {
 }
 
 text_enum!(
-    /// A member's status in a group.
-    MemberStatus { Pending = "pending", Active = "active", Left = "left", Removed = "removed" }
+    /// A member's status in a group. `declined` and `redirected` are
+    /// applicants who were not let in (they never joined, or not this time);
+    /// plugins see both as `left` (contract 0.1.0). A `removed` member stays
+    /// removed, and is refused, until the operator lifts the removal.
+    MemberStatus { Pending = "pending", Active = "active", Left = "left", Removed = "removed", Declined = "declined", Redirected = "redirected" }
 );
 
 /// A member of a group.
@@ -156,6 +159,10 @@ pub struct GroupCounts {
     pub pending: u32,
     pub left: u32,
     pub removed: u32,
+    /// Applicants refused (by a gate, the capacity or a reviewer).
+    pub declined: u32,
+    /// Applicants a gate sent to another group.
+    pub redirected: u32,
 }
 
 text_enum!(
