@@ -88,7 +88,15 @@ on_both_databases!(applicants_who_never_joined_are_not_left, |db| async move {
         (cat["status"].as_str(), &cat["joined_at"]),
         (Some("declined"), &Value::Null)
     );
-    // Sent on by capacity-overflow: redirected.
+    // Sent on by capacity-overflow: redirected, and an applicant in the
+    // target group, whose own gates decide.
+    s.install("paid-entry").await;
+    s.ok(
+        "PUT",
+        "/v1/groups/b/plugins/paid-entry",
+        Some(json!({"config": {"language": "en", "price": 100}})),
+    )
+    .await;
     s.install("capacity-overflow").await;
     s.ok(
         "PUT",
@@ -99,6 +107,13 @@ on_both_databases!(applicants_who_never_joined_are_not_left, |db| async move {
     let j = join(&s, "a", json!({"member": "dan"})).await;
     assert_eq!(j["status"], "redirected", "{j}");
     assert_eq!(member(&s, "a", "dan").await["status"], "redirected");
+    let there = member(&s, "b", "dan").await;
+    assert_eq!(there["status"], "pending", "{there}");
+    let requests = s
+        .ok("GET", "/v1/groups/b/join-requests?status=pending", None)
+        .await["join_requests"]
+        .clone();
+    assert_eq!(requests[0]["pending_plugin"], "paid-entry", "{requests}");
     let c = counts(&s, "a").await;
     assert_eq!(
         (&c["active"], &c["left"], &c["declined"], &c["redirected"]),

@@ -87,9 +87,10 @@ on_both_databases!(
             "group is full (2 members); sent to Buyers Club Beijing"
         );
         assert_eq!(member(&s, "gz", "ben").await["status"], "redirected");
+        // Ben arrives in bj as an applicant there; no gate objects.
+        assert_eq!(member(&s, "bj", "ben").await["status"], "active");
 
-        // bj fills up: the next one goes to sz.
-        add(&s, "bj", "cat", "member").await;
+        // bj is full now: the next one goes to sz.
         let j = join(&s, "gz", json!({"member": "dan"})).await;
         assert_eq!(j["redirect_to"], "sz", "{j}");
         assert_eq!(
@@ -97,8 +98,8 @@ on_both_databases!(
             "group is full (2 members); sent to Buyers Club Shenzhen"
         );
 
-        // Every branch full: refused.
-        add(&s, "sz", "eve", "member").await;
+        // Every branch full (dan is in sz): refused.
+        assert_eq!(member(&s, "sz", "dan").await["status"], "active");
         let j = join(&s, "gz", json!({"member": "fay"})).await;
         assert_eq!(
             (j["status"].as_str(), j["reason"].as_str()),
