@@ -41,7 +41,9 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::NotFound(what) => ServiceError::NotFound(what),
             StoreError::Conflict(m) => ServiceError::Conflict(m),
-            StoreError::InsufficientFunds(m) => ServiceError::Unprocessable(m),
+            StoreError::InsufficientFunds(m) | StoreError::Rejected(m) => {
+                ServiceError::Unprocessable(m)
+            }
             StoreError::Invalid(m) => ServiceError::Internal(anyhow::anyhow!(m)),
             StoreError::Db(e) => ServiceError::Internal(e.into()),
         }

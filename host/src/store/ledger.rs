@@ -97,12 +97,12 @@ impl Tx<'_> {
     pub async fn transfer(&mut self, t: Transfer<'_>) -> Result<()> {
         let (from, amount, asset) = (t.from, t.amount, t.asset);
         if amount <= 0 {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Rejected(format!(
                 "transfer amount must be positive, got {amount}"
             )));
         }
         if from == t.to {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Rejected(format!(
                 "transfer from {from} to itself"
             )));
         }
