@@ -8,6 +8,7 @@ mod cli;
 mod edge;
 mod gates_chain;
 mod invite;
+mod membership;
 mod operations;
 mod outbox;
 mod policy;

@@ -40,6 +40,8 @@ on_both_databases!(reward_at_threshold, |db| async move {
     // An unknown referrer is not attributed; a self-referral neither.
     join(&s, "shop", json!({"member": "x1", "referrer": "nobody"})).await;
     assert_eq!(member(&s, "shop", "x1").await["inviter"], Value::Null);
+    join(&s, "shop", json!({"member": "me", "referrer": "me"})).await;
+    assert_eq!(member(&s, "shop", "me").await["inviter"], Value::Null);
     join(&s, "shop", json!({"member": "f1", "referrer": "ann"})).await;
     assert_eq!(member(&s, "shop", "f1").await["inviter"], "ann");
     assert_eq!(member(&s, "shop", "ann").await["points"], 0);

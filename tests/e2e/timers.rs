@@ -60,3 +60,128 @@ on_both_databases!(daily_reminder_fires_once_per_day, |db| async move {
         json!([])
     );
 });
+
+async fn money(s: &TestServer, group: &str, account: &str) -> i64 {
+    s.ok(
+        "GET",
+        &format!("/v1/groups/{group}/ledger/{account}?asset=money"),
+        None,
+    )
+    .await["balance"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn timer_count(s: &TestServer, group: &str) -> usize {
+    s.ok("GET", &format!("/v1/groups/{group}/timers"), None)
+        .await["timers"]
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+async fn pay(s: &TestServer, group: &str, id: &str, member: &str, amount: i64, purpose: &str) {
+    s.ok(
+        "POST",
+        "/v1/events",
+        Some(
+            json!({"id": id, "group": group, "type": "payment", "payment_id": format!("p-{id}"),
+                    "member": member, "amount": amount, "currency": "CNY", "status": "succeeded",
+                    "purpose": purpose}),
+        ),
+    )
+    .await;
+}
+
+// Disabling a plugin pauses its timers: none fires while it is off, none
+// is lost, and overdue ones fire once it is enabled again. Paid
+// memberships, quiz applicants, group buys and envelopes all rely on it.
+on_both_databases!(timers_survive_a_disable, |db| async move {
+    let Some(db) = test_db(db).await else { return };
+    let clock = Clock::manual(START);
+    let s = TestServer::start_on(db, clock.clone()).await;
+    let quiz = json!({"questions": [{"question": "Which lens?", "answers": ["85mm"]}], "timeout_seconds": 60});
+    let (vip, quiz_cfg) = (json!({"price": 100, "period_days": 1}), quiz);
+    let buy = json!({"required": 2, "duration_hours": 2});
+    group_with(&s, "vip", &[("paid-entry", vip.clone())]).await;
+    group_with(&s, "quiz", &[("quiz-gate", quiz_cfg.clone())]).await;
+    group_with(
+        &s,
+        "g",
+        &[("group-buy", buy.clone()), ("lucky-envelope", json!({}))],
+    )
+    .await;
+    for (g, m) in [("g", "amy"), ("g", "sam")] {
+        s.ok(
+            "POST",
+            &format!("/v1/groups/{g}/members"),
+            Some(json!({"member": m})),
+        )
+        .await;
+    }
+    // A paid member (expires in a day), a quiz applicant (60 s to answer),
+    // an open group buy (2 hours) with one share paid, an envelope (24 hours).
+    join(&s, "vip", json!({"member": "amy"})).await;
+    pay(&s, "vip", "v1", "amy", 100, "entry").await;
+    assert_eq!(member(&s, "vip", "amy").await["status"], "active");
+    assert_eq!(
+        join(&s, "quiz", json!({"member": "ben"})).await["status"],
+        "pending"
+    );
+    let deal = say(&s, "g", "open", "owner", "/groupbuy Tea", START).await["message_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    pay(&s, "g", "b1", "amy", 100, &format!("group-buy:{deal}")).await;
+    pay(&s, "g", "top", "sam", 300, "top-up").await;
+    say(&s, "g", "env", "sam", "/envelope 3 3", START).await;
+    let escrows = [
+        format!("escrow:deal-{deal}"),
+        "escrow:env-m-env".to_string(),
+    ];
+    assert_eq!(money(&s, "g", &escrows[0]).await, 100);
+    assert_eq!(money(&s, "g", &escrows[1]).await, 300);
+    let enabled = [
+        ("vip", "paid-entry", vip),
+        ("quiz", "quiz-gate", quiz_cfg),
+        ("g", "group-buy", buy),
+        ("g", "lucky-envelope", json!({})),
+    ];
+    for (g, p, _) in &enabled {
+        s.ok("DELETE", &format!("/v1/groups/{g}/plugins/{p}"), None)
+            .await;
+    }
+
+    // Two days pass while the plugins are off: nothing fires, nothing is lost.
+    clock.advance(2 * DAY);
+    assert_eq!(s.kith.fire_due_timers().await.unwrap(), 0);
+    assert_eq!(timer_count(&s, "vip").await, 1);
+    assert_eq!(timer_count(&s, "quiz").await, 1);
+    assert_eq!(timer_count(&s, "g").await, 2);
+    assert_eq!(member(&s, "vip", "amy").await["status"], "active");
+    assert_eq!(member(&s, "quiz", "ben").await["status"], "pending");
+    assert_eq!(money(&s, "g", &escrows[0]).await, 100);
+
+    // Enabled again: each overdue timer fires once.
+    for (g, p, config) in &enabled {
+        s.ok(
+            "PUT",
+            &format!("/v1/groups/{g}/plugins/{p}"),
+            Some(json!({"config": in_english(config)})),
+        )
+        .await;
+    }
+    // (The server's own timer loop may fire some of them first.)
+    s.kith.fire_due_timers().await.unwrap();
+    assert_eq!(s.kith.fire_due_timers().await.unwrap(), 0);
+    assert_eq!(member(&s, "vip", "amy").await["status"], "removed");
+    assert_ne!(member(&s, "quiz", "ben").await["status"], "pending");
+    for escrow in &escrows {
+        assert_eq!(money(&s, "g", escrow).await, 0, "{escrow}");
+    }
+    assert_eq!(money(&s, "g", "member:amy").await, 100);
+    assert_eq!(money(&s, "g", "member:sam").await, 300);
+    for g in ["vip", "quiz", "g"] {
+        assert_eq!(timer_count(&s, g).await, 0, "{g}");
+        s.assert_ledger_balances(g).await;
+    }
+});

@@ -203,9 +203,11 @@ on_both_databases!(ledger_never_creates_or_loses_value, |db| async move {
         at: 3,
         ..gift
     };
+    // The caller's mistake (a 422), not a fault of the store (a 500).
+    let refused = tx.transfer(nothing).await.unwrap_err();
     assert!(matches!(
-        tx.transfer(nothing).await,
-        Err(StoreError::Invalid(_))
+        kith::dispatch::ServiceError::from(refused),
+        kith::dispatch::ServiceError::Unprocessable(_)
     ));
     tx.commit().await.unwrap();
     assert_eq!(s.balance("g", "member:a", Asset::Money).await.unwrap(), 300);

@@ -221,6 +221,57 @@ on_both_databases!(
     }
 );
 
+// The defaults hold at the largest envelope they allow: 100 grabs in one
+// minute all get their share though the DMs are over the message quota,
+// and a member repeating a command they cannot pay for neither fails the
+// plugin nor spends its quota.
+on_both_databases!(lucky_envelope_defaults_hold_at_scale, |db| async move {
+    let Some(db) = test_db(db).await else { return };
+    let clock = Clock::manual(START);
+    let s = TestServer::start_on(db, clock.clone()).await;
+    group_with(&s, "red", &[("lucky-envelope", json!({}))]).await;
+    add(&s, "red", "sam", "Sam").await;
+    for i in 1..=100 {
+        add(&s, "red", &format!("m{i}"), &format!("Member {i}")).await;
+    }
+    for i in 0..20 {
+        event(
+            &s,
+            json!({"id": format!("poor{i}"), "group": "red", "type": "message", "sender": "m1", "text": "/envelope 1.00 1"}),
+        )
+        .await;
+    }
+    let nags = actions(&s, "red", "direct").await;
+    assert_eq!(nags.len(), 1, "{nags:?}");
+    event(
+        &s,
+        json!({"id": "pay1", "group": "red", "type": "payment", "payment_id": "p1", "member": "sam",
+               "amount": 10_000, "currency": "CNY", "status": "succeeded", "purpose": "wallet top-up"}),
+    )
+    .await;
+    event(
+        &s,
+        json!({"id": "big", "group": "red", "type": "message", "sender": "sam", "text": "/envelope 100 100", "message_id": "env"}),
+    )
+    .await;
+    for i in 1..=100 {
+        react(&s, "red", &format!("r{i}"), "env", &format!("m{i}"), "🧧").await;
+    }
+    for i in 1..=100 {
+        assert!(money(&s, "red", &format!("member:m{i}")).await >= 1, "m{i}");
+    }
+    assert_eq!(money(&s, "red", "escrow:env-env").await, 0);
+    let e = s
+        .ok("GET", "/v1/groups/red/plugins/lucky-envelope", None)
+        .await;
+    assert_eq!(
+        (&e["consecutive_failures"], &e["disabled_reason"]),
+        (&json!(0), &Value::Null),
+        "{e}"
+    );
+    s.assert_ledger_balances("red").await;
+});
+
 // ---- welcome-ritual ----
 
 on_both_databases!(welcome_ritual_greets_after_the_delay, |db| async move {

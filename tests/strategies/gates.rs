@@ -86,10 +86,11 @@ on_both_databases!(
             j["reason"],
             "group is full (2 members); sent to Buyers Club Beijing"
         );
-        assert_eq!(member(&s, "gz", "ben").await["status"], "left");
+        assert_eq!(member(&s, "gz", "ben").await["status"], "redirected");
+        // Ben arrives in bj as an applicant there; no gate objects.
+        assert_eq!(member(&s, "bj", "ben").await["status"], "active");
 
-        // bj fills up: the next one goes to sz.
-        add(&s, "bj", "cat", "member").await;
+        // bj is full now: the next one goes to sz.
         let j = join(&s, "gz", json!({"member": "dan"})).await;
         assert_eq!(j["redirect_to"], "sz", "{j}");
         assert_eq!(
@@ -97,8 +98,8 @@ on_both_databases!(
             "group is full (2 members); sent to Buyers Club Shenzhen"
         );
 
-        // Every branch full: refused.
-        add(&s, "sz", "eve", "member").await;
+        // Every branch full (dan is in sz): refused.
+        assert_eq!(member(&s, "sz", "dan").await["status"], "active");
         let j = join(&s, "gz", json!({"member": "fay"})).await;
         assert_eq!(
             (j["status"].as_str(), j["reason"].as_str()),
@@ -262,7 +263,7 @@ on_both_databases!(quiz_gate_right_wrong_late_and_silent, |db| async move {
         (j["status"].as_str(), j["reason"].as_str()),
         (Some("rejected"), Some("wrong answer"))
     );
-    assert_eq!(member(&s, "photo", "ben").await["status"], "left");
+    assert_eq!(member(&s, "photo", "ben").await["status"], "declined");
 
     // Late: the right answer, one millisecond after the deadline. Sent as an
     // adapter event with its platform time, because advancing the manual
@@ -280,7 +281,7 @@ on_both_databases!(quiz_gate_right_wrong_late_and_silent, |db| async move {
         (Some("rejected"), Some("too late")),
         "{out}"
     );
-    assert_eq!(member(&s, "photo", "cat").await["status"], "left");
+    assert_eq!(member(&s, "photo", "cat").await["status"], "declined");
     assert_eq!(timer_names(&s, "photo").await, vec![]);
 
     // No answer at all: the timer declines.
@@ -292,7 +293,7 @@ on_both_databases!(quiz_gate_right_wrong_late_and_silent, |db| async move {
     clock.advance(60_001);
     s.kith.fire_due_timers().await.unwrap();
     let dan = member(&s, "photo", "dan").await;
-    assert_eq!(dan["status"], "left", "{dan}");
+    assert_eq!(dan["status"], "declined", "{dan}");
     let actions = s.outbox("photo").await;
     let declines: Vec<(&str, &str)> = actions
         .iter()
@@ -650,14 +651,14 @@ on_both_databases!(submission_review_by_chat_and_operator, |db| async move {
         START + 2,
     )
     .await;
-    assert_eq!(member(&s, "photo", "ben").await["status"], "left");
+    assert_eq!(member(&s, "photo", "ben").await["status"], "declined");
     assert_eq!(
         actions_for(&s.outbox("photo").await, "decline", "ben")[0]["payload"]["reason"],
         "blurry photos, try again next month"
     );
     // Nothing left to decide for ben.
     say(&s, "photo", "m4", "owner", "/approve ben", START + 3).await;
-    assert_eq!(member(&s, "photo", "ben").await["status"], "left");
+    assert_eq!(member(&s, "photo", "ben").await["status"], "declined");
     assert_eq!(
         direct_texts(&s.outbox("photo").await, "owner"),
         vec!["no application from ben is awaiting review"]

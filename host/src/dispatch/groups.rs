@@ -314,6 +314,34 @@ impl Kith {
             .expect("just written"))
     }
 
+    /// Lifts a member's removal: they become `left`, keeping their history,
+    /// and a new join request goes to the gates again.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown member, `Conflict` when they are not removed.
+    pub async fn lift_removal(&self, group: &str, id: &str) -> Result<Member> {
+        let _guard = self.group_lock(group).lock_owned().await;
+        let mut tx = self.store.begin().await?;
+        let mut member = tx
+            .get_member_row(group, id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("member {id:?}")))?;
+        if member.status != MemberStatus::Removed {
+            return Err(ServiceError::Conflict(format!(
+                "member {id:?} is {}, not removed",
+                member.status
+            )));
+        }
+        member.status = MemberStatus::Left;
+        tx.upsert_member(&member).await?;
+        tx.commit().await?;
+        Ok(self
+            .store
+            .get_member(group, id)
+            .await?
+            .expect("just written"))
+    }
+
     /// Adds (`present`) or removes a tag on a member, as an operator; returns
     /// the member as stored.
     ///

@@ -48,7 +48,7 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::NotFound(what) => ServiceError::NotFound(what),
             StoreError::Conflict(m) => ServiceError::Conflict(m),
-            StoreError::InsufficientFunds(m) | StoreError::Limit(m) => {
+            StoreError::InsufficientFunds(m) | StoreError::Limit(m) | StoreError::Rejected(m) => {
                 ServiceError::Unprocessable(m)
             }
             StoreError::Invalid(m) => ServiceError::Internal(anyhow::anyhow!(m)),

@@ -295,13 +295,19 @@ pub fn apply_to_member(member: &mut Member, effect: &Effect, now: Millis) {
             member.status = MemberStatus::Active;
             member.joined_at = Some(now);
         }
+        // A refusal changes only an applicant: a removed member refused
+        // again stays removed.
         Effect::Decline { member: id, .. }
-        | Effect::Leave { member: id }
-        | Effect::Redirect { member: id, .. }
-            if *id == member.id =>
+            if *id == member.id && member.status == MemberStatus::Pending =>
         {
-            member.status = MemberStatus::Left
+            member.status = MemberStatus::Declined
         }
+        Effect::Redirect { member: id, .. }
+            if *id == member.id && member.status == MemberStatus::Pending =>
+        {
+            member.status = MemberStatus::Redirected
+        }
+        Effect::Leave { member: id } if *id == member.id => member.status = MemberStatus::Left,
         Effect::Remove { member: id, .. } if *id == member.id => {
             member.status = MemberStatus::Removed
         }
@@ -377,6 +383,15 @@ pub fn balance_delta(account: &str, asset: Asset, effects: &[Effect]) -> i64 {
             sum.saturating_add(inflow).saturating_sub(outflow)
         }
         _ => sum,
+    })
+}
+
+/// The join request buffered effects last wrote for `member`, if any: it
+/// is newer than the stored one.
+pub fn overlay_join_request<'a>(member: &str, effects: &'a [Effect]) -> Option<&'a JoinRequest> {
+    effects.iter().rev().find_map(|e| match e {
+        Effect::PutJoinRequest { request } if request.member == member => Some(request),
+        _ => None,
     })
 }
 

@@ -95,16 +95,23 @@ impl Role {
 }
 
 text_enum!(
-    /// A member's status in a group.
+    /// A member's status in a group. `declined` and `redirected` are
+    /// applicants who were not let in (they never joined, or not this time);
+    /// plugins see both as `left` (contract 0.1.0). A `removed` member stays
+    /// removed, and is refused, until the operator lifts the removal.
     MemberStatus {
         /// Asked to join; waiting for a gate, a challenge, a payment or a reviewer.
         Pending = "pending",
         /// In the group.
         Active = "active",
-        /// Left of their own accord, or was declined or redirected.
+        /// Left of their own accord (or had a removal lifted).
         Left = "left",
         /// Removed by an operator or a plugin.
         Removed = "removed",
+        /// Asked to join and was refused by a gate or a reviewer.
+        Declined = "declined",
+        /// Asked to join and was sent to another group of the alliance.
+        Redirected = "redirected",
     }
 );
 
@@ -204,6 +211,10 @@ pub struct GroupCounts {
     pub left: u32,
     /// Members removed by an operator or a plugin.
     pub removed: u32,
+    /// Applicants refused (by a gate, the capacity or a reviewer).
+    pub declined: u32,
+    /// Applicants a gate sent to another group.
+    pub redirected: u32,
 }
 
 text_enum!(

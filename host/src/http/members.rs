@@ -20,6 +20,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(show))
         .routes(routes!(leave))
         .routes(routes!(remove))
+        .routes(routes!(lift_removal))
         .routes(routes!(set_role))
         .routes(routes!(add_tag, remove_tag))
         .routes(routes!(list_requests, request_join))
@@ -168,6 +169,28 @@ async fn leave(
         body: EventBody::MemberLeft { member },
     };
     Ok(Json(kith.ingest(event).await?))
+}
+
+/// Lift a member's removal
+///
+/// A removed member's join requests are refused until this is called; they
+/// become `left` (their history stays) and may ask to join again, which
+/// their gates decide. No request body.
+#[utoipa::path(
+    post, path = "/v1/groups/{group}/members/{member}/lift-removal",
+    operation_id = "liftRemoval", tag = "members",
+    params(GroupPath, MemberPath),
+    responses(
+        (status = 200, description = "The member, now `left`.", body = Member),
+        (status = 404, description = "No such group or member."),
+        (status = 409, description = "The member is not removed."),
+    )
+)]
+async fn lift_removal(
+    State(kith): State<AppState>,
+    Path((group, member)): Path<(String, String)>,
+) -> Result<Json<Member>, ApiError> {
+    Ok(Json(kith.lift_removal(&group, &member).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

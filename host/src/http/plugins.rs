@@ -168,7 +168,7 @@ async fn enable(
     delete, path = "/v1/groups/{group}/plugins/{name}", operation_id = "disablePlugin", tag = "plugins",
     params(GroupPath, PluginPath),
     responses(
-        (status = 204, description = "Disabled; its timers are removed, its storage and its place kept for a re-enable; the others close up."),
+        (status = 204, description = "Disabled; its storage and timers are kept (the timers paused until it is enabled again) and its place remembered; the others close up."),
         (status = 404, description = "No such group, or the plugin is not enabled on it."),
     )
 )]

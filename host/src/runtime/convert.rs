@@ -17,11 +17,31 @@ macro_rules! same_enum {
 }
 
 same_enum!(Role, wit::Role, [Owner, Admin, Core, Partner, Vip, Member]);
-same_enum!(
-    MemberStatus,
-    wit::MemberStatus,
-    [Pending, Active, Left, Removed]
-);
+impl From<MemberStatus> for wit::MemberStatus {
+    /// Contract 0.1.0 has no `declined` or `redirected`: both are applicants
+    /// who are not in the group, which `left` already means to a plugin.
+    fn from(x: MemberStatus) -> Self {
+        match x {
+            MemberStatus::Pending => wit::MemberStatus::Pending,
+            MemberStatus::Active => wit::MemberStatus::Active,
+            MemberStatus::Left | MemberStatus::Declined | MemberStatus::Redirected => {
+                wit::MemberStatus::Left
+            }
+            MemberStatus::Removed => wit::MemberStatus::Removed,
+        }
+    }
+}
+
+impl From<wit::MemberStatus> for MemberStatus {
+    fn from(x: wit::MemberStatus) -> Self {
+        match x {
+            wit::MemberStatus::Pending => MemberStatus::Pending,
+            wit::MemberStatus::Active => MemberStatus::Active,
+            wit::MemberStatus::Left => MemberStatus::Left,
+            wit::MemberStatus::Removed => MemberStatus::Removed,
+        }
+    }
+}
 same_enum!(
     MessageKind,
     wit::MessageKind,

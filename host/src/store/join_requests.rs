@@ -59,6 +59,20 @@ impl Store {
         row.as_ref().map(join_request_from_row).transpose()
     }
 
+    /// The member's open join request as an event sees it: the one its
+    /// buffered `effects` last wrote (if still pending), else the stored one.
+    pub async fn pending_join_request_seen(
+        &self,
+        group: &str,
+        member: &str,
+        effects: &[Effect],
+    ) -> Result<Option<JoinRequest>> {
+        match overlay_join_request(member, effects) {
+            Some(r) => Ok((r.status == JoinStatus::Pending).then(|| r.clone())),
+            None => self.pending_join_request(group, member).await,
+        }
+    }
+
     /// A group's join requests, oldest first, optionally in one status.
     pub async fn list_join_requests(
         &self,

@@ -146,7 +146,7 @@ impl Tx<'_> {
     pub async fn transfer(&mut self, t: Transfer<'_>) -> Result<()> {
         let (from, amount, asset) = (t.from, t.amount, t.asset);
         if amount <= 0 {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Rejected(format!(
                 "transfer amount must be positive, got {amount}"
             )));
         }
@@ -159,7 +159,7 @@ impl Tx<'_> {
             credited(&to, balance, amount).map_err(StoreError::Limit)?;
         }
         if from == t.to {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Rejected(format!(
                 "transfer from {from} to itself"
             )));
         }

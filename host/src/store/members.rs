@@ -69,6 +69,8 @@ impl Store {
                 MemberStatus::Pending => counts.pending = n,
                 MemberStatus::Left => counts.left = n,
                 MemberStatus::Removed => counts.removed = n,
+                MemberStatus::Declined => counts.declined = n,
+                MemberStatus::Redirected => counts.redirected = n,
             }
         }
         if let Some(e) = &self.event {

@@ -59,6 +59,10 @@ pub enum StoreError {
     /// that does not parse.
     #[error("{0}")]
     Invalid(String),
+    /// The caller asked for something the store refuses (a transfer of
+    /// nothing, to the same account): a 422, where `Invalid` is a fault.
+    #[error("{0}")]
+    Rejected(String),
     /// Anything the database reports otherwise.
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),

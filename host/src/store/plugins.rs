@@ -220,8 +220,9 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Switches a plugin off for a group; its storage and timers stay for a re-enable,
-    /// but its timers stop firing.
+    /// Switches a plugin off for a group; its storage and timers stay for a
+    /// re-enable. Its timers are paused, not lost: they fire (overdue ones
+    /// once) when it is enabled again.
     pub async fn delete_enablement(&mut self, group: &str, plugin: &str) -> Result<()> {
         self.changes(Key::Enablements(group.to_string()));
         let result = sqlx::query("DELETE FROM enablements WHERE group_id = $1 AND plugin = $2")
@@ -234,11 +235,9 @@ impl Tx<'_> {
                 "plugin {plugin:?} on group {group:?}"
             )));
         }
-        sqlx::query("DELETE FROM timers WHERE group_id = $1 AND plugin = $2")
-            .bind(group)
-            .bind(plugin)
-            .execute(&mut *self.tx)
-            .await?;
+        // Timers are kept: `due_timers` skips them while the plugin is off,
+        // and overdue ones fire once it is enabled again (memberships expire,
+        // escrow comes back).
         Ok(())
     }
 

@@ -127,6 +127,51 @@ impl EventCtx<'_> {
         self.decide(b, request, verdict).await
     }
 
+    /// A gate that approves a request it holds (outside a gate handler: a
+    /// payment, a reviewer's command) has passed it, no more: the gates
+    /// after it in the order decide next. `from` is where the plugin's
+    /// effects start in the batch; an approval the later gates do not
+    /// confirm is taken out and their verdict applied instead.
+    pub(super) async fn resume_gates(
+        &self,
+        b: &mut Batch,
+        plugin: &str,
+        from: usize,
+    ) -> Result<()> {
+        let (mut i, mut end) = (from, b.effects.len());
+        while i < end {
+            let member = match &b.effects[i] {
+                (Some(p), Effect::Approve { member, .. }) if p == plugin => member.clone(),
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            let effects = b.plain_effects();
+            let held = b
+                .store
+                .pending_join_request_seen(&b.group.id, &member, &effects[..i])
+                .await?
+                .filter(|r| r.pending_plugin.as_deref() == Some(plugin));
+            let Some(request) = held else {
+                i += 1;
+                continue;
+            };
+            let approval = b.effects.remove(i);
+            match self.run_gates(b, &request, Some(plugin)).await? {
+                GateVerdict::Admit { .. } => {
+                    b.effects.insert(i, approval);
+                    i += 1;
+                }
+                later => {
+                    end -= 1;
+                    self.decide(b, request, later).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Runs a gate handler (`on-join-request` or `on-challenge-answer`).
     async fn ask_gate(
         &self,

@@ -38,7 +38,10 @@ impl EventCtx<'_> {
                     break;
                 }
             }
-            self.invoke(b, e, event).await?;
+            let from = b.effects.len();
+            if let Ran::Output(_) = self.invoke(b, e, event).await? {
+                self.resume_gates(b, &e.plugin, from).await?;
+            }
         }
         Ok(())
     }

@@ -19,6 +19,18 @@ impl EventCtx<'_> {
             if answered_before(b, m, operator).await? {
                 return Ok(());
             }
+            // A removal holds until the operator lifts it: the request is
+            // refused without touching the member's row or asking a gate.
+            if m.status == MemberStatus::Removed && operator.is_none() {
+                let (_, request) = new_request(b, input, stored.clone(), None, None);
+                b.host(Effect::PutJoinRequest {
+                    request: request.clone(),
+                });
+                let reason = "removed from the group; the operator can lift the removal".into();
+                return self
+                    .decide(b, request, GateVerdict::Reject { reason })
+                    .await;
+            }
         }
         // Attribution is recorded at join: a referrer must be an active member.
         let referrer = match &input.referrer {
@@ -63,29 +75,37 @@ impl EventCtx<'_> {
             }
         }
         let request = b.store.pending_join_request(&gid, &member).await?;
-        b.host(if approve {
-            Effect::Approve {
+        if !approve {
+            // A decline ends the request whichever gate held it; that gate
+            // finds the member no longer pending (see docs/plugin-guide.md).
+            b.host(Effect::Decline {
                 member: member.clone(),
                 reason: reason.clone(),
-            }
-        } else {
-            Effect::Decline {
-                member: member.clone(),
-                reason: reason.clone(),
-            }
-        });
-        b.outcome.join = request.map(|r| JoinOutcome {
-            request_id: r.id,
-            member,
-            status: if approve {
-                JoinStatus::Admitted
-            } else {
-                JoinStatus::Rejected
+            });
+            b.outcome.join = request.map(|r| JoinOutcome {
+                request_id: r.id,
+                member,
+                status: JoinStatus::Rejected,
+                reason,
+                redirect_to: None,
+            });
+            return Ok(());
+        }
+        let Some(request) = request else {
+            return Err(ServiceError::Conflict(format!(
+                "member {member:?} has no pending join request"
+            )));
+        };
+        // The reviewer's approval passes the gate holding the request; the
+        // gates after it still decide, and the capacity holds (`decide`).
+        let verdict = match request.pending_plugin.as_deref() {
+            Some(holder) => match self.run_gates(b, &request, Some(holder)).await? {
+                GateVerdict::Admit { .. } => GateVerdict::Admit { reason },
+                later => later,
             },
-            reason,
-            redirect_to: None,
-        });
-        Ok(())
+            None => GateVerdict::Admit { reason },
+        };
+        self.decide(b, request, verdict).await
     }
 
     /// Applies the gates' verdict on a join request, enforcing the group's

@@ -229,6 +229,15 @@ impl Kith {
         if let Some(at) = event.at {
             check_event_time(at, self.clock.now()).map_err(ServiceError::Unprocessable)?;
         }
+        let outcome = self.process_in_turn(event, mode).await?;
+        if !outcome.duplicate {
+            self.forward_redirect(&outcome).await;
+        }
+        Ok(outcome)
+    }
+
+    /// Processes the event in its group's turn (the group's lock held).
+    async fn process_in_turn(&self, event: IncomingEvent, mode: Mode) -> Result<EventOutcome> {
         let lock = self.group_lock(&event.group);
         let _guard = lock.lock().await;
         // A retry waits for the first attempt (the lock), then is found at
@@ -289,6 +298,37 @@ impl Kith {
             })
             .collect();
         self.commit(batch, &enablements, kind, body).await
+    }
+
+    /// A redirected applicant arrives in the target group as a join request
+    /// there, which its gates decide. Run after the redirecting event has
+    /// committed and released its group (two groups redirecting to each
+    /// other cannot deadlock); idempotent by an id derived from the request.
+    async fn forward_redirect(&self, outcome: &EventOutcome) {
+        let Some(join) = &outcome.join else { return };
+        let (JoinStatus::Redirected, Some(to)) = (join.status, &join.redirect_to) else {
+            return;
+        };
+        let forwarded = async {
+            let request = self.store.get_join_request(&join.request_id).await?;
+            let event = IncomingEvent {
+                id: format!("redirect:{}", request.id),
+                group: to.clone(),
+                at: None,
+                body: EventBody::JoinRequested(JoinRequestInput {
+                    member: request.member,
+                    display_name: Some(request.display_name),
+                    invite_code: None,
+                    referrer: None,
+                    answer: None,
+                    payload: Some(request.payload),
+                }),
+            };
+            Box::pin(self.process_with(event, Mode::Normal)).await
+        };
+        if let Err(e) = forwarded.await {
+            tracing::warn!(group = %to, member = %join.member, "redirected applicant not forwarded: {e}");
+        }
     }
 
     /// The first outcome of a group's event id sent again. The same id

@@ -122,6 +122,21 @@ impl Host for HostState {
         if let Err(e) = self.manageable(&id, &[MemberStatus::Pending]).await? {
             return Ok(Err(e));
         }
+        // Approving passes the plugin's own gate: a request another gate
+        // holds (a quiz, a review) is not this plugin's to let in.
+        let request = self
+            .ctx
+            .store
+            .pending_join_request_seen(&self.ctx.group.id, &id, &self.effects)
+            .await?;
+        if let Some(holder) = request.and_then(|r| r.pending_plugin) {
+            if holder != self.ctx.plugin {
+                return Ok(Err(err(
+                    ErrorCode::Denied,
+                    format!("{id:?}'s join request waits on the gate {holder}"),
+                )));
+            }
+        }
         // The group's capacity holds for plugin approvals too.
         let active = self.ctx.store.counts(&self.ctx.group.id).await?.active as usize;
         let approving = self

@@ -10,7 +10,9 @@ use exports::kith::plugin::game::Guest as Game;
 use kith::plugin::ledger::{self, Asset};
 use kith::plugin::messages::{self, Outgoing};
 use kith::plugin::timers;
-use kith::plugin::types::{Capability, Context, Member, Message, PluginKind, Reaction, TimerFired};
+use kith::plugin::types::{
+    self, Capability, Context, ErrorCode, Member, Message, PluginKind, Reaction, TimerFired,
+};
 use logic::{Command, Config, Envelope};
 
 struct LuckyEnvelope;
@@ -27,17 +29,48 @@ fn envelope_key(id: &str) -> String {
     format!("{}{id}", logic::ENVELOPE_PREFIX)
 }
 
-fn direct(member: &str, text: &str) -> Result<(), String> {
-    messages::direct(member, text).map_err(|e| host::err("messages.direct", e))
+/// Messages only tell what the ledger already did: over the message quota
+/// (a 100-share envelope grabbed within a minute) one is dropped, never the
+/// grab or the refund with it.
+fn quota_tolerant<T>(call: &str, result: Result<T, types::Error>) -> Result<Option<T>, String> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.code == ErrorCode::QuotaExceeded => {
+            host::warn(&format!("{call}: {}; message dropped", e.message));
+            Ok(None)
+        }
+        Err(e) => Err(host::err(call, e)),
+    }
 }
 
-fn post(text: String, mentions: Vec<String>, reply_to: Option<String>) -> Result<String, String> {
-    messages::post(&Outgoing {
+fn direct(member: &str, text: &str) -> Result<(), String> {
+    quota_tolerant("messages.direct", messages::direct(member, text)).map(drop)
+}
+
+/// A complaint to a member about their own command, at most one a minute
+/// each: repeating a command one cannot pay for must not use up the
+/// plugin's message quota.
+fn complain(now: i64, member: &str, text: &str) -> Result<(), String> {
+    let key = format!("{}{member}", logic::COMPLAINED_PREFIX);
+    if host::load::<i64>(&key)?.is_some_and(|at| now - at < 60_000) {
+        return Ok(());
+    }
+    host::save(&key, &now)?;
+    direct(member, text)
+}
+
+/// The posted message's id; None when the quota dropped it.
+fn post(
+    text: String,
+    mentions: Vec<String>,
+    reply_to: Option<String>,
+) -> Result<Option<String>, String> {
+    let outgoing = Outgoing {
         text,
         mentions,
         reply_to,
-    })
-    .map_err(|e| host::err("messages.post", e))
+    };
+    quota_tolerant("messages.post", messages::post(&outgoing))
 }
 
 fn send(
@@ -56,7 +89,8 @@ fn send(
     }
     let balance = ledger::balance(&wallet(sender), Asset::Money);
     if balance < amount {
-        return direct(
+        return complain(
+            ctx.now,
             sender,
             &logic::insufficient_message(&cfg.texts(), amount, balance),
         );
@@ -76,7 +110,10 @@ fn send(
         vec![],
         Some(message.id.clone()),
     )?;
-    host::save(&format!("{}{posted}", logic::POST_PREFIX), &message.id)?;
+    // Without the announcement, members grab by replying to the command.
+    if let Some(posted) = posted {
+        host::save(&format!("{}{posted}", logic::POST_PREFIX), &message.id)?;
+    }
     let at = ctx.now + i64::from(cfg.expire_hours) * logic::HOUR_MS;
     timers::set_once(
         &format!("{}{}", logic::EXPIRE_PREFIX, message.id),
@@ -116,10 +153,12 @@ fn grab(message_id: &str, member: &str) -> Result<(), String> {
     .map_err(|e| host::err("ledger.transfer", e))?;
     host::save(&envelope_key(&id), &env)?;
     let sender_name = host::member_name(&env.sender);
-    direct(
-        member,
-        &logic::grabbed_dm(&cfg.texts(), amount, &sender_name),
-    )?;
+    if env.draws.len() <= logic::GRAB_DMS {
+        direct(
+            member,
+            &logic::grabbed_dm(&cfg.texts(), amount, &sender_name),
+        )?;
+    }
     if env.remaining_count == 0 {
         timers::cancel(&format!("{}{id}", logic::EXPIRE_PREFIX))
             .map_err(|e| host::err("timers.cancel", e))?;
@@ -211,7 +250,7 @@ impl Game for LuckyEnvelope {
         }
         match logic::parse_command(&message.text, &cfg) {
             Command::NotOurs => Ok(()),
-            Command::Invalid(usage) => direct(&message.sender, &usage),
+            Command::Invalid(usage) => complain(ctx.now, &message.sender, &usage),
             Command::Send { amount, count } => send(&ctx, &cfg, &message, amount, count),
         }
     }

@@ -12,6 +12,12 @@ pub const ENVELOPE_PREFIX: &str = "env:";
 /// either message.
 pub const POST_PREFIX: &str = "post:";
 pub const EXPIRE_PREFIX: &str = "expire:";
+/// Storage key prefix: when a member was last told off about a command.
+pub const COMPLAINED_PREFIX: &str = "complained:";
+/// Grabbers told their share by DM, per envelope: the results post names
+/// everyone, and a large envelope's DMs would use up the message quota
+/// (60 a minute by default) before it.
+pub const GRAB_DMS: usize = 30;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

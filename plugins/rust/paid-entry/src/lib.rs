@@ -91,9 +91,14 @@ fn succeeded(ctx: &Context, cfg: &Config, payment: &Payment) -> Result<(), Strin
         members::remove_tag(id, logic::EXPIRED_TAG)
             .map_err(|e| host::err("members.remove-tag", e))?;
     }
-    if pending {
-        members::approve(id, logic::APPROVE_REASON).map_err(|e| host::err("members.approve", e))?;
-    }
+    // Denied: another gate (a quiz) still holds the request. The payment
+    // counts: this gate admits the member (already paid) when its turn comes.
+    let waiting = pending
+        && match members::approve(id, logic::APPROVE_REASON) {
+            Ok(()) => false,
+            Err(e) if e.code == ErrorCode::Denied => true,
+            Err(e) => return Err(host::err("members.approve", e)),
+        };
     let timer = logic::timer_name(id);
     match until {
         Some(at) => timers::set_once(&timer, at, id),
@@ -101,6 +106,9 @@ fn succeeded(ctx: &Context, cfg: &Config, payment: &Payment) -> Result<(), Strin
     }
     .map_err(|e| host::err("timers", e))?;
     host::save(&logic::payment_key(id), &payment.id)?;
+    if waiting {
+        return direct(id, &cfg.texts().render("paid_waiting", &[]));
+    }
     direct(
         id,
         &logic::welcome_message(cfg, &host::clock(), until, renewed),

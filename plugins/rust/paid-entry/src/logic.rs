@@ -149,6 +149,11 @@ pub const TEXTS: &[Text] = &[
         "Your {tier} membership has expired; pay {price} to renew.",
     ),
     Text::new("already_paid", "会员费已支付", "membership already paid"),
+    Text::new(
+        "paid_waiting",
+        "付款成功：完成其他入群步骤后即可入群。",
+        "Payment received: you join once the other entry steps are done.",
+    ),
 ];
 
 /// `12345, "CNY"` -> `"¥123.45"`; other currencies `"123.45 USD"`.
