@@ -116,12 +116,14 @@ pub struct OutboxAction {
     pub id: i64,
     pub group: GroupId,
     /// What to do on the platform: post, direct, delete, approve, decline,
-    /// remove, restrict or redirect.
+    /// remove, restrict, redirect or role.
     pub action: String,
     /// Depends on `action`: post {message_id, text, mentions, reply_to};
     /// direct {member, text}; delete {message_id, reason}; approve, decline,
     /// remove {member, reason}; restrict {member, until (Unix epoch
-    /// milliseconds), reason}; redirect {member, to_group, reason}.
+    /// milliseconds), reason}; redirect {member, to_group, reason}; role
+    /// {member, role} (the member's new role: owner, admin, core, partner,
+    /// vip or member).
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     /// When the action was queued. Unix epoch milliseconds.
