@@ -97,3 +97,55 @@ on_both_databases!(
         );
     }
 );
+
+/// The `role` actions queued in group `g`: (member, role, plugin).
+async fn role_actions(s: &TestServer) -> Vec<(Value, Value, Value)> {
+    s.outbox("g")
+        .await
+        .into_iter()
+        .filter(|a| a["action"] == "role")
+        .map(|a| {
+            let p = &a["payload"];
+            (p["member"].clone(), p["role"].clone(), a["plugin"].clone())
+        })
+        .collect()
+}
+
+on_both_databases!(a_role_change_queues_a_role_action, |db| async move {
+    let Some(s) = TestServer::start(db).await else {
+        return;
+    };
+    group_with(&s, "g", &[("funnel-vip", json!({}))]).await;
+    join(&s, "g", json!({"member": "amy"})).await;
+    assert!(role_actions(&s).await.is_empty(), "joining sets no role");
+    // The operator's change: the platform is told; the same role again is no change.
+    for _ in 0..2 {
+        s.ok(
+            "PUT",
+            "/v1/groups/g/members/amy/role",
+            Some(json!({"role": "admin"})),
+        )
+        .await;
+    }
+    assert_eq!(
+        role_actions(&s).await,
+        [(json!("amy"), json!("admin"), Value::Null)]
+    );
+    // A plugin's change (funnel-vip makes payers VIPs) is queued in its name.
+    join(&s, "g", json!({"member": "bob"})).await;
+    s.ok(
+        "POST",
+        "/v1/events",
+        Some(
+            json!({"id": "p1", "group": "g", "type": "payment", "payment_id": "p1",
+                    "member": "bob", "amount": 5_000, "currency": "CNY",
+                    "status": "succeeded", "purpose": "course"}),
+        ),
+    )
+    .await;
+    assert_eq!(member(&s, "g", "bob").await["role"], "vip");
+    assert_eq!(
+        role_actions(&s).await[1..],
+        [(json!("bob"), json!("vip"), json!("funnel-vip"))]
+    );
+});

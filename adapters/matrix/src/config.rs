@@ -41,6 +41,11 @@ pub struct Config {
     /// How often the outbox is polled, in milliseconds.
     #[serde(default = "default_poll")]
     pub outbox_poll_ms: u64,
+    /// How long a lease of outbox actions lasts, in milliseconds (kith
+    /// accepts 1 to 600000): the time this worker has to deliver and
+    /// acknowledge them before kith hands them to another worker.
+    #[serde(default = "default_lease")]
+    pub outbox_lease_ms: u64,
 }
 
 fn default_state_file() -> PathBuf {
@@ -53,6 +58,10 @@ fn default_sync_timeout() -> u64 {
 
 fn default_poll() -> u64 {
     500
+}
+
+fn default_lease() -> u64 {
+    30_000
 }
 
 /// The environment variables that override the file, with their fields.

@@ -15,6 +15,9 @@ pub struct Action {
     pub group: String,
     pub action: String,
     pub payload: Value,
+    /// How many times kith leased it (this lease included).
+    #[serde(default)]
+    pub attempts: i64,
 }
 
 /// A client of one kith server.
@@ -76,15 +79,16 @@ impl Kith {
         self.call(Method::POST, "/v1/events", Some(event)).await
     }
 
-    /// Unacknowledged actions of a group with ids above `after`, oldest first.
-    pub async fn outbox(&self, group: &str, after: i64, limit: u32) -> Result<Vec<Action>> {
-        let path = format!(
-            "/v1/outbox?group={}&after={after}&limit={limit}",
-            crate::matrix::segment(group)
-        );
-        let v = self.call(Method::GET, &path, None).await?;
+    /// Leases up to `limit` of a group's actions for `lease_ms`, oldest
+    /// first: no other worker gets them (or anything else of the group)
+    /// until they are acknowledged or the lease runs out.
+    pub async fn lease(&self, group: &str, limit: u32, lease_ms: u64) -> Result<Vec<Action>> {
+        let body = json!({"group": group, "limit": limit, "lease_ms": lease_ms});
+        let v = self
+            .call(Method::POST, "/v1/outbox/lease", Some(&body))
+            .await?;
         serde_json::from_value(v["actions"].clone())
-            .map_err(|e| Failure::Permanent(format!("kith outbox: {e}")))
+            .map_err(|e| Failure::Permanent(format!("kith outbox lease: {e}")))
     }
 
     /// Acknowledges delivered actions.

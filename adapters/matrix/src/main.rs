@@ -71,17 +71,15 @@ async fn map(path: &std::path::Path, room: &str, group: &str) -> anyhow::Result<
     Ok(())
 }
 
-/// Room power levels as group roles: 100 → owner, 50 → admin (ad-filter
-/// and other plugins exempt or empower these roles).
+/// Room power levels as group roles ([`kith_matrix::roles`]: 100 → owner,
+/// 50 → admin; ad-filter and other plugins exempt or empower these roles).
 async fn map_roles(a: &Adapter, room: &str, group: &str) -> kith_matrix::failure::Result<()> {
     let pl = a.matrix.state(room, "m.room.power_levels", "").await?;
     let default = pl["users_default"].as_i64().unwrap_or(0);
     for member in a.matrix.joined_members(room).await? {
         let level = pl["users"][&member].as_i64().unwrap_or(default);
-        let role = match level {
-            100.. => "owner",
-            50.. => "admin",
-            _ => continue,
+        let Some(role) = kith_matrix::roles::role_of_level(level) else {
+            continue;
         };
         if member != a.matrix.user_id {
             a.kith.set_role(group, &member, role).await?;

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::failure::{Failure, Result};
 use crate::kith::Action;
+use crate::roles;
 use crate::run::Adapter;
 use crate::state::Restriction;
 
@@ -61,6 +62,7 @@ pub async fn deliver(a: &Adapter, act: &Action) -> Result<()> {
             }
             Ok(())
         }
+        "role" => set_role(a, room, field(p, "member")?, field(p, "role")?).await,
         other => Err(Failure::Permanent(format!("unknown action {other:?}"))),
     }
 }
@@ -208,6 +210,29 @@ pub async fn lift_expired(a: &Adapter, now: i64) -> Result<()> {
         }
         a.matrix.put_state(&r.room, POWER_LEVELS, "", &pl).await?;
         a.update(|s| s.restrictions.retain(|x| x != &r));
+    }
+    Ok(())
+}
+
+/// Gives a member the power level of their kith role ([`roles`]). A muted
+/// member stays muted: the new level is the one restored afterwards.
+async fn set_role(a: &Adapter, room: &str, member: &str, role: &str) -> Result<()> {
+    let level = roles::level_of_role(role);
+    let muted = a.update(|s| {
+        s.restrictions
+            .iter_mut()
+            .find(|r| r.room == room && r.member == member)
+            .map(|r| r.previous = Some(level))
+            .is_some()
+    });
+    if muted {
+        return Ok(());
+    }
+    let mut pl = a.matrix.state(room, POWER_LEVELS, "").await?;
+    let default = pl["users_default"].as_i64().unwrap_or(0);
+    if pl["users"][member].as_i64().unwrap_or(default) != level {
+        pl["users"][member] = level.into();
+        a.matrix.put_state(room, POWER_LEVELS, "", &pl).await?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The adapter at work: a sync loop (Matrix → kith) and an outbox loop
 //! (kith → Matrix), sharing the persistent state.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,8 +18,8 @@ use crate::state::State;
 
 /// The longest wait between retries of a failing call.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-/// Actions fetched per outbox page.
-const PAGE: u32 = 100;
+/// Actions leased at a time, per group.
+const LEASE_LIMIT: u32 = 100;
 
 /// Everything both loops share.
 pub struct Adapter {
@@ -301,88 +301,96 @@ async fn post_event(a: &Adapter, event: &Value) -> Result<bool> {
     }
 }
 
-/// Retries of actions that failed, and actions that cannot succeed.
-#[derive(Default)]
-struct Retries {
-    /// Action id → (attempts, not before).
-    waiting: HashMap<i64, (u32, Instant)>,
-    /// Refused by Matrix for good: left unacknowledged (kith keeps them,
-    /// visible in its outbox) and not tried again by this process.
-    parked: HashSet<i64>,
-}
-
+/// The outbox loop: per poll, each mapped group's next actions are leased
+/// and delivered (several `run` processes share the work: kith leases a
+/// group to one of them at a time). A group whose delivery failed is left
+/// alone for its backoff.
 async fn outbox_loop(a: Arc<Adapter>) -> anyhow::Result<()> {
-    let mut retries = Retries::default();
+    // Group → (consecutive failures, not before).
+    let mut failing: HashMap<String, (u32, Instant)> = HashMap::new();
     let groups: Vec<String> = a.config.rooms.values().cloned().collect();
     loop {
         if let Err(e) = outbound::lift_expired(&a, now_ms()).await {
             tracing::warn!("lifting expired restrictions: {e}");
         }
         for group in &groups {
-            if let Err(e) = drain_group(&a, group, &mut retries).await {
-                tracing::warn!("outbox of {group}: {e}");
+            if failing.get(group).is_some_and(|(_, t)| *t > Instant::now()) {
+                continue;
+            }
+            match deliver_lease(&a, group).await {
+                Ok(()) => drop(failing.remove(group)),
+                Err(e) => {
+                    let failures = failing.get(group).map_or(0, |(n, _)| *n) + 1;
+                    tracing::warn!("outbox of {group} (failure {failures}): {e}");
+                    failing.insert(
+                        group.clone(),
+                        (failures, Instant::now() + backoff(failures)),
+                    );
+                }
             }
         }
         tokio::time::sleep(Duration::from_millis(a.config.outbox_poll_ms)).await;
     }
 }
 
-async fn drain_group(a: &Adapter, group: &str, retries: &mut Retries) -> Result<()> {
-    let mut after = 0;
-    loop {
-        let actions = a.kith.outbox(group, after, PAGE).await?;
-        for act in &actions {
-            after = act.id;
-            handle(a, act, retries).await?;
+/// Leases a group's next actions and carries them out in order, acking
+/// each one Matrix accepted. Stops at the first transient failure (Err):
+/// the rest of the lease comes back once it runs out, so the group's
+/// actions stay in order.
+async fn deliver_lease(a: &Adapter, group: &str) -> Result<()> {
+    let lease = Duration::from_millis(a.config.outbox_lease_ms);
+    // Measured from before the request, so it ends no later than kith's.
+    let leased_at = Instant::now();
+    let lease_end = leased_at + lease;
+    // Actions start only in the lease's first three quarters: the last one
+    // is for the action in flight to finish.
+    let last_start = leased_at + lease * 3 / 4;
+    let actions = a
+        .kith
+        .lease(group, LEASE_LIMIT, a.config.outbox_lease_ms)
+        .await?;
+    for act in &actions {
+        if Instant::now() >= last_start {
+            tracing::debug!("lease of {group} running out: the rest comes back later");
+            break;
         }
-        if actions.len() < PAGE as usize {
-            return Ok(());
-        }
+        handle(a, act, lease_end).await?;
     }
+    Ok(())
 }
 
-/// Delivers one action (unless parked or waiting) and acks it once Matrix
-/// accepted it. An action already delivered is only acked again.
-async fn handle(a: &Adapter, act: &Action, retries: &mut Retries) -> Result<()> {
-    if retries.parked.contains(&act.id)
-        || retries
-            .waiting
-            .get(&act.id)
-            .is_some_and(|(_, t)| *t > Instant::now())
-    {
-        return Ok(());
-    }
+/// Delivers one leased action and acks it once Matrix accepted it; an
+/// action already delivered is only acked again. A refusal for good is
+/// logged and left unacknowledged: kith leases it again a few times, then
+/// sets it aside as dead (`GET /v1/outbox?state=dead`).
+async fn handle(a: &Adapter, act: &Action, lease_end: Instant) -> Result<()> {
     if !a.read(|s| s.delivered.contains(&act.id)) {
-        match outbound::deliver(a, act).await {
-            Ok(()) => {
-                retries.waiting.remove(&act.id);
-                a.update(|s| s.mark_delivered(act.id));
-            }
+        // Abandoned when the lease runs out: by then kith may hand the
+        // action to another worker, and two must not carry it out at once.
+        let delivered = tokio::time::timeout_at(lease_end.into(), outbound::deliver(a, act))
+            .await
+            .unwrap_or_else(|_| Err(Failure::Transient("the lease ran out".into())));
+        match delivered {
+            Ok(()) => a.update(|s| s.mark_delivered(act.id)),
             Err(Failure::Permanent(m)) => {
                 tracing::error!(
-                    "action {} ({}) refused, left unacknowledged: {m}",
+                    "action {} ({}) refused (attempt {}), left unacknowledged: {m}",
                     act.id,
-                    act.action
+                    act.action,
+                    act.attempts
                 );
-                retries.parked.insert(act.id);
                 return Ok(());
             }
             Err(e) => {
-                let attempts = retries.waiting.get(&act.id).map_or(0, |(n, _)| *n) + 1;
-                tracing::warn!(
-                    "action {} ({}) failed (attempt {attempts}): {e}",
-                    act.id,
-                    act.action
-                );
-                retries
-                    .waiting
-                    .insert(act.id, (attempts, Instant::now() + backoff(attempts)));
-                return Ok(());
+                return Err(Failure::Transient(format!(
+                    "action {} ({}), attempt {}: {e}",
+                    act.id, act.action, act.attempts
+                )))
             }
         }
     }
-    // An ack that fails is sent again on the next pass: the action is
-    // recorded as delivered, so it is not carried out twice.
+    // An ack that fails comes back with the lease: the action is recorded
+    // as delivered, so it is only acked then, not carried out twice.
     a.kith.ack(&[act.id]).await
 }
 

@@ -3,10 +3,13 @@
 //! is read through the client API as its members see it.
 //!
 //! Scenario: a knock-only room mapped to a group with quiz-gate,
-//! daily-checkin and ad-filter; a user knocks, answers the quiz in the DM
-//! the bot opens, is invited and joins; the adapter restarts; 签到 gets a
+//! daily-checkin and ad-filter, served by two adapter processes sharing
+//! kith's outbox through leases; a user knocks, answers the quiz in the DM
+//! the bot opens, is invited and joins; one adapter restarts; 签到 gets a
 //! reply mentioning the user (once); a spammer's three ads are redacted and
-//! the third gets them kicked.
+//! the third gets them kicked; the operator makes the user an admin in kith
+//! and the room gives them power level 50; each of kith's posts is in the
+//! room once.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -366,7 +369,7 @@ async fn knock_quiz_checkin_and_spam_against_synapse() {
         json!({
             "homeserver": hs.url, "user": "kithbot", "password": password("kithbot"),
             "kith_url": kith_url, "kith_token": adapter_token,
-            "sync_timeout_ms": 1000, "outbox_poll_ms": 200,
+            "sync_timeout_ms": 1000, "outbox_poll_ms": 200, "outbox_lease_ms": 10_000,
         })
         .to_string(),
     )
@@ -391,6 +394,15 @@ async fn knock_quiz_checkin_and_spam_against_synapse() {
         "power level 100 is the owner role"
     );
     let mut run = Proc(adapter(&config, &["run"], &[]).spawn().unwrap());
+    // A second worker beside it: its own session and state file.
+    let (config2, state2) = second_worker_config(&config);
+    let _run2 = Proc(adapter(&config2, &["run"], &[]).spawn().unwrap());
+    until("the second worker's first sync", 30, async || {
+        let state = std::fs::read_to_string(&state2).ok()?;
+        let state: Value = serde_json::from_str(&state).ok()?;
+        state["since"].is_string().then_some(())
+    })
+    .await;
 
     // Alice knocks; the quiz question arrives in a DM room the bot opens.
     alice
@@ -427,7 +439,7 @@ async fn knock_quiz_checkin_and_spam_against_synapse() {
         .post(&format!("{MX}/join/{}", seg(&room)), json!({}))
         .await;
 
-    // A restart: the sync token and delivered actions are kept.
+    // A restart of one worker: its sync token and delivered actions are kept.
     drop(run);
     run = Proc(adapter(&config, &["run"], &[]).spawn().unwrap());
 
@@ -483,6 +495,19 @@ async fn knock_quiz_checkin_and_spam_against_synapse() {
         .filter(|m| mentions_alice(m))
         .count();
     assert_eq!(replies, 1, "one check-in reply");
+
+    // The operator makes alice an admin: the room gives her power level 50.
+    kith.put(
+        &format!("/v1/groups/photo-gz/members/{}/role", seg(&alice.id)),
+        json!({"role": "admin"}),
+    )
+    .await;
+    until("alice at power level 50", 30, async || {
+        let path = format!("{MX}/rooms/{}/state/m.room.power_levels/", seg(&room));
+        let pl = owner.api.get(&path).await;
+        (pl["users"][alice.id.as_str()] == 50).then_some(())
+    })
+    .await;
     until("the outbox drained", 30, async || {
         let v = kith.get("/v1/outbox?group=photo-gz").await;
         v["actions"]
@@ -491,5 +516,41 @@ async fn knock_quiz_checkin_and_spam_against_synapse() {
             .then_some(())
     })
     .await;
+    // Two workers, one restart: each of kith's posts is in the room once.
+    let posts = kith.get("/v1/groups/photo-gz/messages?limit=1000").await["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| {
+            m["sender"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("plugin:"))
+        })
+        .count();
+    let in_room = owner
+        .messages(&room)
+        .await
+        .iter()
+        .filter(|m| m["sender"] == bot_id && m["type"] == "m.room.message")
+        .count();
+    assert!(
+        posts >= 2,
+        "kith posted the check-in reply and the kick notice"
+    );
+    assert_eq!(in_room, posts, "each post delivered once");
     drop(run);
+}
+
+/// A copy of the adapter's config for a second worker, with its own state
+/// file (each worker logs in as its own device); returns it and the state
+/// file's path.
+fn second_worker_config(config: &Path) -> (PathBuf, PathBuf) {
+    let mut c: Value = serde_json::from_str(&std::fs::read_to_string(config).unwrap()).unwrap();
+    c["state_file"] = "kith-matrix-2-state.json".into();
+    let path = config.with_file_name("kith-matrix-2.json");
+    std::fs::write(&path, c.to_string()).unwrap();
+    (
+        path.clone(),
+        path.with_file_name("kith-matrix-2-state.json"),
+    )
 }

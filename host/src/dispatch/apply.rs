@@ -43,8 +43,12 @@ impl Kith {
             | Effect::Leave { member }
             | Effect::Redirect { member, .. } => {
                 let mut row = member_row(tx.get_member_row(group, member).await?, member)?;
+                let role_before = row.role;
                 apply_to_member(&mut row, effect, now);
                 tx.upsert_member(&row).await?;
+                if row.role != role_before {
+                    push_role(tx, group, member, row.role, plugin, now).await?;
+                }
                 self.after_member_change(tx, group, plugin, effect, now)
                     .await?;
             }
@@ -194,6 +198,21 @@ impl Kith {
         tx.push_outbox(group, action, &payload, plugin, now).await?;
         Ok(())
     }
+}
+
+/// Queues the `role` action: the platform gives the member the rights of
+/// their new role (the operator's change or a plugin's).
+pub(super) async fn push_role(
+    tx: &mut Tx<'_>,
+    group: &str,
+    member: &str,
+    role: Role,
+    plugin: Option<&str>,
+    now: Millis,
+) -> Result<()> {
+    let payload = json!({"member": member, "role": role});
+    tx.push_outbox(group, "role", &payload, plugin, now).await?;
+    Ok(())
 }
 
 fn owner(plugin: Option<&str>) -> Result<&str> {

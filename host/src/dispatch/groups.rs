@@ -301,8 +301,12 @@ impl Kith {
             .get_member_row(group, id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("member {id:?}")))?;
+        let changed = member.role != role;
         member.role = role;
         tx.upsert_member(&member).await?;
+        if changed {
+            super::apply::push_role(&mut tx, group, id, role, None, self.clock.now()).await?;
+        }
         let detail = serde_json::json!({"role": role});
         tx.audit(group, actor, "member.role", id, &detail, self.clock.now())
             .await?;

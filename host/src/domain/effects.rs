@@ -192,14 +192,16 @@ pub struct OutboxAction {
     /// The group the action is for.
     pub group: GroupId,
     /// What to do on the platform: post, direct, delete, approve, decline,
-    /// remove, restrict, redirect, or operator-alert (tell the group's
-    /// owner and admins that something needs them).
+    /// remove, restrict, redirect, role, or operator-alert (tell the
+    /// group's owner and admins that something needs them).
     pub action: String,
     /// Depends on `action`: post {message_id, text, mentions, reply_to};
     /// direct {member, text}; delete {message_id, reason}; approve, decline,
     /// remove {member, reason}; restrict {member, until (Unix epoch
-    /// milliseconds), reason}; redirect {member, to_group, reason};
-    /// operator-alert {kind, plugin, text, to (the owner's and admins' ids)}.
+    /// milliseconds), reason}; redirect {member, to_group, reason}; role
+    /// {member, role} (the member's new role: owner, admin, core, partner,
+    /// vip or member); operator-alert {kind, plugin, text, to (the owner's
+    /// and admins' ids)}.
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     /// When the action was queued. Unix epoch milliseconds.
