@@ -6,6 +6,8 @@ use crate::store::{Timer, Transfer, Tx};
 use serde_json::json;
 
 impl Kith {
+    /// Writes one effect of the event's batch: its rows, and the outbox
+    /// action the adapter must carry out, if any.
     pub(super) async fn apply(
         &self,
         tx: &mut Tx<'_>,
@@ -14,11 +16,6 @@ impl Kith {
         effect: &Effect,
         now: Millis,
     ) -> Result<()> {
-        let member_row = |m: Option<Member>, id: &str| {
-            m.ok_or_else(|| {
-                ServiceError::Internal(anyhow::anyhow!("member {id:?} vanished during commit"))
-            })
-        };
         match effect {
             Effect::PutMember { member } => tx.upsert_member(member).await?,
             Effect::PutJoinRequest { request } => tx.upsert_join_request(request).await?,
@@ -42,93 +39,19 @@ impl Kith {
             | Effect::Remove { member, .. }
             | Effect::Leave { member }
             | Effect::Redirect { member, .. } => {
-                let mut row = member_row(tx.get_member_row(group, member).await?, member)?;
-                let role_before = row.role;
-                apply_to_member(&mut row, effect, now);
-                tx.upsert_member(&row).await?;
-                if row.role != role_before {
-                    push_role(tx, group, member, row.role, plugin, now).await?;
-                }
-                self.after_member_change(tx, group, plugin, effect, now)
-                    .await?;
+                self.change_member(tx, group, plugin, member, effect, now)
+                    .await?
             }
             Effect::AddTag { member, tag } => tx.set_tag(group, member, tag, true).await?,
             Effect::RemoveTag { member, tag } => tx.set_tag(group, member, tag, false).await?,
-            Effect::Post {
-                id,
-                text,
-                mentions,
-                reply_to,
-            } => {
-                let sender = format!("plugin:{}", plugin.unwrap_or("kith"));
-                let message = Message {
-                    id: id.clone(),
-                    group: group.into(),
-                    sender: sender.clone(),
-                    kind: MessageKind::System,
-                    text: text.clone(),
-                    mentions: mentions.clone(),
-                    reply_to: reply_to.clone(),
-                    links: find_links(text),
-                    sent_at: now,
-                    deleted: false,
-                };
-                // A post's id is unique by construction (event, plugin, count).
-                tx.insert_message(&message).await?;
-                let payload = json!({"message_id": id, "text": text, "mentions": mentions, "reply_to": reply_to});
-                tx.push_outbox(group, "post", &payload, plugin, now).await?;
-            }
-            Effect::Direct { member, text } => {
-                tx.push_outbox(
-                    group,
-                    "direct",
-                    &json!({"member": member, "text": text}),
-                    plugin,
-                    now,
-                )
-                .await?;
-            }
-            Effect::DeleteMessage { id, reason } => {
-                if tx.mark_message_deleted(group, id, reason).await? {
-                    tx.push_outbox(
-                        group,
-                        "delete",
-                        &json!({"message_id": id, "reason": reason}),
-                        plugin,
-                        now,
-                    )
-                    .await?;
-                }
+            Effect::Post { .. } | Effect::Direct { .. } | Effect::DeleteMessage { .. } => {
+                apply_message(tx, group, plugin, effect, now).await?
             }
             Effect::StorageSet { key, value } => {
                 tx.storage_set(owner(plugin)?, group, key, value).await?
             }
             Effect::StorageDelete { key } => tx.storage_delete(owner(plugin)?, group, key).await?,
-            Effect::Transfer {
-                id,
-                from,
-                to,
-                asset,
-                amount,
-                memo,
-            } => {
-                let parse = |a: &str| {
-                    Account::parse(a).map_err(|m| ServiceError::Internal(anyhow::anyhow!(m)))
-                };
-                let (from, to) = (parse(from)?, parse(to)?);
-                tx.transfer(Transfer {
-                    group,
-                    id,
-                    from: &from,
-                    to: &to,
-                    asset: *asset,
-                    amount: *amount,
-                    memo,
-                    plugin,
-                    at: now,
-                })
-                .await?;
-            }
+            Effect::Transfer { .. } => apply_transfer(tx, group, plugin, effect, now).await?,
             Effect::SetTimer {
                 name,
                 at,
@@ -148,6 +71,30 @@ impl Kith {
             Effect::CancelTimer { name } => tx.cancel_timer(owner(plugin)?, group, name).await?,
         }
         Ok(())
+    }
+
+    /// An effect on a member's row, then what follows from it (a role
+    /// action, join-request records, adapter actions).
+    async fn change_member(
+        &self,
+        tx: &mut Tx<'_>,
+        group: &str,
+        plugin: Option<&str>,
+        member: &str,
+        effect: &Effect,
+        now: Millis,
+    ) -> Result<()> {
+        let mut row = tx.get_member_row(group, member).await?.ok_or_else(|| {
+            ServiceError::Internal(anyhow::anyhow!("member {member:?} vanished during commit"))
+        })?;
+        let role_before = row.role;
+        apply_to_member(&mut row, effect, now);
+        tx.upsert_member(&row).await?;
+        if row.role != role_before {
+            push_role(tx, group, member, row.role, plugin, now).await?;
+        }
+        self.after_member_change(tx, group, plugin, effect, now)
+            .await
     }
 
     /// Join-request records and adapter actions that follow a member's change.
@@ -219,4 +166,86 @@ fn owner(plugin: Option<&str>) -> Result<&str> {
     plugin.ok_or_else(|| {
         ServiceError::Internal(anyhow::anyhow!("a plugin-scoped effect without a plugin"))
     })
+}
+
+/// A post (kept as a message, and sent), a direct message, or a deletion.
+async fn apply_message(
+    tx: &mut Tx<'_>,
+    group: &str,
+    plugin: Option<&str>,
+    effect: &Effect,
+    now: Millis,
+) -> Result<()> {
+    let (action, payload) = match effect {
+        Effect::Post {
+            id,
+            text,
+            mentions,
+            reply_to,
+        } => {
+            let message = Message {
+                id: id.clone(),
+                group: group.into(),
+                sender: format!("plugin:{}", plugin.unwrap_or("kith")),
+                kind: MessageKind::System,
+                text: text.clone(),
+                mentions: mentions.clone(),
+                reply_to: reply_to.clone(),
+                links: find_links(text),
+                sent_at: now,
+                deleted: false,
+            };
+            // A post's id is unique by construction (event, plugin, count).
+            tx.insert_message(&message).await?;
+            let payload =
+                json!({"message_id": id, "text": text, "mentions": mentions, "reply_to": reply_to});
+            ("post", payload)
+        }
+        Effect::Direct { member, text } => ("direct", json!({"member": member, "text": text})),
+        Effect::DeleteMessage { id, reason } => {
+            if !tx.mark_message_deleted(group, id, reason).await? {
+                return Ok(());
+            }
+            ("delete", json!({"message_id": id, "reason": reason}))
+        }
+        _ => unreachable!("apply passes only message effects"),
+    };
+    tx.push_outbox(group, action, &payload, plugin, now).await?;
+    Ok(())
+}
+
+/// A transfer between two of the group's accounts.
+async fn apply_transfer(
+    tx: &mut Tx<'_>,
+    group: &str,
+    plugin: Option<&str>,
+    effect: &Effect,
+    now: Millis,
+) -> Result<()> {
+    let Effect::Transfer {
+        id,
+        from,
+        to,
+        asset,
+        amount,
+        memo,
+    } = effect
+    else {
+        unreachable!("apply passes only transfers")
+    };
+    let parse = |a: &str| Account::parse(a).map_err(|m| ServiceError::Internal(anyhow::anyhow!(m)));
+    let (from, to) = (parse(from)?, parse(to)?);
+    tx.transfer(Transfer {
+        group,
+        id,
+        from: &from,
+        to: &to,
+        asset: *asset,
+        amount: *amount,
+        memo,
+        plugin,
+        at: now,
+    })
+    .await?;
+    Ok(())
 }
