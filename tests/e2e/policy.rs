@@ -287,3 +287,50 @@ async fn spinning_plugins_take_turns_and_stop_at_their_budget() {
         assert!((400..4_000).contains(&wall_ms), "{spin}");
     }
 }
+
+/// The time budget covers host calls too: a plugin whose storage read is
+/// stuck (the test holds a lock on plugin storage in Postgres) is stopped
+/// at its budget, its event answered with the failure, instead of waiting
+/// for the database as long as it takes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_host_call_is_cut_off_at_the_budget() {
+    use sqlx::Connection;
+    let Some(s) = TestServer::start(Db::Postgres).await else {
+        return;
+    };
+    group_with(&s, "g", &[]).await;
+    hostile(
+        &s,
+        "g",
+        json!({"limits": {"timeout_ms": 300}, "policy": {"disable_after": null}}),
+    )
+    .await;
+    let mut locker = sqlx::PgConnection::connect(&s.db.url).await.unwrap();
+    let mut lock = locker.begin().await.unwrap();
+    sqlx::query("LOCK TABLE plugin_storage IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let event = s
+        .http
+        .post(s.url("/v1/events"))
+        .json(&json!({"id": "e1", "group": "g", "type": "message", "sender": "owner", "text": "lookup"}))
+        .timeout(std::time::Duration::from_secs(10))
+        .send()
+        .await;
+    lock.rollback().await.unwrap();
+    let outcome: Value = event
+        .expect("answered while the lock was held")
+        .json()
+        .await
+        .unwrap();
+    let run = &outcome["invocations"][0];
+    assert_eq!(run["ok"], false, "{outcome}");
+    assert!(
+        run["error"]
+            .as_str()
+            .unwrap()
+            .contains("timed out after 300 ms"),
+        "{outcome}"
+    );
+}

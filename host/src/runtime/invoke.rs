@@ -126,6 +126,7 @@ impl Runtime {
             held: Default::default(),
             waited: Default::default(),
         };
+        let clock = turns.clone();
         store.epoch_deadline_callback(move |_| {
             let waited = turns.waited();
             if started.elapsed().saturating_sub(waited) >= budget
@@ -139,9 +140,14 @@ impl Runtime {
             ))
         });
         store.set_epoch_deadline(YIELD_TICKS);
-        let outcome = match &call {
-            Call::Metadata => worlds::metadata(&loaded.pre, &mut store).await,
-            Call::Event(event) => worlds::dispatch(&loaded.pre, &mut store, event).await,
+        let outcome = {
+            let running = async {
+                match &call {
+                    Call::Metadata => worlds::metadata(&loaded.pre, &mut store).await,
+                    Call::Event(event) => worlds::dispatch(&loaded.pre, &mut store, event).await,
+                }
+            };
+            within_budget(running, started, budget, &clock).await
         };
         let duration = started.elapsed();
         let fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
@@ -159,6 +165,36 @@ impl Runtime {
             logs,
             fuel_used,
             duration,
+        }
+    }
+}
+
+/// Runs an invocation until it ends or its budget is spent. The epoch
+/// deadline stops wasm that runs too long, but fires only inside wasm: a
+/// host call that does not return (a database that does not answer) would
+/// hold the invocation forever. This timer covers that time too: the budget
+/// is running time, host calls included, not counting waits for a turn in
+/// the slow lane; the wall-clock cap bounds those. Dropping the call cancels
+/// it; its effects are discarded as for any timeout.
+async fn within_budget(
+    running: impl std::future::Future<Output = Outcome>,
+    started: Instant,
+    budget: Duration,
+    turns: &Turns,
+) -> Outcome {
+    let mut running = std::pin::pin!(running);
+    let cap = started + budget * WALL_CLOCK_FACTOR;
+    loop {
+        // Waits for turns move the deadline; look again when it passes.
+        let deadline = (started + budget + turns.waited()).min(cap);
+        tokio::select! {
+            outcome = &mut running => return outcome,
+            _ = tokio::time::sleep_until(deadline.into()) => {
+                let now = Instant::now();
+                if now >= cap || now >= started + budget + turns.waited() {
+                    return Err(wasmtime::Trap::Interrupt.into());
+                }
+            }
         }
     }
 }

@@ -114,6 +114,12 @@ impl Game for Hostile {
                 .map(|_| ())
                 .map_err(|e| e.message)
             }
+            "lookup" => {
+                // A host call that reads the database: slow when the test
+                // holds a lock on plugin storage.
+                let _ = storage::get("anything");
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
