@@ -287,6 +287,8 @@ on_both_databases!(
             )
             .await;
         assert_eq!(names(reordered), ["referral-fission", "daily-checkin"]);
+        let amy = json!({"member": "amy"});
+        s.ok("POST", "/v1/groups/g/members", Some(amy)).await;
         let out = say(&s, "g", "m1", "amy", "/checkin", 1_790_000_000_000).await;
         let ran: Vec<&str> = out["invocations"]
             .as_array()
@@ -302,6 +304,8 @@ on_both_databases!(
 
         s.ok("DELETE", "/v1/groups/g/plugins/daily-checkin", None)
             .await;
+        let bob = json!({"member": "bob"});
+        s.ok("POST", "/v1/groups/g/members", Some(bob)).await;
         let out = say(&s, "g", "m3", "bob", "/checkin", 1_790_000_000_000).await;
         assert_eq!(out["invocations"].as_array().unwrap().len(), 1);
         assert_eq!(member(&s, "g", "bob").await["points"], 0);

@@ -121,3 +121,51 @@ on_both_databases!(applicants_who_never_joined_are_not_left, |db| async move {
         "{c}"
     );
 });
+
+// Someone kith never admitted who speaks in the group (they joined outside
+// kith) is an *observed* member: flagged, announced to games and flows,
+// counted apart, and counted toward the capacity unless the group's
+// `observed_count_toward_capacity` setting says otherwise.
+on_both_databases!(unknown_senders_are_observed_members, |db| async move {
+    let Some(s) = TestServer::start(db).await else {
+        return;
+    };
+    group_with(&s, "g", &[("welcome-ritual", json!({}))]).await;
+    s.ok("PATCH", "/v1/groups/g", Some(json!({"capacity": 2})))
+        .await;
+    let o = say(&s, "g", "m1", "stranger", "hello", 1_790_000_000_000).await;
+    let runs = o["invocations"].as_array().unwrap();
+    assert!(
+        runs.iter().any(|i| i["handler"] == "on-member-joined"),
+        "announced: {o}"
+    );
+    let m = member(&s, "g", "stranger").await;
+    assert_eq!(
+        (m["status"].as_str(), m["observed"].as_bool()),
+        (Some("active"), Some(true)),
+        "{m}"
+    );
+    assert_eq!(member(&s, "g", "owner").await["observed"], false);
+    let g = s.ok("GET", "/v1/groups/g", None).await;
+    assert_eq!(
+        (
+            g["counts"]["active"].as_u64(),
+            g["counts"]["observed"].as_u64()
+        ),
+        (Some(2), Some(1)),
+        "{g}"
+    );
+    // Owner + stranger fill a group of 2.
+    let j = join(&s, "g", json!({"member": "ann"})).await;
+    assert_eq!(j["status"], "rejected", "{j}");
+    // Unless observed members do not count toward the capacity.
+    s.ok(
+        "PATCH",
+        "/v1/groups/g",
+        Some(json!({"settings": {"observed_count_toward_capacity": false}})),
+    )
+    .await;
+    let j = join(&s, "g", json!({"member": "bob"})).await;
+    assert_eq!(j["status"], "admitted", "{j}");
+    assert_eq!(member(&s, "g", "bob").await["observed"], false);
+});

@@ -131,6 +131,9 @@ on_both_databases!(quotas_refuse_what_is_over, |db| async move {
     .await;
     let t = 1_790_000_000_000i64;
     for (i, m) in ["a", "b", "c"].iter().enumerate() {
+        // Members kith admitted: an unknown sender would be announced too.
+        let add = json!({"member": m});
+        s.ok("POST", "/v1/groups/g/members", Some(add)).await;
         say(&s, "g", &format!("q{i}"), m, "/checkin", t + i as i64).await;
     }
     // The third check-in's announcement is over the quota: the handler
@@ -162,6 +165,8 @@ on_both_databases!(quotas_refuse_what_is_over, |db| async move {
         Some(json!({"limits": {"storage_bytes": 200}})),
     )
     .await;
+    s.ok("POST", "/v1/groups/g/members", Some(json!({"member": "d"})))
+        .await;
     say(&s, "g", "q4", "d", "/checkin", t + 200_000).await;
     let log = s
         .ok(
@@ -193,6 +198,8 @@ on_both_databases!(
         let grant = json!({"capabilities": ["read-members", "post-messages", "storage", "timers"]});
         s.ok("PUT", "/v1/groups/g/plugins/daily-checkin", Some(grant))
             .await;
+        let amy = json!({"member": "amy"});
+        s.ok("POST", "/v1/groups/g/members", Some(amy)).await;
         say(&s, "g", "c1", "amy", "/checkin", 1_790_000_000_000).await;
         assert_eq!(member(&s, "g", "amy").await["points"], 0);
         let log = s

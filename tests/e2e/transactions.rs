@@ -10,6 +10,9 @@ on_both_databases!(failed_invocations_apply_nothing, |db| async move {
     };
     group_with(&s, "g", &[("referral-fission", json!({}))]).await;
     s.install("daily-checkin").await;
+    // A member kith admitted: an unknown sender would be announced first.
+    let amy = json!({"member": "amy"});
+    s.ok("POST", "/v1/groups/g/members", Some(amy)).await;
     // Far too little fuel to finish: the check-in's points must not land.
     s.ok(
         "PUT",

@@ -144,6 +144,11 @@ pub struct Member {
     pub paid_until: Option<Millis>,
     /// End of a restriction. Unix epoch milliseconds.
     pub restricted_until: Option<Millis>,
+    /// Joined outside kith: first seen as a message sender, not admitted by
+    /// the group's gates. Counted toward the capacity unless the group's
+    /// settings say `observed_count_toward_capacity: false`.
+    #[serde(default)]
+    pub observed: bool,
 }
 
 impl Member {
@@ -163,6 +168,7 @@ impl Member {
             paid_tier: None,
             paid_until: None,
             restricted_until: None,
+            observed: false,
         }
     }
 }
@@ -200,6 +206,25 @@ pub struct Group {
     pub archived_at: Option<Millis>,
 }
 
+impl Group {
+    /// The members that take up the group's capacity: the active ones, less
+    /// the observed ones (`Member::observed`) when the operator's settings
+    /// say `"observed_count_toward_capacity": false` (they count by default:
+    /// they are in the chat).
+    pub fn members_toward_capacity(&self, counts: &GroupCounts) -> u32 {
+        let observed_count = self
+            .settings
+            .get("observed_count_toward_capacity")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(true);
+        if observed_count {
+            counts.active
+        } else {
+            counts.active.saturating_sub(counts.observed)
+        }
+    }
+}
+
 /// Number of members of a group by status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GroupCounts {
@@ -215,6 +240,10 @@ pub struct GroupCounts {
     pub declined: u32,
     /// Applicants a gate sent to another group.
     pub redirected: u32,
+    /// Active members kith did not admit (`Member::observed`), included in
+    /// `active`.
+    #[serde(default)]
+    pub observed: u32,
 }
 
 text_enum!(

@@ -22,7 +22,7 @@ pub struct MemberFilter {
 
 const MEMBER_COLUMNS: &str =
     "group_id, member_id, display_name, role, status, inviter, joined_at, \
-     last_active_at, paid_tier, paid_until, restricted_until";
+     last_active_at, paid_tier, paid_until, restricted_until, observed";
 
 const POINTS_SUBQUERY: &str = "(SELECT CAST(COALESCE(SUM(l.amount), 0) AS BIGINT) FROM ledger_entries l \
      WHERE l.group_id = m.group_id AND l.account = 'member:' || m.member_id AND l.asset = 'points') AS points";
@@ -42,6 +42,7 @@ fn member_from_row(row: &AnyRow) -> Result<Member> {
         paid_tier: row.try_get("paid_tier")?,
         paid_until: row.try_get("paid_until")?,
         restricted_until: row.try_get("restricted_until")?,
+        observed: row.try_get::<i64, _>("observed")? != 0,
     })
 }
 
@@ -56,7 +57,8 @@ impl Store {
             return Ok(seen);
         }
         let rows = sqlx::query(
-            "SELECT status, COUNT(*) AS n FROM members WHERE group_id = $1 GROUP BY status",
+            "SELECT status, observed, COUNT(*) AS n FROM members WHERE group_id = $1 \
+             GROUP BY status, observed",
         )
         .bind(group)
         .fetch_all(&self.pool)
@@ -64,14 +66,18 @@ impl Store {
         let mut counts = GroupCounts::default();
         for row in rows {
             let n = row.try_get::<i64, _>("n")? as u32;
-            match parse::<MemberStatus>(&row.try_get::<String, _>("status")?)? {
-                MemberStatus::Active => counts.active = n,
-                MemberStatus::Pending => counts.pending = n,
-                MemberStatus::Left => counts.left = n,
-                MemberStatus::Removed => counts.removed = n,
-                MemberStatus::Declined => counts.declined = n,
-                MemberStatus::Redirected => counts.redirected = n,
+            let status = parse::<MemberStatus>(&row.try_get::<String, _>("status")?)?;
+            if status == MemberStatus::Active && row.try_get::<i64, _>("observed")? != 0 {
+                counts.observed += n;
             }
+            *match status {
+                MemberStatus::Active => &mut counts.active,
+                MemberStatus::Pending => &mut counts.pending,
+                MemberStatus::Left => &mut counts.left,
+                MemberStatus::Removed => &mut counts.removed,
+                MemberStatus::Declined => &mut counts.declined,
+                MemberStatus::Redirected => &mut counts.redirected,
+            } += n;
         }
         if let Some(e) = &self.event {
             e.counts
@@ -199,9 +205,10 @@ impl Tx<'_> {
     /// Inserts or replaces a member's row (not tags or points).
     pub async fn upsert_member(&mut self, m: &Member) -> Result<()> {
         sqlx::query(&format!(
-            "INSERT INTO members ({MEMBER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+            "INSERT INTO members ({MEMBER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT (group_id, member_id) DO UPDATE SET display_name = $3, role = $4, status = $5, inviter = $6, \
-             joined_at = $7, last_active_at = $8, paid_tier = $9, paid_until = $10, restricted_until = $11"
+             joined_at = $7, last_active_at = $8, paid_tier = $9, paid_until = $10, restricted_until = $11, \
+             observed = $12"
         ))
         .bind(&m.group)
         .bind(&m.id)
@@ -214,6 +221,7 @@ impl Tx<'_> {
         .bind(&m.paid_tier)
         .bind(m.paid_until)
         .bind(m.restricted_until)
+        .bind(i64::from(m.observed))
         .execute(&mut *self.tx)
         .await?;
         Ok(())

@@ -119,7 +119,7 @@ impl EventCtx<'_> {
         let mut verdict = verdict;
         if let GateVerdict::Admit { .. } = verdict {
             let counts = b.store.counts(&b.group.id).await?;
-            if counts.active >= b.group.capacity {
+            if b.group.members_toward_capacity(&counts) >= b.group.capacity {
                 verdict = GateVerdict::Reject {
                     reason: format!("the group is full ({} members)", b.group.capacity),
                 };

@@ -52,6 +52,7 @@ impl EventCtx<'_> {
             for effect in fresh {
                 let (id, joined) = match &effect {
                     Effect::Approve { member, .. } => (member, true),
+                    Effect::PutMember { member } if member.observed => (&member.id, true),
                     Effect::Leave { member } | Effect::Remove { member, .. } => (member, false),
                     _ => continue,
                 };

@@ -97,9 +97,13 @@ async fn present_member(b: &mut Batch, id: &str) -> Result<Member> {
     if let Some(m) = b.member(stored, id) {
         return Ok(m);
     }
+    // Someone kith never admitted, speaking in the group: they joined the
+    // chat outside kith. Kept as an observed member and announced to games
+    // and flows like any newcomer (`announce_membership_changes`).
     let mut m = Member::new(&b.group.id, id, id);
     m.status = MemberStatus::Active;
     m.joined_at = Some(b.now);
+    m.observed = true;
     b.host(Effect::PutMember { member: m.clone() });
     Ok(m)
 }
