@@ -131,6 +131,13 @@ on_both_databases!(
         .await
         .unwrap_err();
         assert!(again.to_string().contains("422"), "{again}");
+        // Lifting the removal lets them ask to join again.
+        let lifted = kith(&s, &["member", "lift", "g", "zed"]).await;
+        assert!(
+            lifted.contains("zed") && lifted.contains("left"),
+            "{lifted}"
+        );
+        assert_eq!(member(&s, "g", "zed").await["status"], "left");
 
         // A plugin switched off says so, and why.
         let wasm =

@@ -43,6 +43,8 @@ enum MemberSubcommand {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Lift a member's removal: they become `left` and may ask to join again.
+    Lift { group: String, member: String },
     /// Set a member's role.
     Role {
         group: String,
@@ -118,6 +120,12 @@ impl MemberCommand {
                 let request = client.request(Method::POST, &path).json(&body);
                 client
                     .show(request, |_| format!("removed {member} from {group}\n"))
+                    .await
+            }
+            MemberSubcommand::Lift { group, member } => {
+                let path = format!("/v1/groups/{group}/members/{member}/lift-removal");
+                client
+                    .show(client.request(Method::POST, &path), render_member)
                     .await
             }
             MemberSubcommand::Role {
