@@ -19,7 +19,8 @@ pub const MAX_EVENT_AGE_MS: Millis = 10 * 366 * 24 * 3_600_000;
 /// platforms with skewed clocks, and tests that run ahead of a fixed clock).
 pub const MAX_EVENT_LEAD_MS: Millis = 366 * 24 * 3_600_000;
 
-/// Checks a payment or transfer amount: positive and at most [`MAX_AMOUNT`].
+/// Checks a payment or transfer amount against [`MAX_AMOUNT`] (each caller
+/// refuses a non-positive amount with its own message).
 ///
 /// # Errors
 /// A message naming the bound, for a 422.
