@@ -48,31 +48,25 @@ impl Kith {
         }
         let runtime = self.runtime.clone();
         let owned = bytes.to_vec();
+        // `read_plugin_file` forgets what it compiled when it refuses a file.
         let (file, loaded) = tokio::task::spawn_blocking(move || {
             let file = runtime.read_plugin_file(&owned)?;
-            match runtime.load(&file.sha256, &file.component) {
-                Ok(loaded) => anyhow::Ok((file, loaded)),
-                Err(e) => {
-                    if file.fresh {
-                        runtime.forget(&file.sha256);
-                    }
-                    Err(e)
-                }
-            }
+            let loaded = runtime.load(&file.sha256, &file.component);
+            anyhow::Ok((file, loaded))
         })
         .await
         .map_err(|e| ServiceError::Internal(e.into()))?
         .map_err(|e| ServiceError::Unprocessable(format!("{e:#}")))?;
-        let checked = self.check_upload(&file, &loaded).await;
-        let metadata = match checked {
-            Ok(metadata) => metadata,
-            Err(e) => {
-                if file.fresh {
-                    self.runtime.forget(&file.sha256);
-                }
-                return Err(e);
-            }
+        let checked = match loaded {
+            Ok(loaded) => self.check_upload(&file, &loaded).await,
+            Err(e) => Err(ServiceError::Unprocessable(format!("{e:#}"))),
         };
+        // Nothing of a refused upload is kept, unless it was already here.
+        let metadata = checked.inspect_err(|_| {
+            if file.fresh {
+                self.runtime.forget(&file.sha256);
+            }
+        })?;
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         tx.put_plugin(&metadata, &file.sha256, &file.component, now)
