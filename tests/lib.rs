@@ -240,11 +240,23 @@ impl TestServer {
     }
 
     pub async fn install(&self, plugin: &str) -> Value {
+        self.upload(plugin, plugin_file(plugin)).await
+    }
+
+    /// Installs a test plugin (`tests/plugins`, built to `target/test-plugins`).
+    pub async fn install_test_plugin(&self, plugin: &str) -> Value {
+        let path = workspace_root().join(format!("target/test-plugins/{plugin}.wasm"));
+        let wasm = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        self.upload(plugin, wasm).await
+    }
+
+    /// Uploads a plugin file; panics unless it is installed (201).
+    async fn upload(&self, plugin: &str, wasm: Vec<u8>) -> Value {
         let resp = self
             .http
             .post(self.url("/v1/plugins"))
             .header("content-type", "application/wasm")
-            .body(plugin_file(plugin))
+            .body(wasm)
             .send()
             .await
             .expect("upload");

@@ -215,17 +215,7 @@ on_both_databases!(
             Some(json!({"member": "ada", "role": "admin"})),
         )
         .await;
-        let wasm =
-            std::fs::read(workspace_root().join("target/test-plugins/hostile.wasm")).unwrap();
-        let r = s
-            .http
-            .post(s.url("/v1/plugins"))
-            .header("content-type", "application/wasm")
-            .body(wasm)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
+        s.install_test_plugin("hostile").await;
         s.ok(
             "PUT",
             "/v1/groups/g/plugins/hostile",
