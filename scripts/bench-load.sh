@@ -6,6 +6,7 @@
 #                                                  events/s vs plugins per group, groups, connections
 #   bash scripts/bench-load.sh rss                 server RSS with 1000 groups x 5 plugins
 #   bash scripts/bench-load.sh restart             time to ready on a restart with 20 plugins
+#   bash scripts/bench-load.sh processes           events/s with 1, 2 and 3 `kith serve` on one Postgres
 #   bash scripts/bench-load.sh hostile [sqlite|postgres]
 #                                                  other groups' latency while hostile plugins spin
 #
@@ -36,8 +37,10 @@ fi
 WORK="$(mktemp -d)"
 SERVER_PID=""
 PGDB=""
+EXTRA_PIDS=()
 cleanup() {
     stop_server
+    stop_extra_servers
     if [[ -n "$PGDB" ]]; then
         psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $PGDB" >/dev/null 2>&1 || true
     fi
@@ -245,14 +248,65 @@ print(f"hostile-'"$i"': {len(loops)} loop invocations, each stopped after {ms[0]
     stop_server
 }
 
+# start_extra_server N: another kith process on the same Postgres database,
+# with a data dir of its own; its URL is appended to URLS.
+start_extra_server() {
+    local n="$1" port
+    port="$(free_port)"
+    RUST_LOG="${RUST_LOG:-warn}" "$KITH" serve --listen "127.0.0.1:$port" --data-dir "$WORK/data$n" \
+        --database "postgres://postgres@127.0.0.1:5432/$PGDB" >"$WORK/server$n.log" 2>&1 &
+    EXTRA_PIDS+=($!)
+    for _ in $(seq 1 6000); do
+        if curl -sf "http://127.0.0.1:$port/healthz" | grep -q '"plugins":"ready"'; then
+            URLS="$URLS,http://127.0.0.1:$port"
+            return 0
+        fi
+        sleep 0.01
+    done
+    cat "$WORK/server$n.log" >&2
+    echo "error: kith process $n did not get ready in 60 s" >&2
+    exit 1
+}
+
+stop_extra_servers() {
+    local pid
+    for pid in "${EXTRA_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    EXTRA_PIDS=()
+}
+
+# The standard load against 1, 2 and 3 processes on one Postgres, each beside
+# the HTTP floor of the same processes (connections spread over them).
+processes() {
+    local n out
+    machine
+    start_server postgres
+    URLS="$URL"
+    "$KITH" load --server "$URLS" --groups "$GROUPS_N" --members "$MEMBERS" --events 0 --plugins "$PLUGINS" >/dev/null
+    for n in 1 2 3; do
+        ((n == 1)) || start_extra_server "$n"
+        echo "== $n process(es): the HTTP floor"
+        "$KITH" load --server "$URLS" --floor --events "$EVENTS" --concurrency "$CONCURRENCY" | grep RESULT
+        echo "== $n process(es): groups $GROUPS_N x members $MEMBERS, plugins $PLUGINS, $CONCURRENCY connections, $EVENTS events"
+        out="$("$KITH" load --server "$URLS" --groups "$GROUPS_N" --members "$MEMBERS" --events "$EVENTS" \
+            --concurrency "$CONCURRENCY" --plugins "$PLUGINS" --skip-setup)"
+        echo "$out" | grep -E 'RESULT|errors'
+    done
+    stop_extra_servers
+    stop_server
+}
+
 case "$MODE" in
     sqlite | postgres) throughput "$MODE" ;;
     scaling) scaling "${2:-sqlite}" ;;
     rss) rss ;;
     restart) restart ;;
     hostile) hostile "${2:-sqlite}" ;;
+    processes) processes ;;
     *)
-        echo "usage: $0 [sqlite|postgres|scaling [sqlite|postgres]|rss|restart|hostile [sqlite|postgres]]" >&2
+        echo "usage: $0 [sqlite|postgres|scaling [sqlite|postgres]|rss|restart|processes|hostile [sqlite|postgres]]" >&2
         exit 2
         ;;
 esac

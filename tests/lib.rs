@@ -64,6 +64,18 @@ fn drop_postgres_database(name: String) {
     }
 }
 
+impl TestDb {
+    /// The same database for a second kith process, with a data dir of its
+    /// own; the first keeps the database and drops it.
+    pub fn beside(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            dir: tempfile::tempdir().expect("temp dir"),
+            postgres: None,
+        }
+    }
+}
+
 /// A fresh database of the given kind, or `None` (with a message) when
 /// Postgres is unreachable and `KITH_REQUIRE_POSTGRES` is not set. CI sets it,
 /// so there a missing Postgres fails the run instead of skipping.
@@ -183,6 +195,12 @@ impl TestServer {
             db,
             task,
         }
+    }
+
+    /// A second server on this one's database, as a second kith process
+    /// would be (its own runtime, caches and data dir).
+    pub async fn start_beside(&self) -> TestServer {
+        Self::start_on(self.db.beside(), Clock::system()).await
     }
 
     /// Stops the server and hands back its database, for a restart.

@@ -125,12 +125,23 @@ pub async fn serve_with_edge(
 ) -> anyhow::Result<()> {
     let listener = crate::edge::bind(listen).with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
-    let timers = kith.spawn_timer_loop(timer_every);
+    // Stopped with the server, also when the future serving is dropped.
+    let _timers = AbortOnDrop(Some(kith.spawn_timer_loop(timer_every)));
+    let _changes = AbortOnDrop(kith.follow_changes().await);
     ready(addr);
     let app = crate::http::router(kith).layer(tower_http::trace::TraceLayer::new_for_http());
-    let result = crate::edge::serve(listener, app, edge, shutdown_signal()).await;
-    timers.abort();
-    Ok(result?)
+    Ok(crate::edge::serve(listener, app, edge, shutdown_signal()).await?)
+}
+
+/// A background task that ends with its owner.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -19,7 +19,9 @@ pub const DEFAULT_PLUGINS: &[&str] = &["daily-checkin", "referral-fission", "ad-
 /// What one `kith load` run sends, and to which host.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Base URL of the kith host, e.g. `http://127.0.0.1:8080`.
+    /// Base URL of the kith host, e.g. `http://127.0.0.1:8080`; several,
+    /// comma-separated, for kith processes sharing one Postgres: the
+    /// connections are spread over them, the setup goes to the first.
     pub server: String,
     /// An API token, when the host requires one.
     pub token: Option<String>,
@@ -143,14 +145,18 @@ struct Api {
 impl Api {
     /// One client is one keep-alive connection at a time here: every worker
     /// gets its own, so `--concurrency` is the number of connections.
-    fn new(opts: &Options) -> anyhow::Result<Api> {
+    /// Connection `which` goes to the `which`-th server, round-robin.
+    fn new(opts: &Options, which: usize) -> anyhow::Result<Api> {
+        let servers: Vec<&str> = opts.server.split(',').map(str::trim).collect();
         let http = crate::cli::remote::authorized(opts.token.as_deref())?
             .pool_max_idle_per_host(1)
             .tcp_nodelay(true)
             .build()?;
         Ok(Api {
             http,
-            base: opts.server.trim_end_matches('/').to_string(),
+            base: servers[which % servers.len()]
+                .trim_end_matches('/')
+                .to_string(),
         })
     }
 
@@ -199,7 +205,7 @@ fn member_id(i: usize) -> String {
 /// enablements, `concurrency` requests at a time. Existing groups and
 /// members are kept (a 409 is fine), so a second run reuses them.
 async fn setup(opts: &Options) -> anyhow::Result<()> {
-    let api = Api::new(opts)?;
+    let api = Api::new(opts, 0)?;
     for name in &opts.plugins {
         let (status, _) = api
             .send(api.http.get(format!("{}/v1/plugins/{name}", api.base)))
@@ -228,7 +234,7 @@ async fn setup(opts: &Options) -> anyhow::Result<()> {
     for _ in 0..opts.concurrency.max(1) {
         let (opts, next) = (opts.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
-            let api = Api::new(&opts)?;
+            let api = Api::new(&opts, 0)?;
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= opts.groups {
@@ -313,10 +319,10 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     let next = Arc::new(AtomicUsize::new(0));
     let begin = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..opts.concurrency.max(1) {
+    for which in 0..opts.concurrency.max(1) {
         let (opts, next, run_id) = (opts.clone(), next.clone(), run_id.clone());
         tasks.push(tokio::spawn(async move {
-            let api = Api::new(&opts)?;
+            let api = Api::new(&opts, which)?;
             let mut latencies = Vec::new();
             let mut errors = 0usize;
             let mut first_error = None;
@@ -464,7 +470,8 @@ mod tests {
 /// The `kith load` command line.
 #[derive(clap::Args, Debug, Clone)]
 pub struct LoadArgs {
-    /// Base URL of the kith host.
+    /// Base URL of the kith host; several, comma-separated, spread the
+    /// connections over kith processes sharing one Postgres.
     #[arg(long, env = "KITH_URL", default_value = "http://127.0.0.1:8080")]
     pub server: String,
     /// An API token, when the host requires one.

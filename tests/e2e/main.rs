@@ -14,6 +14,7 @@ mod outbox;
 mod policy;
 mod prepare;
 mod probes;
+mod processes;
 mod referral;
 mod timers;
 mod transactions;

@@ -306,7 +306,7 @@ on_both_databases!(events_storage_timers_outbox, |db| async move {
     tx.put_enablement(&enablement).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(
-        s.due_timers(100, 10).await.unwrap(),
+        s.claim_due_timers(100, 200, 10).await.unwrap(),
         vec![],
         "switched off: no timers fire"
     );
@@ -343,8 +343,29 @@ on_both_databases!(events_storage_timers_outbox, |db| async move {
         None,
         "storage is per plugin"
     );
-    assert_eq!(s.due_timers(100, 10).await.unwrap(), vec![timer]);
-    assert_eq!(s.due_timers(99, 10).await.unwrap(), vec![]);
+    assert_eq!(s.claim_due_timers(99, 129, 10).await.unwrap(), vec![]);
+    assert_eq!(
+        s.claim_due_timers(100, 130, 10).await.unwrap(),
+        vec![timer.clone()]
+    );
+    assert_eq!(
+        s.claim_due_timers(120, 150, 10).await.unwrap(),
+        vec![],
+        "claimed by another process until 130"
+    );
+    assert_eq!(
+        s.claim_due_timers(130, 160, 10).await.unwrap(),
+        vec![timer.clone()],
+        "a claim that ran out (its process died) is taken over"
+    );
+    let mut tx = s.begin().await.unwrap();
+    tx.set_timer(&timer).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        s.claim_due_timers(131, 161, 10).await.unwrap(),
+        vec![timer],
+        "setting a timer again ends its claim"
+    );
 
     let actions = s.outbox(Some("g"), 0, 10).await.unwrap();
     assert_eq!(

@@ -47,6 +47,26 @@ impl Kith {
         Ok(())
     }
 
+    /// Postgres: follows the changes other kith processes make to cached
+    /// rows and tokens (`Store::follow_changes`); when tokens appear there,
+    /// requests here need one too. `None` on SQLite.
+    pub async fn follow_changes(self: &Arc<Self>) -> Option<tokio::task::JoinHandle<()>> {
+        let kith = Arc::downgrade(self);
+        self.store
+            .follow_changes(move |change| {
+                if change == crate::store::Change::Row {
+                    return;
+                }
+                let Some(kith) = kith.upgrade() else { return };
+                tokio::spawn(async move {
+                    if let Err(e) = kith.load_auth().await {
+                        tracing::warn!("reloading tokens after a change elsewhere: {e}");
+                    }
+                });
+            })
+            .await
+    }
+
     /// Registers the operator-supplied admin secret (idempotent) and turns
     /// authentication on.
     pub async fn bootstrap_admin(&self, secret: &str) -> Result<()> {

@@ -84,8 +84,8 @@ impl Kith {
     ) -> Result<Enabled> {
         self.writable_group(group).await?;
         let (installed, _) = self.loaded(name).await?;
-        let guard = self.group_lock(group).lock_owned().await;
-        let mut list = self.store.enablements(group).await?;
+        let mut turn = self.group_turn(group).await?;
+        let mut list = self.store.uncached().enablements(group).await?;
         let at = list.iter().position(|e| e.plugin == name);
         let current = at.map(|i| list.remove(i));
         let enablement = configured(
@@ -117,7 +117,7 @@ impl Kith {
             Some(e) if e.disabled_reason.is_none() => "plugin.configure",
             _ => "plugin.enable",
         };
-        let mut tx = self.store.begin().await?;
+        let mut tx = turn.begin(&self.store).await?;
         list[index].position = index as i64;
         tx.put_enablement(&list[index]).await?;
         renumber(&mut tx, &mut list).await?;
@@ -125,7 +125,7 @@ impl Kith {
         tx.audit(group, actor, action, name, &detail, self.clock.now())
             .await?;
         tx.commit().await?;
-        drop(guard);
+        drop(turn);
         let on_enabled = self.notify_enabled(group, name).await?;
         let warnings = self.order_warnings(&list).await?;
         Ok(Enabled {
@@ -142,14 +142,14 @@ impl Kith {
     /// `NotFound` when it is not enabled, `Conflict` for an archived group.
     pub async fn disable_plugin(&self, actor: &Actor, group: &str, name: &str) -> Result<()> {
         self.writable_group(group).await?;
-        let _guard = self.group_lock(group).lock_owned().await;
-        let mut list = self.store.enablements(group).await?;
+        let mut turn = self.group_turn(group).await?;
+        let mut list = self.store.uncached().enablements(group).await?;
         let index = list
             .iter()
             .position(|e| e.plugin == name)
             .ok_or_else(|| ServiceError::NotFound(format!("plugin {name:?} on group {group:?}")))?;
         list.remove(index);
-        let mut tx = self.store.begin().await?;
+        let mut tx = turn.begin(&self.store).await?;
         tx.remember_place(group, name, index as i64).await?;
         tx.delete_enablement(group, name).await?;
         renumber(&mut tx, &mut list).await?;
@@ -180,8 +180,8 @@ impl Kith {
         names: &[String],
     ) -> Result<EnablementList> {
         self.writable_group(group).await?;
-        let _guard = self.group_lock(group).lock_owned().await;
-        let mut list = self.store.enablements(group).await?;
+        let mut turn = self.group_turn(group).await?;
+        let mut list = self.store.uncached().enablements(group).await?;
         if let Some(n) = names.iter().find(|n| !list.iter().any(|e| &e.plugin == *n)) {
             return Err(ServiceError::Unprocessable(format!(
                 "plugin {n:?} is not enabled on group {group:?}"
@@ -194,7 +194,7 @@ impl Kith {
                 .position(|n| n == &e.plugin)
                 .unwrap_or(usize::MAX)
         });
-        let mut tx = self.store.begin().await?;
+        let mut tx = turn.begin(&self.store).await?;
         renumber(&mut tx, &mut list).await?;
         let order: Vec<&str> = list.iter().map(|e| e.plugin.as_str()).collect();
         let detail = json!({"order": order});

@@ -159,7 +159,8 @@ impl Kith {
         if input.id.as_deref().is_some_and(|new| new != id) {
             return Err(ServiceError::Invalid("a group's id cannot change".into()));
         }
-        let mut group = self.writable_group(id).await?;
+        let mut turn = self.group_turn(id).await?;
+        let mut group = writable(self.store.uncached().get_group(id).await?)?;
         let mut detail = serde_json::to_value(&input).expect("plain data");
         if let Some(fields) = detail.as_object_mut() {
             fields.retain(|_, v| !v.is_null());
@@ -170,7 +171,7 @@ impl Kith {
                 ServiceError::Invalid(format!("parent group {parent:?} does not exist"))
             })?;
         }
-        let mut tx = self.store.begin().await?;
+        let mut tx = turn.begin(&self.store).await?;
         tx.update_group(&group).await?;
         tx.audit(id, actor, "group.update", id, &detail, self.clock.now())
             .await?;
@@ -192,7 +193,7 @@ impl Kith {
     /// # Errors
     /// `NotFound` for an unknown group.
     pub async fn archive_group(&self, actor: &Actor, id: &str, archive: bool) -> Result<Group> {
-        let _guard = self.group_lock(id).lock_owned().await;
+        let mut turn = self.group_turn(id).await?;
         let mut group = self.store.get_group(id).await?;
         if group.archived_at.is_some() == archive {
             return Ok(group);
@@ -204,7 +205,7 @@ impl Kith {
         } else {
             "group.unarchive"
         };
-        let mut tx = self.store.begin().await?;
+        let mut tx = turn.begin(&self.store).await?;
         tx.set_archived(id, group.archived_at).await?;
         tx.audit(id, actor, action, id, &serde_json::json!({}), now)
             .await?;
@@ -218,8 +219,8 @@ impl Kith {
     /// # Errors
     /// `NotFound`, or `Conflict` while other groups have it as their parent.
     pub async fn delete_group(&self, id: &str) -> Result<()> {
-        let _guard = self.group_lock(id).lock_owned().await;
-        let mut tx = self.store.begin().await?;
+        let mut turn = self.group_turn(id).await?;
+        let mut tx = turn.begin(&self.store).await?;
         tx.delete_group(id).await?;
         tx.commit().await?;
         tracing::info!(group = %id, "group deleted with its data");
@@ -295,8 +296,8 @@ impl Kith {
         role: Role,
     ) -> Result<Member> {
         self.writable_group(group).await?;
-        let _guard = self.group_lock(group).lock_owned().await;
-        let mut tx = self.store.begin().await?;
+        let mut turn = self.group_turn(group).await?;
+        let mut tx = turn.begin(&self.store).await?;
         let mut member = tx
             .get_member_row(group, id)
             .await?
@@ -324,8 +325,8 @@ impl Kith {
     /// # Errors
     /// `NotFound` for an unknown member, `Conflict` when they are not removed.
     pub async fn lift_removal(&self, group: &str, id: &str) -> Result<Member> {
-        let _guard = self.group_lock(group).lock_owned().await;
-        let mut tx = self.store.begin().await?;
+        let mut turn = self.group_turn(group).await?;
+        let mut tx = turn.begin(&self.store).await?;
         let mut member = tx
             .get_member_row(group, id)
             .await?
@@ -365,12 +366,12 @@ impl Kith {
             return Err(ServiceError::Invalid("a tag is 1 to 64 bytes".into()));
         }
         self.writable_group(group).await?;
-        let _guard = self.group_lock(group).lock_owned().await;
+        let mut turn = self.group_turn(group).await?;
         self.store
             .get_member(group, id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("member {id:?}")))?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = turn.begin(&self.store).await?;
         tx.set_tag(group, id, tag, present).await?;
         let action = if present {
             "member.tag"

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::domain::*;
 use crate::runtime::Runtime;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Tx};
 
 /// Errors a caller of the service can act on; HTTP maps each to a status.
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +105,7 @@ pub struct Kith {
     pub runtime: Arc<Runtime>,
     /// Where "now" comes from; tests use a manual clock.
     pub clock: Clock,
-    /// Events of one group are processed one at a time, in arrival order.
+    /// Each group's queue in this process (see `group_turn`).
     group_locks: Mutex<HashMap<GroupId, Arc<tokio::sync::Mutex<()>>>>,
     /// When set, every invocation's full report is kept here (conformance).
     observed: Mutex<Option<Vec<Observed>>>,
@@ -197,13 +197,42 @@ impl Kith {
             .unwrap_or_default()
     }
 
-    fn group_lock(&self, group: &str) -> Arc<tokio::sync::Mutex<()>> {
-        self.group_locks
+    /// Waits for `group`'s turn: its events and changes run one at a time,
+    /// in arrival order, across every kith process on the database. In this
+    /// process, a group's callers queue on an in-memory lock (FIFO, holding
+    /// no connection); on Postgres the one at the front then takes the
+    /// group's advisory lock in the transaction that will write its changes,
+    /// so other processes queue behind it (`Store::begin_group_turn`).
+    pub(crate) async fn group_turn(&self, group: &str) -> Result<GroupTurn> {
+        let queue = self
+            .group_locks
             .lock()
             .expect("locks")
             .entry(group.to_string())
             .or_default()
-            .clone()
+            .clone();
+        let local = queue.lock_owned().await;
+        let tx = self.store.begin_group_turn(group).await?;
+        Ok(GroupTurn { tx, _local: local })
+    }
+}
+
+/// A group's turn (`Kith::group_turn`), held until dropped.
+pub(crate) struct GroupTurn {
+    // Declared first: an unused transaction rolls back, releasing the
+    // group in other processes, before this process's next caller goes.
+    tx: Option<Tx<'static>>,
+    _local: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl GroupTurn {
+    /// The transaction to write the group's changes in: the one holding
+    /// the turn (Postgres), else a new one. Taken once.
+    pub(crate) async fn begin(&mut self, store: &Store) -> Result<Tx<'static>> {
+        match self.tx.take() {
+            Some(tx) => Ok(tx),
+            None => Ok(store.begin().await?),
+        }
     }
 }
 

@@ -5,11 +5,22 @@ use super::event::Mode;
 use super::*;
 use std::time::Duration;
 
+/// How long a process has to fire the timers it claimed; a claim left by
+/// a process that died is taken over after this.
+const TIMER_CLAIM_MS: Millis = 30_000;
+
+/// Timers claimed at once: fired one after another well within the claim.
+const TIMERS_PER_CLAIM: u32 = 100;
+
 impl Kith {
-    /// Fires every due timer once. Returns how many fired.
+    /// Fires the due timers this process claims (each once, across every
+    /// process on the database). Returns how many fired.
     pub async fn fire_due_timers(&self) -> Result<usize> {
         let now = self.clock.now();
-        let due = self.store.due_timers(now, 500).await?;
+        let due = self
+            .store
+            .claim_due_timers(now, now + TIMER_CLAIM_MS, TIMERS_PER_CLAIM)
+            .await?;
         let mut fired = 0;
         for timer in due {
             let enabled = self
@@ -33,7 +44,13 @@ impl Kith {
             if !enabled {
                 continue;
             }
+            let id = event.id.clone();
             match self.process_with(event, Mode::Timer(timer.clone())).await {
+                // Claims keep this from happening: the test of many
+                // processes looks for this line.
+                Ok(outcome) if outcome.duplicate => {
+                    tracing::warn!("timer occurrence {id} ran twice: it had already fired")
+                }
                 Ok(_) => fired += 1,
                 Err(e) => {
                     tracing::error!(group = %timer.group, plugin = %timer.plugin, "timer {} failed: {e}", timer.name)

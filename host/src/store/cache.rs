@@ -2,9 +2,9 @@
 //! enablements, an installed plugin), kept in memory.
 //!
 //! Writes go through `Tx`, which notes what it touches; `Tx::commit` evicts
-//! those entries after the database has the new rows. That is enough while
-//! this process is the only writer of its database, which kith already
-//! assumes: the one-at-a-time order of a group's events is kept in memory too.
+//! those entries after the database has the new rows. On Postgres, where
+//! several processes share the database, the commit also notifies the
+//! others, which evict the same entries (`changes.rs`).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -20,6 +20,8 @@ pub(super) enum Key {
     Group(GroupId),
     Enablements(GroupId),
     Plugin(String),
+    /// API tokens: not cached, but other processes must hear of them.
+    Tokens,
 }
 
 #[derive(Default)]
@@ -103,8 +105,17 @@ impl Cache {
                 Key::Group(g) => self.groups.remove(g),
                 Key::Enablements(g) => self.enablements.remove(g),
                 Key::Plugin(p) => self.plugins.remove(p),
+                Key::Tokens => {}
             }
         }
+    }
+
+    /// Forgets every cached row: after changes that may have been missed.
+    pub(super) fn evict_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.groups.0.lock().expect("cache").clear();
+        self.enablements.0.lock().expect("cache").clear();
+        self.plugins.0.lock().expect("cache").clear();
     }
 }
 

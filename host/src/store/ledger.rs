@@ -144,6 +144,9 @@ impl Tx<'_> {
     /// Writes both sides of a transfer, refusing one that would overdraw
     /// `from` or carry `to` past the balance ceiling.
     pub async fn transfer(&mut self, t: Transfer<'_>) -> Result<()> {
+        // The balances read below must stay true until the commit, whatever
+        // other processes do: a no-op in an event's commit, which holds it.
+        self.lock_group(t.group).await?;
         let (from, amount, asset) = (t.from, t.amount, t.asset);
         if amount <= 0 {
             return Err(StoreError::Rejected(format!(

@@ -10,6 +10,7 @@
 
 mod audit;
 mod cache;
+mod changes;
 mod events;
 mod groups;
 mod join_requests;
@@ -24,6 +25,7 @@ mod tokens;
 mod tx;
 mod webhooks;
 
+pub use changes::Change;
 pub use events::Invocation;
 pub use ledger::Transfer;
 pub use members::MemberFilter;
@@ -92,6 +94,11 @@ pub struct Store {
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
     /// Set on the view one event reads through (`for_event`).
     event: Option<Arc<EventReads>>,
+    /// Postgres: the URL, for the connection that listens for changes.
+    url: Option<String>,
+    /// Postgres: how many group turns (`begin_group_turn`) may hold a
+    /// connection at once.
+    turn_slots: Arc<tokio::sync::Semaphore>,
     /// SQLite: this process's claim on the database file (see `ProcessLock`).
     process_lock: Arc<std::sync::Mutex<Option<ProcessLock>>>,
 }
@@ -105,6 +112,10 @@ struct EventReads {
     members: std::sync::Mutex<std::collections::HashMap<(GroupId, MemberId), Option<Member>>>,
     counts: std::sync::Mutex<std::collections::HashMap<GroupId, GroupCounts>>,
 }
+
+/// The Postgres connections of one process's pool. Three processes take 48
+/// of the server's default `max_connections` (100).
+const PG_CONNECTIONS: u32 = 16;
 
 /// The most rows a list returns, whatever is asked.
 pub const MAX_LIST: u32 = 1000;
@@ -160,7 +171,7 @@ impl Store {
                 })
             });
         } else {
-            options = options.max_connections(16);
+            options = options.max_connections(PG_CONNECTIONS);
         }
         let pool = options
             .connect(&url)
@@ -173,6 +184,8 @@ impl Store {
             cache: Default::default(),
             writer,
             event: None,
+            url: (backend == Backend::Postgres).then(|| url.clone()),
+            turn_slots: Arc::new(tokio::sync::Semaphore::new(PG_CONNECTIONS as usize / 2)),
             process_lock: Arc::new(std::sync::Mutex::new(process_lock)),
         };
         let migrator = match backend {
@@ -192,6 +205,17 @@ impl Store {
     pub fn for_event(&self) -> Store {
         Store {
             event: Some(Default::default()),
+            ..self.clone()
+        }
+    }
+
+    /// A view that reads groups, enablements and plugins from the database,
+    /// not from this process's cache: for a read-then-write in a group's
+    /// turn, where a row another process changed a moment ago (its
+    /// notification still on the way) must not be written back stale.
+    pub fn uncached(&self) -> Store {
+        Store {
+            cache: Default::default(),
             ..self.clone()
         }
     }

@@ -33,18 +33,46 @@ fn timer_from_row(row: &AnyRow) -> Result<Timer> {
 }
 
 impl Store {
-    /// Due timers of plugins that are enabled and not switched off, in groups
-    /// not archived (an archived group's timers wait, and fire when it is back).
-    pub async fn due_timers(&self, now: Millis, limit: u32) -> Result<Vec<Timer>> {
+    /// Claims due timers of plugins that are enabled and not switched off,
+    /// in groups not archived (an archived group's timers wait, and fire
+    /// when it is back), until `claim_until`: no other process takes them
+    /// before then (Postgres: rows another process is claiming right now
+    /// are skipped, not waited for). Setting the timer again (the firing
+    /// reschedules it) ends the claim; a claim whose process died runs out.
+    pub async fn claim_due_timers(
+        &self,
+        now: Millis,
+        claim_until: Millis,
+        limit: u32,
+    ) -> Result<Vec<Timer>> {
+        let skip_locked = match self.backend {
+            Backend::Postgres => "FOR UPDATE OF t SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
         let sql = format!(
-            "SELECT t.* FROM timers t JOIN enablements e ON e.group_id = t.group_id AND e.plugin = t.plugin \
+            "UPDATE timers SET claimed_until = $2 WHERE (plugin, group_id, name) IN (\
+             SELECT t.plugin, t.group_id, t.name FROM timers t \
+             JOIN enablements e ON e.group_id = t.group_id AND e.plugin = t.plugin \
              JOIN groups g ON g.id = t.group_id \
-             WHERE t.due_at <= $1 AND e.disabled_reason IS NULL AND g.archived_at IS NULL \
-             ORDER BY t.due_at LIMIT {}",
+             WHERE t.due_at <= $1 AND (t.claimed_until IS NULL OR t.claimed_until <= $1) \
+             AND e.disabled_reason IS NULL AND g.archived_at IS NULL \
+             ORDER BY t.due_at LIMIT {} {skip_locked}) \
+             RETURNING plugin, group_id, name, due_at, period_ms, payload",
             limit.min(MAX_LIST)
         );
-        let rows = sqlx::query(&sql).bind(now).fetch_all(&self.pool).await?;
-        rows.iter().map(timer_from_row).collect()
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(&sql)
+            .bind(now)
+            .bind(claim_until)
+            .fetch_all(&mut *tx.tx)
+            .await?;
+        tx.commit().await?;
+        let mut due = rows
+            .iter()
+            .map(timer_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        due.sort_by_key(|t| t.due_at);
+        Ok(due)
     }
 
     /// A group's timers, soonest first.
@@ -62,7 +90,8 @@ impl Tx<'_> {
     pub async fn set_timer(&mut self, t: &Timer) -> Result<()> {
         sqlx::query(
             "INSERT INTO timers (plugin, group_id, name, due_at, period_ms, payload) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (plugin, group_id, name) DO UPDATE SET due_at = $4, period_ms = $5, payload = $6",
+             ON CONFLICT (plugin, group_id, name) DO UPDATE SET due_at = $4, period_ms = $5, payload = $6, \
+             claimed_until = NULL",
         )
         .bind(&t.plugin)
         .bind(&t.group)

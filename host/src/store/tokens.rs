@@ -1,5 +1,6 @@
 //! API tokens, stored by the hash of their secret.
 
+use super::cache::Key;
 use super::*;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -71,6 +72,7 @@ impl Store {
 impl Tx<'_> {
     /// Records a token by the hash of its secret; `false` if the hash exists.
     pub async fn insert_token(&mut self, token: &Token, hash: &str) -> Result<bool> {
+        self.changes(Key::Tokens);
         let r = sqlx::query(
             "INSERT INTO api_tokens (id, name, token_hash, scope, groups, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (token_hash) DO NOTHING",
@@ -89,6 +91,7 @@ impl Tx<'_> {
 
     /// Deletes a token.
     pub async fn delete_token(&mut self, id: &str) -> Result<()> {
+        self.changes(Key::Tokens);
         let r = sqlx::query("DELETE FROM api_tokens WHERE id = $1")
             .bind(id)
             .execute(&mut *self.tx)

@@ -2,17 +2,19 @@
 //! invocations and the plugins' failure counts.
 
 use super::*;
+use crate::store::Tx;
 
 impl Kith {
+    /// Commits in `tx`, which holds the group's turn on Postgres.
     pub(super) async fn commit(
         &self,
+        mut tx: Tx<'static>,
         b: Batch,
         enablements: &[Enablement],
         kind: &str,
         body: &str,
     ) -> Result<EventOutcome> {
         let outcome_json = serde_json::to_value(&b.outcome).expect("serializable");
-        let mut tx = self.store.begin().await?;
         if !tx
             .insert_event(&b.event_id, &b.group.id, kind, body, &outcome_json, b.now)
             .await?

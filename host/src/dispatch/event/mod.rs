@@ -238,15 +238,14 @@ impl Kith {
 
     /// Processes the event in its group's turn (the group's lock held).
     async fn process_in_turn(&self, event: IncomingEvent, mode: Mode) -> Result<EventOutcome> {
-        let lock = self.group_lock(&event.group);
-        let _guard = lock.lock().await;
+        let mut turn = self.group_turn(&event.group).await?;
         // A retry waits for the first attempt (the lock), then is found at
         // commit, where its id is already taken: retries are rare, so the
         // common case pays no read for them. A retry refused before its
         // commit (its member has left since, say) gets its first outcome too.
         let (group, id) = (event.group.clone(), event.id.clone());
         let body = serde_json::to_string(&event.body).expect("serializable");
-        match self.process_locked(event, mode, &body).await {
+        match self.process_locked(event, mode, &body, &mut turn).await {
             Err(
                 refused @ (ServiceError::Invalid(_)
                 | ServiceError::NotFound(_)
@@ -265,6 +264,7 @@ impl Kith {
         event: IncomingEvent,
         mode: Mode,
         body: &str,
+        turn: &mut GroupTurn,
     ) -> Result<EventOutcome> {
         let store = self.store.for_event();
         let group = super::groups::writable(store.get_group(&event.group).await?)?;
@@ -297,7 +297,8 @@ impl Kith {
                 error: i.error.clone(),
             })
             .collect();
-        self.commit(batch, &enablements, kind, body).await
+        let tx = turn.begin(&self.store).await?;
+        self.commit(tx, batch, &enablements, kind, body).await
     }
 
     /// A redirected applicant arrives in the target group as a join request
