@@ -161,7 +161,12 @@ async fn enable(s: &Setup, file: &str) -> Enabled {
         .find(|e| e.plugin == name)
         .expect("enabled");
     // Already compiled by the install: this is the runtime's cache.
-    let wasm = s.kith.store.plugin_wasm(&name).await.expect("wasm");
+    let wasm = s
+        .kith
+        .store
+        .plugin_wasm(&name, &installed.sha256)
+        .await
+        .expect("wasm");
     let loaded = s.kith.runtime.load(&installed.sha256, &wasm).expect("load");
     Enabled {
         name,

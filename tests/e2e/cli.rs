@@ -185,3 +185,51 @@ on_both_databases!(
         kith(&s, &["group", "unarchive", "g"]).await;
     }
 );
+
+on_both_databases!(the_cli_upgrades_and_rolls_back, |db| async move {
+    let Some(s) = TestServer::start(db).await else {
+        return;
+    };
+    s.install_test_plugin("versioned").await;
+    group_with(&s, "g", &[("versioned", json!({}))]).await;
+    s.install_test_plugin("versioned-2").await;
+    let versions = kith(&s, &["plugin", "versions", "versioned"]).await;
+    assert!(versions.starts_with("VERSION"), "{versions}");
+    let lines: Vec<&str> = versions.lines().collect();
+    assert!(
+        lines[1].starts_with("2.0.0") && lines[1].contains("yes"),
+        "{versions}"
+    );
+    assert!(
+        lines[2].starts_with("1.0.0") && lines[2].ends_with('g'),
+        "{versions}"
+    );
+
+    let config = r#"{"threshold": 3}"#;
+    let args = [
+        "plugin",
+        "upgrade",
+        "versioned",
+        "--group",
+        "g",
+        "--config",
+        config,
+    ];
+    let out = kith(&s, &[&args[..], &["--dry-run"]].concat()).await;
+    assert!(
+        out.contains("1.0.0") && out.contains("-> 2.0.0") && out.contains("[dry run]"),
+        "{out}"
+    );
+    let out = kith(&s, &[&args[..], &["--grant", "ledger"]].concat()).await;
+    assert!(out.contains("capabilities added: ledger"), "{out}");
+    assert!(!out.contains("not granted"), "granted: {out}");
+    let out = kith(&s, &["plugin", "rollback", "g", "versioned"]).await;
+    assert!(out.contains("2.0.0") && out.contains("-> 1.0.0"), "{out}");
+    s.install_test_plugin("versioned-gate").await;
+    let out = kith(
+        &s,
+        &["plugin", "uninstall", "versioned", "--version", "3.0.0"],
+    )
+    .await;
+    assert_eq!(out, "uninstalled version 3.0.0 of versioned\n");
+});

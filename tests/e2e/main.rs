@@ -18,6 +18,7 @@ mod processes;
 mod referral;
 mod timers;
 mod transactions;
+mod versions;
 
 pub use kith_tests::*;
 pub use serde_json::{json, Value};

@@ -300,6 +300,8 @@ on_both_databases!(events_storage_timers_outbox, |db| async move {
         last_error: None,
         policy: FailurePolicy::default(),
         disabled_reason: Some("off".into()),
+        sha256: "sha".into(),
+        previous: None,
     };
     let mut tx = s.begin().await.unwrap();
     tx.put_plugin(&meta, "sha", b"wasm", 1).await.unwrap();

@@ -56,6 +56,44 @@ enum PluginSubcommand {
         #[arg(long)]
         position: Option<i64>,
     },
+    /// List a plugin's installed versions and where each runs.
+    Versions { plugin: String },
+    /// Upgrade a plugin on a group, or on every group with --all, to another
+    /// version (default: the latest); `on-enabled` runs again, storage and
+    /// timers stay.
+    Upgrade {
+        plugin: String,
+        /// The group to upgrade.
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        group: Option<String>,
+        /// Every group that runs another version (all or nothing).
+        #[arg(long)]
+        all: bool,
+        /// A content hash (8+ characters) or a version string; default: the latest.
+        #[arg(long)]
+        to: Option<String>,
+        /// The whole config for the new version, as JSON (with --group).
+        #[arg(long, conflicts_with = "all")]
+        config: Option<String>,
+        /// New configs by group, as a JSON object (with --all).
+        #[arg(long, requires = "all")]
+        configs: Option<String>,
+        /// Capabilities to grant beyond those kept, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        grant: Vec<String>,
+        /// Check and report; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Put a plugin on a group back on what it ran before its last upgrade.
+    Rollback { group: String, plugin: String },
+    /// Uninstall one version of a plugin (--version), or all of them.
+    Uninstall {
+        plugin: String,
+        /// A content hash (8+ characters) or a version string.
+        #[arg(long)]
+        version: Option<String>,
+    },
     /// Disable a plugin on a group (it keeps its place for a re-enable).
     Disable { group: String, plugin: String },
     /// Show a group's plugins in run order, switched-off ones with why.
@@ -142,6 +180,58 @@ impl PluginCommand {
                 let request = client.request(Method::PUT, &path).json(&body);
                 client.show(request, render_enabled).await
             }
+            PluginSubcommand::Versions { plugin } => {
+                let path = format!("/v1/plugins/{plugin}/versions");
+                client
+                    .show(client.request(Method::GET, &path), render_versions)
+                    .await
+            }
+            PluginSubcommand::Upgrade {
+                plugin,
+                group,
+                all: _,
+                to,
+                config,
+                configs,
+                grant,
+                dry_run,
+            } => {
+                let mut body = serde_json::json!({"to": to, "grant": grant, "dry_run": dry_run});
+                if let Some(config) = config {
+                    body["config"] =
+                        serde_json::from_str(&config).context("--config is not JSON")?;
+                }
+                if let Some(configs) = configs {
+                    body["configs"] =
+                        serde_json::from_str(&configs).context("--configs is not JSON")?;
+                }
+                let path = match &group {
+                    Some(g) => format!("/v1/groups/{g}/plugins/{plugin}/upgrade"),
+                    None => format!("/v1/plugins/{plugin}/upgrade"),
+                };
+                let request = client.request(Method::POST, &path).json(&body);
+                match group {
+                    Some(_) => client.show(request, render_upgraded).await,
+                    None => client.show(request, render_upgrade_report).await,
+                }
+            }
+            PluginSubcommand::Rollback { group, plugin } => {
+                let path = format!("/v1/groups/{group}/plugins/{plugin}/rollback");
+                client
+                    .show(client.request(Method::POST, &path), render_upgraded)
+                    .await
+            }
+            PluginSubcommand::Uninstall { plugin, version } => {
+                let path = match &version {
+                    Some(v) => format!("/v1/plugins/{plugin}/versions/{v}"),
+                    None => format!("/v1/plugins/{plugin}"),
+                };
+                let what = version.map_or("every version".into(), |v| format!("version {v}"));
+                let request = client.request(Method::DELETE, &path);
+                client
+                    .show(request, |_| format!("uninstalled {what} of {plugin}\n"))
+                    .await
+            }
             PluginSubcommand::Disable { group, plugin } => {
                 let path = format!("/v1/groups/{group}/plugins/{plugin}");
                 let request = client.request(Method::DELETE, &path);
@@ -177,6 +267,82 @@ fn render_installed(v: &Value) -> String {
         ]);
     }
     table.render()
+}
+
+/// `kith plugin versions`: newest first, where each runs.
+fn render_versions(v: &Value) -> String {
+    let mut table = Table::new(&[
+        "VERSION",
+        "SHA256",
+        "INSTALLED",
+        "LATEST",
+        "RUNS ON",
+        "ROLLBACK ON",
+    ]);
+    for version in items(v, "versions") {
+        let groups = |key: &str| {
+            let list: Vec<String> = items(version, key).iter().map(cell).collect();
+            list.join(",")
+        };
+        table.row(vec![
+            cell(&version["metadata"]["version"]),
+            short(&version["sha256"]),
+            time(&version["installed_at"]),
+            if version["latest"] == true { "yes" } else { "" }.into(),
+            groups("enabled_on"),
+            groups("rollback_target_on"),
+        ]);
+    }
+    table.render()
+}
+
+/// A content hash as people compare them: its first 12 characters.
+fn short(sha: &Value) -> String {
+    cell(sha).chars().take(12).collect()
+}
+
+/// `kith plugin upgrade --group` and `rollback`: from, to, capabilities.
+fn render_upgraded(v: &Value) -> String {
+    let (from, to, caps) = (&v["from"], &v["to"], &v["capabilities"]);
+    let mut out = format!(
+        "{} on {}: {} ({}) -> {} ({}){}\n",
+        cell(&v["enablement"]["plugin"]),
+        cell(&v["group"]),
+        cell(&from["version"]),
+        short(&from["sha256"]),
+        cell(&to["version"]),
+        short(&to["sha256"]),
+        if v["on_enabled"].is_null() {
+            " [dry run]"
+        } else {
+            ""
+        }
+    );
+    for (key, label) in [
+        ("added", "capabilities added"),
+        ("removed", "capabilities removed"),
+        ("not_granted", "not granted (--grant to grant)"),
+    ] {
+        let list: Vec<String> = items(caps, key).iter().map(cell).collect();
+        if !list.is_empty() {
+            out.push_str(&format!("  {label}: {}\n", list.join(", ")));
+        }
+    }
+    for i in items(&v["on_enabled"], "invocations") {
+        if let Some(error) = i["error"].as_str() {
+            out.push_str(&format!("  on-enabled failed: {error}\n"));
+        }
+    }
+    out
+}
+
+/// `kith plugin upgrade --all`: one block per group.
+fn render_upgrade_report(v: &Value) -> String {
+    let upgraded = items(v, "upgraded");
+    if upgraded.is_empty() {
+        return "every group already runs that version\n".into();
+    }
+    upgraded.iter().map(render_upgraded).collect()
 }
 
 /// `kith plugin enabled` and `order`: the run order, and what is off and why.

@@ -3,7 +3,7 @@
 //! in the change's own transaction.
 
 use super::*;
-use crate::store::{Enablement, Tx};
+use crate::store::{Enablement, InstalledPlugin, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -83,13 +83,19 @@ impl Kith {
         input: EnableInput,
     ) -> Result<Enabled> {
         self.writable_group(group).await?;
-        let (installed, _) = self.loaded(name).await?;
+        self.store.get_plugin(name).await?;
         let mut turn = self.group_turn(group).await?;
         let mut list = self.store.uncached().enablements(group).await?;
         let at = list.iter().position(|e| e.plugin == name);
         let current = at.map(|i| list.remove(i));
+        // An enablement keeps its version (an upgrade changes it); a new
+        // one runs the latest.
+        let (installed, _) = match &current {
+            Some(e) => super::plugins::load(&self.store, &self.runtime, name, &e.sha256).await?,
+            None => self.loaded(name).await?,
+        };
         let enablement = configured(
-            &installed.metadata,
+            &installed,
             group,
             current.as_ref(),
             &input,
@@ -273,12 +279,13 @@ async fn renumber(tx: &mut Tx<'_>, list: &mut [Enablement]) -> Result<()> {
 /// The enablement `input` makes of `current` (None: a first enable), checked
 /// against the plugin's metadata. Its position is set by the caller.
 fn configured(
-    meta: &PluginMetadata,
+    version: &InstalledPlugin,
     group: &str,
     current: Option<&Enablement>,
     input: &EnableInput,
     now: Millis,
 ) -> Result<Enablement> {
+    let meta = &version.metadata;
     let mut config = current.map_or_else(|| json!({}), |e| e.config.clone());
     match &input.config {
         // A first enable takes the config as sent: a merge into {} would
@@ -330,6 +337,8 @@ fn configured(
         policy: overlaid("policy", current.map(|e| e.policy), &input.policy)?,
         // Enabling again is how an operator turns a switched-off plugin back on.
         disabled_reason: None,
+        sha256: version.sha256.clone(),
+        previous: current.and_then(|e| e.previous.clone()),
     })
 }
 
@@ -356,7 +365,7 @@ where
 }
 
 /// Checks a plugin's config against its schema, naming every problem.
-fn check_config(schema: &Value, config: &Value, name: &str) -> Result<()> {
+pub(super) fn check_config(schema: &Value, config: &Value, name: &str) -> Result<()> {
     let validator = jsonschema::validator_for(schema)
         .map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))?;
     let problems: Vec<String> = validator

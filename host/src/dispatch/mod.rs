@@ -9,12 +9,16 @@ mod event;
 mod groups;
 mod plugins;
 mod timers;
+mod versions;
 
 pub use auth::{hash_token, Authentication, Expiry};
 pub use enablements::{EnableInput, Enabled, EnablementList};
 pub use event::EventOutcome;
 pub use groups::GroupInput;
 pub use plugins::{check_schema, for_each_on_cores, MAX_PLUGIN_BYTES};
+pub use versions::{
+    CapabilityDiff, UpgradeAllInput, UpgradeInput, UpgradeReport, Upgraded, VersionInfo, VersionRef,
+};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -107,6 +111,8 @@ pub struct Kith {
     pub clock: Clock,
     /// Each group's queue in this process (see `group_turn`).
     group_locks: Mutex<HashMap<GroupId, Arc<tokio::sync::Mutex<()>>>>,
+    /// One timer pass at a time in this process (`fire_due_timers`).
+    timer_pass: tokio::sync::Mutex<()>,
     /// When set, every invocation's full report is kept here (conformance).
     observed: Mutex<Option<Vec<Observed>>>,
     /// Requests need a token (see `auth.rs`).
@@ -150,6 +156,7 @@ impl Kith {
             runtime,
             clock,
             group_locks: Mutex::new(HashMap::new()),
+            timer_pass: Default::default(),
             observed: Mutex::new(None),
             auth_required: Default::default(),
             preparing_plugins: Default::default(),

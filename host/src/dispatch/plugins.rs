@@ -37,8 +37,9 @@ pub fn check_schema(schema: &serde_json::Value) -> std::result::Result<(), Strin
 }
 
 impl Kith {
-    /// Reads, compiles and checks a plugin file, then records it. Installing
-    /// a plugin of a name already present replaces it (an upgrade).
+    /// Reads, compiles and checks a plugin file, then records it as a
+    /// version of its plugin, the latest: new enablements run it, existing
+    /// ones keep their version until upgraded (`upgrade_plugin`).
     pub async fn install_plugin(&self, bytes: &[u8]) -> Result<InstalledPlugin> {
         if bytes.len() > MAX_PLUGIN_BYTES {
             return Err(ServiceError::Invalid(format!(
@@ -114,53 +115,64 @@ impl Kith {
         self.runtime.metadata(loaded, ctx).await
     }
 
-    /// The compiled plugin, loading it from the store on first use.
+    /// The plugin's latest version, compiled (loaded from the store on
+    /// first use): what a new enablement runs.
     pub(crate) async fn loaded(&self, name: &str) -> Result<(InstalledPlugin, Loaded)> {
-        load(&self.store, &self.runtime, name).await
+        let latest = self.store.get_plugin(name).await?;
+        load(&self.store, &self.runtime, name, &latest.sha256).await
     }
 
-    /// Compiles every installed plugin, as many at once as there are
-    /// cores, so the first events do not wait. An event for a plugin still
-    /// compiling waits for that compilation (`Runtime::load`).
+    /// Compiles the latest version of every installed plugin and every
+    /// version an enablement runs, as many at once as there are cores, so
+    /// the first events do not wait. An event for a plugin still compiling
+    /// waits for that compilation (`Runtime::load`).
     ///
     /// # Errors
     /// The first plugin that cannot be read or compiled.
     pub async fn warm_up(self: &Arc<Self>) -> Result<usize> {
-        let names: Vec<String> = self
+        let mut versions: Vec<(String, String)> = self
             .store
             .list_plugins()
             .await?
             .into_iter()
-            .map(|p| p.metadata.name)
+            .map(|p| (p.metadata.name, p.sha256))
             .collect();
-        let count = names.len();
-        for_each_on_cores(names, |name| {
+        versions.extend(self.store.pinned_versions().await?);
+        versions.sort();
+        versions.dedup();
+        let count = versions.len();
+        for_each_on_cores(versions, |(name, sha)| {
             let kith = self.clone();
-            async move { kith.loaded(&name).await.map(drop) }
+            async move {
+                load(&kith.store, &kith.runtime, &name, &sha)
+                    .await
+                    .map(drop)
+            }
         })
         .await?;
         Ok(count)
     }
 }
 
-/// The compiled plugin, loading it from `store` on first use (an event
-/// loads through its own view of the store).
+/// A version of a plugin, compiled, loading it from `store` on first use
+/// (an event loads through its own view of the store).
 pub(super) async fn load(
     store: &Store,
     runtime: &Arc<Runtime>,
     name: &str,
+    sha256: &str,
 ) -> Result<(InstalledPlugin, Loaded)> {
-    let installed = store.get_plugin(name).await?;
-    if !runtime.is_loaded(&installed.sha256) {
-        let wasm = store.plugin_wasm(name).await?;
+    let installed = store.get_plugin_version(name, sha256).await?;
+    if !runtime.is_loaded(sha256) {
+        let wasm = store.plugin_wasm(name, sha256).await?;
         let runtime = runtime.clone();
-        let sha = installed.sha256.clone();
+        let sha = sha256.to_string();
         let loaded = tokio::task::spawn_blocking(move || runtime.load(&sha, &wasm))
             .await
             .map_err(|e| ServiceError::Internal(e.into()))??;
         return Ok((installed, loaded));
     }
-    let loaded = runtime.load(&installed.sha256, &[])?;
+    let loaded = runtime.load(sha256, &[])?;
     Ok((installed, loaded))
 }
 

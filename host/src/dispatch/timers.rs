@@ -16,6 +16,11 @@ impl Kith {
     /// Fires the due timers this process claims (each once, across every
     /// process on the database). Returns how many fired.
     pub async fn fire_due_timers(&self) -> Result<usize> {
+        // One pass at a time in this process: a pass that finds the timer
+        // loop's pass under way waits for it, so that when it returns every
+        // timer due when it was called has fired (or another process has
+        // it), not merely been claimed by the loop beside it.
+        let _pass = self.timer_pass.lock().await;
         let now = self.clock.now();
         let due = self
             .store

@@ -8,6 +8,7 @@ mod groups;
 mod members;
 mod openapi;
 mod plugins;
+mod versions;
 mod webhooks;
 
 pub use error::ApiError;
@@ -75,6 +76,7 @@ pub(crate) fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(groups::routes())
         .merge(members::routes())
         .merge(plugins::routes())
+        .merge(versions::routes())
         .merge(events::routes())
         .merge(auth::routes())
         .merge(webhooks::routes())

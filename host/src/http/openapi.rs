@@ -349,6 +349,16 @@ pub(super) mod params {
         name: String,
     }
 
+    /// `{version}`
+    #[derive(IntoParams)]
+    #[into_params(parameter_in = Path)]
+    #[allow(dead_code)]
+    pub struct VersionPath {
+        /// A content hash (or 8+ of its first characters), or a version
+        /// string naming one installed build.
+        version: String,
+    }
+
     /// `{account}`
     #[derive(IntoParams)]
     #[into_params(parameter_in = Path)]

@@ -27,11 +27,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(enable, disable, show_enabled))
 }
 
-/// Install or upgrade a plugin
+/// Install a plugin, or a new version of one
 ///
-/// The body is the plugin file itself. Installing a name already present
-/// replaces it. 400 for an empty body; 422 when the file is not a valid
-/// plugin or its metadata is invalid.
+/// The body is the plugin file itself. A file of a plugin already installed
+/// is kept beside the other versions and becomes the latest: new
+/// enablements run it; groups that run an older version keep it until they
+/// are upgraded (`POST /v1/groups/{group}/plugins/{name}/upgrade`, or
+/// `POST /v1/plugins/{name}/upgrade` for all). 400 for an empty body; 422
+/// when the file is not a valid plugin or its metadata is invalid.
 #[utoipa::path(
     post, path = "/v1/plugins", operation_id = "installPlugin", tag = "plugins",
     request_body(

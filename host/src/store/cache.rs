@@ -32,6 +32,8 @@ pub(super) struct Cache {
     groups: Table<GroupId, Group>,
     enablements: Table<GroupId, Arc<Vec<Enablement>>>,
     plugins: Table<String, InstalledPlugin>,
+    /// Installed versions by `name@sha256`: a version never changes.
+    versions: Table<String, InstalledPlugin>,
 }
 
 struct Table<K, V>(Mutex<HashMap<K, V>>);
@@ -64,6 +66,18 @@ impl Cache {
     }
     pub(super) fn plugin(&self, name: &str) -> Option<InstalledPlugin> {
         self.plugins.get(name)
+    }
+
+    pub(super) fn version(&self, name: &str, sha256: &str) -> Option<InstalledPlugin> {
+        self.versions.get(&format!("{name}@{sha256}"))
+    }
+    pub(super) fn keep_version(&self, p: &InstalledPlugin) {
+        let key = format!("{}@{}", p.metadata.name, p.sha256);
+        self.versions
+            .0
+            .lock()
+            .expect("cache")
+            .insert(key, p.clone());
     }
 
     pub(super) fn keep_group(&self, since: u64, g: &Group) {

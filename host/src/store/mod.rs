@@ -30,7 +30,7 @@ pub use events::Invocation;
 pub use ledger::Transfer;
 pub use members::MemberFilter;
 pub use outbox::{LeaseRequest, OutboxState, MAX_DELIVERY_ATTEMPTS};
-pub use plugins::{Enablement, InstalledPlugin};
+pub use plugins::{Enablement, InstalledPlugin, PinnedVersion};
 pub use timers::Timer;
 pub use tokens::Token;
 pub use tx::Tx;

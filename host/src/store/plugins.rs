@@ -43,6 +43,28 @@ pub struct Enablement {
     /// Set when the host switched the plugin off (e.g. too many failures);
     /// enabling it again clears it.
     pub disabled_reason: Option<String>,
+    /// The version it runs: the content hash of one of the plugin's
+    /// installed versions (`GET /v1/plugins/{name}/versions`). Installing
+    /// a newer version changes nothing here; an upgrade does.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    #[serde(default)]
+    pub sha256: String,
+    /// What it ran before its last upgrade, which `rollback` restores;
+    /// null if it was never upgraded.
+    #[serde(default)]
+    pub previous: Option<PinnedVersion>,
+}
+
+/// A version an enablement ran, with the config and grant it ran with.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PinnedVersion {
+    /// The version's content hash.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub sha256: String,
+    /// The config it ran with.
+    pub config: serde_json::Value,
+    /// The capabilities granted to it.
+    pub capabilities: Vec<Capability>,
 }
 
 impl Enablement {
@@ -78,6 +100,21 @@ fn enablement_from_row(row: &AnyRow) -> Result<Enablement> {
         last_error: row.try_get("last_error")?,
         policy: json(&row.try_get::<String, _>("policy")?)?,
         disabled_reason: row.try_get("disabled_reason")?,
+        sha256: row
+            .try_get::<Option<String>, _>("sha256")?
+            .unwrap_or_default(),
+        previous: row
+            .try_get::<Option<String>, _>("previous")?
+            .map(|text| json(&text))
+            .transpose()?,
+    })
+}
+
+fn version_from_row(row: &AnyRow) -> Result<InstalledPlugin> {
+    Ok(InstalledPlugin {
+        metadata: json(&row.try_get::<String, _>("metadata")?)?,
+        sha256: row.try_get("sha256")?,
+        installed_at: row.try_get("installed_at")?,
     })
 }
 
@@ -99,13 +136,63 @@ impl Store {
         Ok(plugin)
     }
 
-    /// An installed plugin's component.
-    pub async fn plugin_wasm(&self, name: &str) -> Result<Vec<u8>> {
-        sqlx::query_scalar("SELECT wasm FROM plugins WHERE name = $1")
+    /// One installed version of a plugin, by its content hash; from memory
+    /// after the first read (a version never changes).
+    pub async fn get_plugin_version(&self, name: &str, sha256: &str) -> Result<InstalledPlugin> {
+        if let Some(p) = self.cache.version(name, sha256) {
+            return Ok(p);
+        }
+        let row = sqlx::query(
+            "SELECT metadata, sha256, installed_at FROM plugin_versions WHERE name = $1 AND sha256 = $2",
+        )
+        .bind(name)
+        .bind(sha256)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("version {sha256:.12} of plugin {name:?}")))?;
+        let plugin = version_from_row(&row)?;
+        self.cache.keep_version(&plugin);
+        Ok(plugin)
+    }
+
+    /// The installed versions of a plugin, newest first.
+    pub async fn plugin_versions(&self, name: &str) -> Result<Vec<InstalledPlugin>> {
+        let rows = sqlx::query(
+            "SELECT metadata, sha256, installed_at FROM plugin_versions WHERE name = $1 \
+             ORDER BY installed_at DESC, sha256",
+        )
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    /// A version's component.
+    pub async fn plugin_wasm(&self, name: &str, sha256: &str) -> Result<Vec<u8>> {
+        sqlx::query_scalar("SELECT wasm FROM plugin_versions WHERE name = $1 AND sha256 = $2")
             .bind(name)
+            .bind(sha256)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("plugin {name:?}")))
+            .ok_or_else(|| StoreError::NotFound(format!("version {sha256:.12} of plugin {name:?}")))
+    }
+
+    /// The versions enablements run, as (plugin, content hash).
+    pub async fn pinned_versions(&self) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT DISTINCT plugin, sha256 FROM enablements ORDER BY plugin, sha256",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every enablement of a plugin, on any group, switched off or not.
+    pub async fn enablements_of(&self, plugin: &str) -> Result<Vec<Enablement>> {
+        let rows = sqlx::query("SELECT * FROM enablements WHERE plugin = $1 ORDER BY group_id")
+            .bind(plugin)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(enablement_from_row).collect()
     }
 
     /// Every installed plugin, by name.
@@ -168,7 +255,9 @@ impl Store {
 }
 
 impl Tx<'_> {
-    /// Installs a plugin, or replaces the one of the same name.
+    /// Installs a version of a plugin beside the others (the same file
+    /// again changes nothing but its install time) and makes it the latest:
+    /// what new enablements run. Enablements keep the version they run.
     pub async fn put_plugin(
         &mut self,
         metadata: &PluginMetadata,
@@ -178,20 +267,84 @@ impl Tx<'_> {
     ) -> Result<()> {
         self.changes(Key::Plugin(metadata.name.clone()));
         sqlx::query(
+            "INSERT INTO plugin_versions (name, sha256, version, kind, metadata, wasm, installed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name, sha256) DO UPDATE SET installed_at = $7",
+        )
+        .bind(&metadata.name)
+        .bind(sha256)
+        .bind(&metadata.version)
+        .bind(metadata.kind.as_str())
+        .bind(to_json(metadata))
+        .bind(wasm.to_vec())
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        self.point_at(metadata, sha256, at).await
+    }
+
+    /// Makes a version the plugin's latest (the row of `plugins`).
+    async fn point_at(
+        &mut self,
+        metadata: &PluginMetadata,
+        sha256: &str,
+        at: Millis,
+    ) -> Result<()> {
+        sqlx::query(
             "INSERT INTO plugins (name, version, kind, metadata, wasm_sha256, wasm, installed_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET version = $2, kind = $3, \
-             metadata = $4, wasm_sha256 = $5, wasm = $6, installed_at = $7",
+             metadata = $4, wasm_sha256 = $5, installed_at = $7",
         )
         .bind(&metadata.name)
         .bind(&metadata.version)
         .bind(metadata.kind.as_str())
         .bind(to_json(metadata))
         .bind(sha256)
-        .bind(wasm.to_vec())
+        .bind(Vec::<u8>::new())
         .bind(at)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
+    }
+
+    /// Uninstalls one version (the caller checked that nothing runs it). If
+    /// it was the latest, the newest remaining one becomes the latest; the
+    /// last one goes with the plugin's name. Returns whether the name went.
+    pub async fn delete_plugin_version(&mut self, name: &str, sha256: &str) -> Result<bool> {
+        self.changes(Key::Plugin(name.to_string()));
+        let deleted = sqlx::query("DELETE FROM plugin_versions WHERE name = $1 AND sha256 = $2")
+            .bind(name)
+            .bind(sha256)
+            .execute(&mut *self.tx)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!(
+                "version {sha256:.12} of plugin {name:?}"
+            )));
+        }
+        let newest = sqlx::query(
+            "SELECT metadata, sha256, installed_at FROM plugin_versions WHERE name = $1 \
+             ORDER BY installed_at DESC, sha256 LIMIT 1",
+        )
+        .bind(name)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        match newest {
+            Some(row) => {
+                let newest = version_from_row(&row)?;
+                self.point_at(&newest.metadata, &newest.sha256, newest.installed_at)
+                    .await?;
+                Ok(false)
+            }
+            None => {
+                for sql in [
+                    "DELETE FROM plugin_places WHERE plugin = $1",
+                    "DELETE FROM plugins WHERE name = $1",
+                ] {
+                    sqlx::query(sql).bind(name).execute(&mut *self.tx).await?;
+                }
+                Ok(true)
+            }
+        }
     }
 
     /// Enables a plugin on a group, or updates its enablement.
@@ -199,10 +352,11 @@ impl Tx<'_> {
         self.changes(Key::Enablements(e.group.clone()));
         sqlx::query(
             "INSERT INTO enablements (group_id, plugin, position, config, capabilities, limits, enabled_at, \
-             consecutive_failures, last_error, policy, disabled_reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             consecutive_failures, last_error, policy, disabled_reason, sha256, previous) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (group_id, plugin) DO UPDATE SET position = $3, config = $4, capabilities = $5, limits = $6, \
-             consecutive_failures = $8, last_error = $9, policy = $10, disabled_reason = $11",
+             consecutive_failures = $8, last_error = $9, policy = $10, disabled_reason = $11, sha256 = $12, \
+             previous = $13",
         )
         .bind(&e.group)
         .bind(&e.plugin)
@@ -215,6 +369,8 @@ impl Tx<'_> {
         .bind(&e.last_error)
         .bind(to_json(&e.policy))
         .bind(&e.disabled_reason)
+        .bind(&e.sha256)
+        .bind(e.previous.as_ref().map(to_json))
         .execute(&mut *self.tx)
         .await?;
         Ok(())

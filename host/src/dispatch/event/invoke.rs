@@ -55,7 +55,7 @@ impl EventCtx<'_> {
         event: &PluginEvent,
     ) -> Result<Ran> {
         let (installed, loaded) =
-            super::super::plugins::load(&b.store, self.runtime, &e.plugin).await?;
+            super::super::plugins::load(&b.store, self.runtime, &e.plugin, &e.sha256).await?;
         if !crate::runtime::handles(installed.metadata.kind, event) {
             return Ok(Ran::Skipped);
         }

@@ -1,0 +1,180 @@
+//! Plugin versions side by side: installing a new version changes no
+//! group; an upgrade checks the world, the config and the grant, keeps
+//! storage and runs `on-enabled` again; a rollback is one call; a version
+//! in use cannot be uninstalled. The test plugin "versioned" comes in three
+//! builds (tests/plugins/versioned).
+
+use super::*;
+
+const AT: i64 = 1_790_000_000_000;
+
+/// The texts the plugin posted in a group, oldest first.
+async fn posts(s: &TestServer, group: &str) -> Vec<String> {
+    s.outbox(group)
+        .await
+        .iter()
+        .filter(|a| a["action"] == "post")
+        .map(|a| a["payload"]["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn hello(s: &TestServer, group: &str, id: &str) -> String {
+    say(s, group, id, "amy", "/hello", AT).await;
+    posts(s, group).await.pop().unwrap()
+}
+
+fn sha_of(installed: &Value) -> String {
+    installed["sha256"].as_str().unwrap().to_string()
+}
+
+on_both_databases!(
+    versions_side_by_side_upgrade_and_rollback,
+    |db| async move {
+        let Some(s) = TestServer::start(db).await else {
+            return;
+        };
+        let v1 = sha_of(&s.install_test_plugin("versioned").await);
+        for g in ["g", "g2"] {
+            group_with(&s, g, &[("versioned", json!({"greeting": "hi"}))]).await;
+            s.ok(
+                "POST",
+                &format!("/v1/groups/{g}/members"),
+                Some(json!({"member": "amy"})),
+            )
+            .await;
+        }
+        assert_eq!(hello(&s, "g", "e1").await, "v1: hi #1");
+
+        // A new version is installed beside the first; the groups keep theirs.
+        let v2 = sha_of(&s.install_test_plugin("versioned-2").await);
+        let versions =
+            s.ok("GET", "/v1/plugins/versioned/versions", None).await["versions"].clone();
+        assert_eq!(versions.as_array().unwrap().len(), 2, "{versions}");
+        assert_eq!(versions[0]["sha256"], v2.as_str());
+        assert_eq!(versions[0]["latest"], true);
+        assert_eq!(versions[1]["enabled_on"], json!(["g", "g2"]));
+        assert_eq!(hello(&s, "g", "e2").await, "v1: hi #2", "still version 1");
+
+        // The current config does not fit version 2's schema: refused, unchanged.
+        let upgrade = "/v1/groups/g/plugins/versioned/upgrade";
+        let (status, body) = s.call("POST", upgrade, Some(json!({}))).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.to_string().contains("threshold"), "{body}");
+
+        let config = json!({"greeting": "hi", "threshold": 2, "language": "en"});
+        let done = s
+            .ok("POST", upgrade, Some(json!({ "config": config })))
+            .await;
+        assert_eq!(done["from"]["sha256"], v1.as_str());
+        assert_eq!(done["to"]["version"], "2.0.0");
+        assert_eq!(done["capabilities"]["added"], json!(["ledger"]));
+        assert_eq!(
+            done["capabilities"]["not_granted"],
+            json!(["ledger"]),
+            "granted only on request"
+        );
+        assert_eq!(
+            posts(&s, "g").await.last().unwrap(),
+            "enabled 2.0.0",
+            "on-enabled ran again"
+        );
+        assert_eq!(
+            hello(&s, "g", "e3").await,
+            "v2: hi #3",
+            "its storage was kept"
+        );
+        let (status, _) = s.call("POST", upgrade, Some(json!({}))).await;
+        assert_eq!(status, 409, "already on the latest");
+
+        // A dry run changes nothing; a grant must be declared by the new version.
+        let dry = json!({"config": config, "grant": ["ledger"], "dry_run": true});
+        let plan = s
+            .ok("POST", "/v1/groups/g2/plugins/versioned/upgrade", Some(dry))
+            .await;
+        assert!(plan["capabilities"]["granted"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("ledger")));
+        let g2 = s.ok("GET", "/v1/groups/g2/plugins/versioned", None).await;
+        assert_eq!(g2["sha256"], v1.as_str(), "a dry run changes nothing");
+
+        // Rollback: the version, config and grant of before, in one call.
+        let back = s
+            .ok("POST", "/v1/groups/g/plugins/versioned/rollback", None)
+            .await;
+        assert_eq!(back["to"]["sha256"], v1.as_str());
+        assert_eq!(back["enablement"]["config"]["greeting"], "hi");
+        assert!(back["enablement"]["config"].get("threshold").is_none());
+        assert_eq!(hello(&s, "g", "e4").await, "v1: hi #4");
+
+        // A version in use cannot be uninstalled; the refusal names the groups.
+        let (status, body) = s
+            .call(
+                "DELETE",
+                &format!("/v1/plugins/versioned/versions/{v1}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.to_string().contains("g, g2"), "{body}");
+
+        // Another world is refused.
+        s.install_test_plugin("versioned-gate").await;
+        let to_gate = json!({"to": "3.0.0", "config": config});
+        let (status, body) = s.call("POST", upgrade, Some(to_gate)).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.to_string().contains("change of world"), "{body}");
+
+        // All groups at once: all-or-nothing, the refusal names each group.
+        let all = "/v1/plugins/versioned/upgrade";
+        let only_g2 = json!({"to": "2.0.0", "configs": {"g2": config}});
+        let (status, body) = s.call("POST", all, Some(only_g2)).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.to_string().contains("g: config"), "{body}");
+        let g2 = s.ok("GET", "/v1/groups/g2/plugins/versioned", None).await;
+        assert_eq!(g2["sha256"], v1.as_str(), "nothing changed");
+        let both = json!({"to": v2, "configs": {"g": config, "g2": config}});
+        let report = s.ok("POST", all, Some(both)).await;
+        assert_eq!(report["upgraded"].as_array().unwrap().len(), 2, "{report}");
+        assert_eq!(hello(&s, "g2", "e5").await, "v2: hi #1");
+
+        // The gate build runs nowhere: it goes. Version 1 is still a rollback target.
+        s.ok("DELETE", "/v1/plugins/versioned/versions/3.0.0", None)
+            .await;
+        let (status, body) = s.call("DELETE", "/v1/plugins/versioned", None).await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body.to_string().contains("rollback target"), "{body}");
+        let versions =
+            s.ok("GET", "/v1/plugins/versioned/versions", None).await["versions"].clone();
+        assert_eq!(versions.as_array().unwrap().len(), 2);
+    }
+);
+
+on_both_databases!(a_reenabled_plugin_keeps_its_version, |db| async move {
+    let Some(s) = TestServer::start(db).await else {
+        return;
+    };
+    s.install_test_plugin("versioned").await;
+    group_with(&s, "g", &[("versioned", json!({}))]).await;
+    s.ok(
+        "POST",
+        "/v1/groups/g/members",
+        Some(json!({"member": "amy"})),
+    )
+    .await;
+    s.install_test_plugin("versioned-2").await;
+    // Reconfiguring keeps version 1 (whose schema needs no threshold).
+    s.ok(
+        "PUT",
+        "/v1/groups/g/plugins/versioned",
+        Some(json!({"config": {"greeting": "yo"}})),
+    )
+    .await;
+    assert_eq!(hello(&s, "g", "e1").await, "v1: yo #1");
+    // A plugin disabled and enabled again starts on the latest.
+    s.ok("DELETE", "/v1/groups/g/plugins/versioned", None).await;
+    let config = json!({"config": {"greeting": "yo", "threshold": 1}});
+    s.ok("PUT", "/v1/groups/g/plugins/versioned", Some(config))
+        .await;
+    assert_eq!(hello(&s, "g", "e2").await, "v2: yo #2");
+});
