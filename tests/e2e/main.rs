@@ -7,6 +7,7 @@ mod checkin;
 mod cli;
 mod edge;
 mod gates_chain;
+mod history;
 mod invite;
 mod membership;
 mod operations;

@@ -12,8 +12,8 @@ use super::openapi::params::{AccountPath, GroupPath};
 use super::{Acting, ApiError, AppState, Json, Path, Query};
 use crate::dispatch::GroupInput;
 use crate::domain::{Account, Asset, AuditEntry, Group, GroupCounts, LedgerEntry};
-use crate::store::Invocation;
 use crate::store::Timer;
+use crate::store::{Invocation, RecordedEvent};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -25,6 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger_totals))
         .routes(routes!(account))
         .routes(routes!(invocations))
+        .routes(routes!(events))
         .routes(routes!(timers))
 }
 
@@ -369,6 +370,48 @@ async fn invocations(
         .invocations(&id, q.plugin.as_deref(), q.limit.unwrap_or(50))
         .await?;
     Ok(Json(InvocationList { invocations }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct EventQuery {
+    /// Default 50; clamped to 1-1000.
+    limit: Option<u32>,
+}
+
+/// A group's recorded events.
+#[derive(Serialize, ToSchema)]
+struct EventList {
+    /// Newest first.
+    events: Vec<RecordedEvent>,
+}
+
+/// A group's processed events
+///
+/// Each as it came in, or as the host made it (a timer firing, a plugin
+/// enabled, an operator's review, addition or removal), with its outcome;
+/// with the invocations (`/invocations`: versions and effects) this is the
+/// group's history.
+#[utoipa::path(
+    get, path = "/v1/groups/{group}/events", operation_id = "listEvents", tag = "events",
+    params(GroupPath, EventQuery),
+    responses(
+        (status = 200, description = "The events, newest first.", body = EventList),
+        (status = 404, description = "No such group."),
+    )
+)]
+async fn events(
+    State(kith): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<EventQuery>,
+) -> Result<Json<EventList>, ApiError> {
+    kith.store.get_group(&id).await?;
+    let events = kith
+        .store
+        .recorded_events(&id, q.limit.unwrap_or(50))
+        .await?;
+    Ok(Json(EventList { events }))
 }
 
 /// A group's plugin timers.

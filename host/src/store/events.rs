@@ -29,6 +29,33 @@ pub struct Invocation {
     pub logs: Vec<LogLine>,
     /// The event's time. Unix epoch milliseconds.
     pub at: Millis,
+    /// The version that ran (its content hash); null for invocations
+    /// recorded before versions were kept.
+    pub sha256: Option<String>,
+    /// The effects it asked for, as committed with the event (none when it
+    /// failed: its effects were discarded). For replays and audits.
+    #[schema(value_type = Vec<Object>)]
+    pub effects: Vec<Effect>,
+}
+
+/// A processed event as recorded: what came in (or what the host made:
+/// a timer firing, an enable, a review) and what became of it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct RecordedEvent {
+    /// The event's id, unique in its group.
+    pub id: String,
+    /// What kind of event: message, reaction, payment, join_requested,
+    /// challenge_answer, member_left, operator_add, operator_remove,
+    /// review, timer or enabled.
+    pub kind: String,
+    /// The event as sent by the adapter, or as the host made it.
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+    /// The outcome returned to the sender.
+    #[schema(value_type = Object)]
+    pub outcome: serde_json::Value,
+    /// When it was processed. Unix epoch milliseconds.
+    pub received_at: Millis,
 }
 
 fn invocation_from_row(row: &AnyRow) -> Result<Invocation> {
@@ -44,6 +71,12 @@ fn invocation_from_row(row: &AnyRow) -> Result<Invocation> {
         duration_us: row.try_get("duration_us")?,
         logs: json(&row.try_get::<String, _>("logs")?)?,
         at: row.try_get("at")?,
+        sha256: row.try_get("sha256")?,
+        effects: row
+            .try_get::<Option<String>, _>("effects")?
+            .map(|text| json(&text))
+            .transpose()?
+            .unwrap_or_default(),
     })
 }
 
@@ -64,6 +97,27 @@ impl Store {
                 .await?;
         row.map(|(body, outcome)| Ok((body, json(&outcome)?)))
             .transpose()
+    }
+
+    /// A group's processed events, newest first.
+    pub async fn recorded_events(&self, group: &str, limit: u32) -> Result<Vec<RecordedEvent>> {
+        let sql = format!(
+            "SELECT id, kind, body, outcome, received_at FROM events WHERE group_id = $1 \
+             ORDER BY received_at DESC, id DESC LIMIT {}",
+            limit.clamp(1, MAX_LIST)
+        );
+        let rows = sqlx::query(&sql).bind(group).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(RecordedEvent {
+                    id: row.try_get("id")?,
+                    kind: row.try_get("kind")?,
+                    body: json(&row.try_get::<String, _>("body")?)?,
+                    outcome: json(&row.try_get::<String, _>("outcome")?)?,
+                    received_at: row.try_get("received_at")?,
+                })
+            })
+            .collect()
     }
 
     /// A group's invocations, newest first, optionally of one plugin.
@@ -115,7 +169,7 @@ impl Tx<'_> {
 
     /// Records invocations, many rows per statement.
     pub async fn insert_invocations(&mut self, list: &[Invocation]) -> Result<()> {
-        const COLUMNS: usize = 10;
+        const COLUMNS: usize = 12;
         for chunk in list.chunks(100) {
             let rows: Vec<String> = (0..chunk.len())
                 .map(|r| {
@@ -126,7 +180,8 @@ impl Tx<'_> {
                 })
                 .collect();
             let sql = format!(
-                "INSERT INTO invocations (event_id, group_id, plugin, handler, ok, error, fuel_used, duration_us, logs, at) \
+                "INSERT INTO invocations (event_id, group_id, plugin, handler, ok, error, fuel_used, duration_us, logs, at, \
+                 sha256, effects) \
                  VALUES {}",
                 rows.join(", ")
             );
@@ -142,7 +197,9 @@ impl Tx<'_> {
                     .bind(inv.fuel_used)
                     .bind(inv.duration_us)
                     .bind(to_json(&inv.logs))
-                    .bind(inv.at);
+                    .bind(inv.at)
+                    .bind(&inv.sha256)
+                    .bind(to_json(&inv.effects));
             }
             query.execute(&mut *self.tx).await?;
         }

@@ -26,7 +26,7 @@ mod tx;
 mod webhooks;
 
 pub use changes::Change;
-pub use events::Invocation;
+pub use events::{Invocation, RecordedEvent};
 pub use ledger::Transfer;
 pub use members::MemberFilter;
 pub use outbox::{LeaseRequest, OutboxState, MAX_DELIVERY_ATTEMPTS};

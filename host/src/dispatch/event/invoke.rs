@@ -90,6 +90,8 @@ impl EventCtx<'_> {
             duration_us: report.duration.as_micros() as i64,
             logs: report.logs,
             at: b.now,
+            sha256: Some(e.sha256.clone()),
+            effects: report.effects.clone(),
         });
         b.effects.extend(
             report

@@ -197,6 +197,41 @@ impl EventCtx<'_> {
     }
 }
 
+/// The event as recorded, so that a group's history can be replayed: an
+/// adapter's event as sent; what the host makes (a timer firing, a plugin
+/// enabled, an operator's review, addition or removal) as what it is, not
+/// as the placeholder body that carries it through the pipeline. The same
+/// occurrence gives the same text (a retried timer is recognised).
+fn recorded_body(event: &IncomingEvent, mode: &Mode) -> String {
+    let body = serde_json::to_value(&event.body).expect("serializable");
+    let recorded = match mode {
+        // As always (field order kept): a retry compares with it.
+        Mode::Normal => return serde_json::to_string(&event.body).expect("serializable"),
+        Mode::OperatorAdd(role) => {
+            let mut body = body;
+            body["type"] = "operator_add".into();
+            body["role"] = serde_json::to_value(role).expect("serializable");
+            body
+        }
+        Mode::Review {
+            member,
+            approve,
+            reason,
+        } => serde_json::json!({
+            "type": "review", "member": member, "approve": approve, "reason": reason
+        }),
+        Mode::Timer(t) => serde_json::json!({
+            "type": "timer", "plugin": t.plugin, "name": t.name, "due_at": t.due_at,
+            "period_ms": t.period_ms, "payload": t.payload
+        }),
+        Mode::Enabled(plugin) => serde_json::json!({"type": "enabled", "plugin": plugin}),
+        Mode::OperatorRemove { member, reason } => serde_json::json!({
+            "type": "operator_remove", "member": member, "reason": reason
+        }),
+    };
+    recorded.to_string()
+}
+
 fn kind_of(body: &EventBody) -> &'static str {
     match body {
         EventBody::Message { .. } => "message",
@@ -244,7 +279,7 @@ impl Kith {
         // common case pays no read for them. A retry refused before its
         // commit (its member has left since, say) gets its first outcome too.
         let (group, id) = (event.group.clone(), event.id.clone());
-        let body = serde_json::to_string(&event.body).expect("serializable");
+        let body = recorded_body(&event, &mode);
         match self.process_locked(event, mode, &body, &mut turn).await {
             Err(
                 refused @ (ServiceError::Invalid(_)

@@ -1,0 +1,5 @@
+-- A group's history can be replayed: each invocation keeps the version
+-- that ran (`sha256`) and the effects it asked for (JSON; empty when it
+-- failed and its effects were discarded). Rows from before this are NULL.
+ALTER TABLE invocations ADD COLUMN sha256 TEXT;
+ALTER TABLE invocations ADD COLUMN effects TEXT;
