@@ -5,8 +5,16 @@ use clap::Parser;
 use std::process::ExitCode;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<ExitCode> {
+async fn main() -> ExitCode {
     let cli = kith::cli::Cli::parse();
     cli.init_logging();
-    cli.command.execute().await
+    match cli.command.execute().await {
+        Ok(code) => code,
+        // The message and its causes, one line: not the Debug form, which
+        // prints a stack backtrace whenever RUST_BACKTRACE is set.
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
