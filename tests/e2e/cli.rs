@@ -233,3 +233,43 @@ on_both_databases!(the_cli_upgrades_and_rolls_back, |db| async move {
     .await;
     assert_eq!(out, "uninstalled version 3.0.0 of versioned\n");
 });
+
+on_both_databases!(kith_replay_gates_a_release, |db| async move {
+    let Some(s) = TestServer::start(db).await else {
+        return;
+    };
+    s.install_test_plugin("versioned").await;
+    group_with(&s, "g", &[("versioned", json!({}))]).await;
+    s.ok(
+        "POST",
+        "/v1/groups/g/members",
+        Some(json!({"member": "amy"})),
+    )
+    .await;
+    say(&s, "g", "e1", "amy", "/hello", 1_790_000_000_000).await;
+    let server = format!("http://{}", s.addr);
+    let replay = |file: &str, extra: &[&str]| {
+        let path = workspace_root().join(format!("target/test-plugins/{file}.wasm"));
+        let mut argv = vec!["kith".to_string(), "replay".into(), "g".into()];
+        argv.push(path.display().to_string());
+        argv.extend(extra.iter().map(|a| a.to_string()));
+        argv.extend(["--server".into(), server.clone()]);
+        let cli = kith::cli::Cli::from_args(argv).unwrap();
+        async move {
+            match cli.command {
+                kith::cli::Command::Replay(command) => command.run().await.unwrap(),
+                _ => unreachable!(),
+            }
+        }
+    };
+    let (text, differs) = replay("versioned", &[]).await;
+    assert!(!differs, "{text}");
+    assert!(text.starts_with("versioned 1.0.0"), "{text}");
+    assert!(text.contains("0 differ"), "{text}");
+    let (text, differs) = replay("versioned-2", &["--config", r#"{"threshold": 1}"#]).await;
+    assert!(differs, "{text}");
+    assert!(
+        text.contains("\"v1: hello #1\"") && text.contains("\"v2: hello #1\""),
+        "{text}"
+    );
+});

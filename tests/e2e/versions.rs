@@ -178,3 +178,68 @@ on_both_databases!(a_reenabled_plugin_keeps_its_version, |db| async move {
         .await;
     assert_eq!(hello(&s, "g", "e2").await, "v2: yo #2");
 });
+
+/// Posts a candidate file to the group's replay endpoint.
+async fn replay(s: &TestServer, group: &str, file: &str, query: &str) -> (u16, Value) {
+    let path = workspace_root().join(format!("target/test-plugins/{file}.wasm"));
+    let response = s
+        .http
+        .post(s.url(&format!("/v1/groups/{group}/replay{query}")))
+        .header("content-type", "application/wasm")
+        .body(std::fs::read(path).unwrap())
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+on_both_databases!(
+    a_replay_reports_where_a_candidate_differs,
+    |db| async move {
+        let Some(s) = TestServer::start(db).await else {
+            return;
+        };
+        s.install_test_plugin("versioned").await;
+        group_with(&s, "g", &[("versioned", json!({"greeting": "hi"}))]).await;
+        s.ok(
+            "POST",
+            "/v1/groups/g/members",
+            Some(json!({"member": "amy"})),
+        )
+        .await;
+        hello(&s, "g", "e1").await;
+        say(&s, "g", "e2", "amy", "hey", AT).await;
+        hello(&s, "g", "e3").await;
+
+        // The version that runs, replayed: nothing differs.
+        let (status, same) = replay(&s, "g", "versioned", "").await;
+        assert_eq!(status, 200, "{same}");
+        assert_eq!(same["differing"], 0, "{same}");
+        assert!(
+            same["compared"].as_u64().unwrap() >= 4,
+            "enable and three messages: {same}"
+        );
+        assert_eq!(same["totals"]["post"], json!([3, 3]), "{same}");
+
+        // Version 2 needs a threshold: without a config that fits, a 422.
+        let (status, body) = replay(&s, "g", "versioned-2", "").await;
+        assert_eq!(status, 422, "{body}");
+        let config = "?config=%7B%22greeting%22%3A%22hi%22%2C%22threshold%22%3A1%7D";
+        let (status, diff) = replay(&s, "g", "versioned-2", config).await;
+        assert_eq!(status, 200, "{diff}");
+        assert_eq!(diff["differing"], 3, "on-enabled and two hellos: {diff}");
+        let text = diff["diffs"].to_string();
+        assert!(
+            text.contains("v1: hi #1") && text.contains("v2: hi #1"),
+            "{text}"
+        );
+        assert_eq!(diff["candidate_version"], "2.0.0");
+        // Nothing of the replay is left in the group.
+        assert_eq!(posts(&s, "g").await.len(), 3);
+
+        // A plugin not enabled on the group.
+        s.install_test_plugin("sequence").await;
+        let (status, body) = replay(&s, "g", "sequence", "").await;
+        assert_eq!(status, 404, "{body}");
+    }
+);

@@ -22,6 +22,7 @@ pub mod message;
 pub mod openapi;
 pub mod plugin;
 pub mod remote;
+pub mod replay;
 pub mod serve;
 pub mod table;
 pub mod test;
@@ -59,6 +60,10 @@ pub enum Command {
     /// Print the OpenAPI document of the HTTP API (what GET /openapi.json
     /// serves), e.g. to regenerate host/src/http/openapi.json.
     Openapi(openapi::OpenapiCommand),
+    /// Replay a group's recorded history with a candidate plugin file on a
+    /// running host and report where it differs from the enabled version;
+    /// exits 1 when it does (a release gate).
+    Replay(replay::ReplayCommand),
     /// Generate load on a running host: groups, members, plugins, then
     /// message events; prints events/s and latency percentiles.
     Load(load::LoadCommand),
@@ -113,6 +118,7 @@ impl Command {
             Command::Member(command) => command.execute().await?,
             Command::Message(command) => command.execute().await?,
             Command::Load(command) => command.execute().await?,
+            Command::Replay(command) => return command.execute().await,
             Command::Openapi(command) => return Ok(command.execute()),
         }
         Ok(ExitCode::SUCCESS)

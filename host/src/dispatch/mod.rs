@@ -8,6 +8,7 @@ mod enablements;
 mod event;
 mod groups;
 mod plugins;
+mod replay;
 mod timers;
 mod versions;
 
@@ -16,6 +17,7 @@ pub use enablements::{EnableInput, Enabled, EnablementList};
 pub use event::EventOutcome;
 pub use groups::GroupInput;
 pub use plugins::{check_schema, for_each_on_cores, MAX_PLUGIN_BYTES};
+pub use replay::{EventDiff, ReplayOptions, ReplayReport};
 pub use versions::{
     CapabilityDiff, UpgradeAllInput, UpgradeInput, UpgradeReport, Upgraded, VersionInfo, VersionRef,
 };
@@ -129,6 +131,8 @@ pub struct Kith {
 pub struct Observed {
     /// The group the event belonged to.
     pub group: GroupId,
+    /// The event's id.
+    pub event_id: String,
     /// The plugin invoked.
     pub plugin: String,
     /// The handler's WIT name, e.g. `on-message`.

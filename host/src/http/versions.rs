@@ -1,18 +1,28 @@
 //! Plugin versions: list, uninstall, upgrade (one group or all), rollback.
 
-use axum::extract::State;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::openapi::params::{GroupPath, PluginPath, VersionPath};
 use super::{Acting, ApiError, AppState, Json, Path};
-use crate::dispatch::{UpgradeAllInput, UpgradeInput, UpgradeReport, Upgraded, VersionInfo};
+use crate::dispatch::{
+    ReplayOptions, ReplayReport, UpgradeAllInput, UpgradeInput, UpgradeReport, Upgraded,
+    VersionInfo, MAX_PLUGIN_BYTES,
+};
+use crate::domain::Millis;
 
 pub fn routes() -> OpenApiRouter<AppState> {
+    // The candidate file is the body: uploads' own, larger, limit.
+    let (schemas, paths, uploads) = routes!(replay);
+    let uploads = uploads.layer(axum::extract::DefaultBodyLimit::max(MAX_PLUGIN_BYTES));
     OpenApiRouter::new()
+        .routes((schemas, paths, uploads))
         .routes(routes!(list))
         .routes(routes!(uninstall_version))
         .routes(routes!(uninstall))
@@ -167,4 +177,62 @@ async fn rollback(
     Path((group, name)): Path<(String, String)>,
 ) -> Result<Json<Upgraded>, ApiError> {
     Ok(Json(kith.rollback_plugin(&actor, &group, &name).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct ReplayQuery {
+    /// Compare the events processed at or after this time (Unix epoch
+    /// milliseconds); earlier ones are replayed, not compared.
+    since: Option<Millis>,
+    /// Replay nothing processed after this time (Unix epoch milliseconds).
+    until: Option<Millis>,
+    /// The candidate's config, as JSON; default: the enabled version's.
+    config: Option<String>,
+}
+
+/// Replay a group's history with a candidate plugin file
+///
+/// The body is the candidate file, a version of a plugin enabled on the
+/// group. Every recorded event of the group is replayed in a throw-away
+/// copy (nothing here changes) with only the candidate enabled, and its
+/// effects compared, event by event, with what the enabled version did.
+/// `differing` is 0 when the candidate does exactly what the live version
+/// did. 422 for a file that is not a plugin or a config its schema refuses.
+#[utoipa::path(
+    post, path = "/v1/groups/{group}/replay", operation_id = "replay", tag = "plugins",
+    params(GroupPath, ReplayQuery),
+    request_body(
+        description = "The candidate plugin file (a WebAssembly component).",
+        content(("application/wasm"), ("application/octet-stream"))
+    ),
+    responses(
+        (status = 200, description = "Where the candidate differs, with totals.", body = ReplayReport),
+        (status = 404, description = "No such group, or the plugin is not enabled on it."),
+        (status = 422, description = "Not a plugin, or a config the candidate's schema refuses."),
+    )
+)]
+async fn replay(
+    State(kith): State<AppState>,
+    Path(group): Path<String>,
+    Query(q): Query<ReplayQuery>,
+    body: Bytes,
+) -> Result<Json<ReplayReport>, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::BadRequest(
+            "the body is empty: send the candidate .wasm file".into(),
+        ));
+    }
+    let config = q
+        .config
+        .map(|text| serde_json::from_str(&text))
+        .transpose()
+        .map_err(|e| ApiError::BadRequest(format!("config is not JSON: {e}")))?;
+    let options = ReplayOptions {
+        since: q.since,
+        until: q.until,
+        config,
+    };
+    Ok(Json(kith.replay(&group, &body, options).await?))
 }

@@ -58,6 +58,19 @@ pub struct RecordedEvent {
     pub received_at: Millis,
 }
 
+/// The most events (and invocations) a history holds.
+pub const HISTORY_MAX: u32 = 200_000;
+
+fn recorded_event_from_row(row: &AnyRow) -> Result<RecordedEvent> {
+    Ok(RecordedEvent {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        body: json(&row.try_get::<String, _>("body")?)?,
+        outcome: json(&row.try_get::<String, _>("outcome")?)?,
+        received_at: row.try_get("received_at")?,
+    })
+}
+
 fn invocation_from_row(row: &AnyRow) -> Result<Invocation> {
     Ok(Invocation {
         id: row.try_get("id")?,
@@ -107,17 +120,50 @@ impl Store {
             limit.clamp(1, MAX_LIST)
         );
         let rows = sqlx::query(&sql).bind(group).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(RecordedEvent {
-                    id: row.try_get("id")?,
-                    kind: row.try_get("kind")?,
-                    body: json(&row.try_get::<String, _>("body")?)?,
-                    outcome: json(&row.try_get::<String, _>("outcome")?)?,
-                    received_at: row.try_get("received_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(recorded_event_from_row).collect()
+    }
+
+    /// A group's history up to `until` (epoch ms), oldest first: its events
+    /// and one plugin's invocations, at most `HISTORY_MAX` of each.
+    pub async fn history(
+        &self,
+        group: &str,
+        plugin: &str,
+        until: Millis,
+    ) -> Result<(Vec<RecordedEvent>, Vec<Invocation>)> {
+        // The order they were processed in (see migration 0014).
+        let order = match self.backend {
+            Backend::Postgres => "seq",
+            Backend::Sqlite => "rowid",
+        };
+        let sql = format!(
+            "SELECT id, kind, body, outcome, received_at FROM events WHERE group_id = $1 \
+             AND received_at <= $2 ORDER BY {order} LIMIT {HISTORY_MAX}"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(group)
+            .bind(until)
+            .fetch_all(&self.pool)
+            .await?;
+        let events = rows
+            .iter()
+            .map(recorded_event_from_row)
+            .collect::<Result<_>>()?;
+        let sql = format!(
+            "SELECT * FROM invocations WHERE group_id = $1 AND plugin = $2 AND at <= $3 \
+             ORDER BY id LIMIT {HISTORY_MAX}"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(group)
+            .bind(plugin)
+            .bind(until)
+            .fetch_all(&self.pool)
+            .await?;
+        let invocations = rows
+            .iter()
+            .map(invocation_from_row)
+            .collect::<Result<_>>()?;
+        Ok((events, invocations))
     }
 
     /// A group's invocations, newest first, optionally of one plugin.

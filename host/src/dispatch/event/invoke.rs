@@ -110,6 +110,7 @@ impl EventCtx<'_> {
         if let Some(seen) = self.observed.lock().expect("observed").as_mut() {
             seen.push(Observed {
                 group: b.group.id.clone(),
+                event_id: b.event_id.clone(),
                 plugin: plugin.to_string(),
                 handler: report.handler.to_string(),
                 failure: report.failure,
