@@ -243,3 +243,58 @@ on_both_databases!(
         assert_eq!(status, 404, "{body}");
     }
 );
+
+on_both_databases!(
+    a_version_in_shadow_sees_live_events_and_changes_nothing,
+    |db| async move {
+        let Some(s) = TestServer::start(db).await else {
+            return;
+        };
+        s.install_test_plugin("versioned").await;
+        group_with(&s, "g", &[("versioned", json!({"greeting": "hi"}))]).await;
+        s.ok(
+            "POST",
+            "/v1/groups/g/members",
+            Some(json!({"member": "amy"})),
+        )
+        .await;
+        let v2 = sha_of(&s.install_test_plugin("versioned-2").await);
+        let shadow = "/v1/groups/g/plugins/versioned/shadow";
+        let (status, body) = s.call("PUT", shadow, Some(json!({}))).await;
+        assert_eq!(status, 422, "version 2 needs a threshold: {body}");
+        let config = json!({"greeting": "hi", "threshold": 1});
+        let started = s.ok("PUT", shadow, Some(json!({ "config": config }))).await;
+        assert_eq!(started["runs"], 0);
+        assert_eq!(started["version"], "2.0.0");
+
+        // Live events: version 1 acts, version 2 is recorded beside it.
+        assert_eq!(hello(&s, "g", "e1").await, "v1: hi #1");
+        say(&s, "g", "e2", "amy", "hey", AT).await;
+        assert_eq!(
+            hello(&s, "g", "e3").await,
+            "v1: hi #2",
+            "the shadow's storage writes are not kept"
+        );
+        let report = s.ok("GET", shadow, None).await;
+        assert_eq!(report["runs"], 3, "{report}");
+        assert_eq!(
+            report["differing"], 2,
+            "the hellos differ, the plain message not: {report}"
+        );
+        let newest = &report["diffs"][0];
+        assert_eq!(newest["event_id"], "e3");
+        assert!(
+            newest["shadow"].to_string().contains("v2: hi #2"),
+            "{newest}"
+        );
+        assert!(newest["live"].to_string().contains("v1: hi #2"), "{newest}");
+        let versions = s.ok("GET", "/v1/plugins/versioned/versions", None).await;
+        assert_eq!(versions["versions"][0]["shadow_on"], json!(["g"]));
+
+        // Promoting it is an upgrade, with its config; the shadow ends.
+        let promoted = s.ok("POST", &format!("{shadow}/promote"), None).await;
+        assert_eq!(promoted["to"]["sha256"], v2.as_str());
+        assert_eq!(hello(&s, "g", "e4").await, "v2: hi #3");
+        assert_eq!(s.call("GET", shadow, None).await.0, 404);
+    }
+);

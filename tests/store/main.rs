@@ -302,6 +302,7 @@ on_both_databases!(events_storage_timers_outbox, |db| async move {
         disabled_reason: Some("off".into()),
         sha256: "sha".into(),
         previous: None,
+        shadow: None,
     };
     let mut tx = s.begin().await.unwrap();
     tx.put_plugin(&meta, "sha", b"wasm", 1).await.unwrap();

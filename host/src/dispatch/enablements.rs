@@ -339,6 +339,7 @@ fn configured(
         disabled_reason: None,
         sha256: version.sha256.clone(),
         previous: current.and_then(|e| e.previous.clone()),
+        shadow: current.and_then(|e| e.shadow.clone()),
     })
 }
 

@@ -19,7 +19,8 @@ pub use groups::GroupInput;
 pub use plugins::{check_schema, for_each_on_cores, MAX_PLUGIN_BYTES};
 pub use replay::{EventDiff, ReplayOptions, ReplayReport};
 pub use versions::{
-    CapabilityDiff, UpgradeAllInput, UpgradeInput, UpgradeReport, Upgraded, VersionInfo, VersionRef,
+    CapabilityDiff, ShadowInput, ShadowReport, UpgradeAllInput, UpgradeInput, UpgradeReport,
+    Upgraded, VersionInfo, VersionRef,
 };
 
 use std::collections::HashMap;

@@ -221,6 +221,7 @@ impl Sandbox {
             position: 0,
             sha256: self.plugin.sha256.clone(),
             previous: None,
+            shadow: None,
             consecutive_failures: 0,
             last_error: None,
             disabled_reason: None,

@@ -26,6 +26,8 @@ pub struct VersionInfo {
     pub enabled_on: Vec<GroupId>,
     /// The groups that would go back to it on a rollback.
     pub rollback_target_on: Vec<GroupId>,
+    /// The groups where it runs in shadow.
+    pub shadow_on: Vec<GroupId>,
 }
 
 /// How to upgrade one enablement.
@@ -135,6 +137,7 @@ impl Kith {
         };
         let current = |e: &Enablement| Some(e.sha256.clone());
         let previous = |e: &Enablement| e.previous.as_ref().map(|p| p.sha256.clone());
+        let shadow = |e: &Enablement| e.shadow.as_ref().map(|s| s.sha256.clone());
         Ok(self
             .store
             .plugin_versions(name)
@@ -144,6 +147,7 @@ impl Kith {
                 latest: v.sha256 == latest,
                 enabled_on: groups(&current, &v.sha256),
                 rollback_target_on: groups(&previous, &v.sha256),
+                shadow_on: groups(&shadow, &v.sha256),
                 installed: v,
             })
             .collect())
@@ -442,7 +446,10 @@ impl Kith {
         }
         // Its place, limits, policy and on/off state as they are now.
         let planned = plan.enablement;
+        // Moving to the version in shadow (a promotion) ends the shadow.
+        let shadow = now.shadow.clone().filter(|s| s.sha256 != planned.sha256);
         plan.enablement = Enablement {
+            shadow,
             config: planned.config,
             capabilities: planned.capabilities,
             sha256: planned.sha256,
@@ -482,5 +489,141 @@ fn article(word: &str) -> &'static str {
         "an"
     } else {
         "a"
+    }
+}
+
+/// How to run a candidate version in shadow.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShadowInput {
+    /// As [`UpgradeInput::to`].
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Its config; default: the live version's, which must then fit.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<Value>,
+}
+
+/// A version in shadow and how it compares so far.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ShadowReport {
+    /// The version in shadow, its config and since when.
+    pub shadow: crate::store::Shadow,
+    /// Its version string.
+    pub version: String,
+    /// Events it ran on.
+    pub runs: i64,
+    /// Of those, where it did not do what the live version did.
+    pub differing: i64,
+    /// The latest differing runs, newest first (at most 50).
+    pub diffs: Vec<crate::store::ShadowRun>,
+}
+
+impl Kith {
+    /// Runs a candidate version in shadow beside a group's live one.
+    ///
+    /// # Errors
+    /// As [`Kith::upgrade_plugin`]'s checks (world, config).
+    pub async fn start_shadow(
+        &self,
+        actor: &Actor,
+        group: &str,
+        name: &str,
+        input: ShadowInput,
+    ) -> Result<ShadowReport> {
+        let target = self.resolve_version(name, input.to.as_deref()).await?;
+        let current = self.store.get_enablement(group, name).await?;
+        let plan = self
+            .plan_upgrade(&current, &target, input.config, &[])
+            .await?;
+        let shadow = crate::store::Shadow {
+            sha256: target.sha256.clone(),
+            config: plan.enablement.config,
+            since: self.clock.now(),
+        };
+        let detail = serde_json::json!({"version": plan.to});
+        self.set_shadow(actor, group, name, Some(shadow), "plugin.shadow", &detail)
+            .await?;
+        self.shadow_report(group, name).await
+    }
+
+    /// Stops a shadow run (its record stays).
+    ///
+    /// # Errors
+    /// `NotFound` when there is none.
+    pub async fn stop_shadow(&self, actor: &Actor, group: &str, name: &str) -> Result<()> {
+        self.shadow_of(group, name).await?;
+        let detail = serde_json::json!({});
+        self.set_shadow(actor, group, name, None, "plugin.shadow.stop", &detail)
+            .await
+    }
+
+    /// How the version in shadow compares with the live one so far.
+    ///
+    /// # Errors
+    /// `NotFound` when no version runs in shadow.
+    pub async fn shadow_report(&self, group: &str, name: &str) -> Result<ShadowReport> {
+        let shadow = self.shadow_of(group, name).await?;
+        let version = self.store.get_plugin_version(name, &shadow.sha256).await?;
+        let (runs, differing, diffs) = self
+            .store
+            .shadow_runs(group, name, &shadow.sha256, 50)
+            .await?;
+        Ok(ShadowReport {
+            version: version.metadata.version,
+            shadow,
+            runs,
+            differing,
+            diffs,
+        })
+    }
+
+    /// Promotes the version in shadow: an upgrade to it, with its config.
+    ///
+    /// # Errors
+    /// `NotFound` when no version runs in shadow; as an upgrade otherwise.
+    pub async fn promote_shadow(&self, actor: &Actor, group: &str, name: &str) -> Result<Upgraded> {
+        let shadow = self.shadow_of(group, name).await?;
+        let input = UpgradeInput {
+            to: Some(shadow.sha256),
+            config: Some(shadow.config),
+            ..Default::default()
+        };
+        self.upgrade_plugin(actor, group, name, input).await
+    }
+
+    async fn shadow_of(&self, group: &str, name: &str) -> Result<crate::store::Shadow> {
+        self.store
+            .get_enablement(group, name)
+            .await?
+            .shadow
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!("a version of {name} in shadow on {group}"))
+            })
+    }
+
+    async fn set_shadow(
+        &self,
+        actor: &Actor,
+        group: &str,
+        name: &str,
+        shadow: Option<crate::store::Shadow>,
+        action: &str,
+        detail: &Value,
+    ) -> Result<()> {
+        self.writable_group(group).await?;
+        let mut turn = self.group_turn(group).await?;
+        let mut e = self.store.uncached().get_enablement(group, name).await?;
+        let mut tx = turn.begin(&self.store).await?;
+        if let Some(new) = &shadow {
+            tx.clear_shadow_runs(group, name, &new.sha256).await?;
+        }
+        e.shadow = shadow;
+        tx.put_enablement(&e).await?;
+        tx.audit(group, actor, action, name, detail, self.clock.now())
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -12,8 +12,8 @@ use utoipa_axum::routes;
 use super::openapi::params::{GroupPath, PluginPath, VersionPath};
 use super::{Acting, ApiError, AppState, Json, Path};
 use crate::dispatch::{
-    ReplayOptions, ReplayReport, UpgradeAllInput, UpgradeInput, UpgradeReport, Upgraded,
-    VersionInfo, MAX_PLUGIN_BYTES,
+    ReplayOptions, ReplayReport, ShadowInput, ShadowReport, UpgradeAllInput, UpgradeInput,
+    UpgradeReport, Upgraded, VersionInfo, MAX_PLUGIN_BYTES,
 };
 use crate::domain::Millis;
 
@@ -29,6 +29,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(upgrade_all))
         .routes(routes!(upgrade))
         .routes(routes!(rollback))
+        .routes(routes!(start_shadow, shadow_report, stop_shadow))
+        .routes(routes!(promote))
 }
 
 /// A plugin's versions.
@@ -235,4 +237,87 @@ async fn replay(
         config,
     };
     Ok(Json(kith.replay(&group, &body, options).await?))
+}
+
+/// Run a candidate version in shadow
+///
+/// Beside the live version: it sees the same events (the same state and
+/// earlier plugins' effects, the same random draws), its effects are
+/// recorded beside the live version's and never applied, its failures
+/// count against nothing. 422 for another world or a config the
+/// candidate's schema refuses (give `config`).
+#[utoipa::path(
+    put, path = "/v1/groups/{group}/plugins/{name}/shadow", operation_id = "startShadow",
+    tag = "plugins",
+    params(GroupPath, PluginPath),
+    request_body = ShadowInput,
+    responses(
+        (status = 200, description = "The shadow, with no runs yet.", body = ShadowReport),
+        (status = 404, description = "No such group, enablement or version."),
+        (status = 422, description = "Another world, or a config the candidate refuses."),
+    )
+)]
+async fn start_shadow(
+    State(kith): State<AppState>,
+    Acting(actor): Acting,
+    Path((group, name)): Path<(String, String)>,
+    Json(input): Json<ShadowInput>,
+) -> Result<Json<ShadowReport>, ApiError> {
+    Ok(Json(kith.start_shadow(&actor, &group, &name, input).await?))
+}
+
+/// How the version in shadow compares so far
+#[utoipa::path(
+    get, path = "/v1/groups/{group}/plugins/{name}/shadow", operation_id = "getShadow",
+    tag = "plugins",
+    params(GroupPath, PluginPath),
+    responses(
+        (status = 200, description = "Runs, how many differ, the latest differing ones.", body = ShadowReport),
+        (status = 404, description = "No version runs in shadow there."),
+    )
+)]
+async fn shadow_report(
+    State(kith): State<AppState>,
+    Path((group, name)): Path<(String, String)>,
+) -> Result<Json<ShadowReport>, ApiError> {
+    Ok(Json(kith.shadow_report(&group, &name).await?))
+}
+
+/// Stop a shadow run
+#[utoipa::path(
+    delete, path = "/v1/groups/{group}/plugins/{name}/shadow", operation_id = "stopShadow",
+    tag = "plugins",
+    params(GroupPath, PluginPath),
+    responses(
+        (status = 204, description = "Stopped; its record stays."),
+        (status = 404, description = "No version runs in shadow there."),
+    )
+)]
+async fn stop_shadow(
+    State(kith): State<AppState>,
+    Acting(actor): Acting,
+    Path((group, name)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    kith.stop_shadow(&actor, &group, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Promote the version in shadow
+///
+/// An upgrade to it, with its config; the shadow ends.
+#[utoipa::path(
+    post, path = "/v1/groups/{group}/plugins/{name}/shadow/promote", operation_id = "promoteShadow",
+    tag = "plugins",
+    params(GroupPath, PluginPath),
+    responses(
+        (status = 200, description = "The upgrade.", body = Upgraded),
+        (status = 404, description = "No version runs in shadow there."),
+    )
+)]
+async fn promote(
+    State(kith): State<AppState>,
+    Acting(actor): Acting,
+    Path((group, name)): Path<(String, String)>,
+) -> Result<Json<Upgraded>, ApiError> {
+    Ok(Json(kith.promote_shadow(&actor, &group, &name).await?))
 }

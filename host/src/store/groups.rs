@@ -183,6 +183,7 @@ const GROUP_TABLES: &[&str] = &[
     "timers",
     "events",
     "invocations",
+    "shadow_runs",
     "outbox",
     "audit_log",
     "members",

@@ -53,6 +53,22 @@ pub struct Enablement {
     /// null if it was never upgraded.
     #[serde(default)]
     pub previous: Option<PinnedVersion>,
+    /// A candidate version running in shadow beside this one: it sees the
+    /// same events, its effects are recorded, never applied.
+    #[serde(default)]
+    pub shadow: Option<Shadow>,
+}
+
+/// A version in shadow (`PUT /v1/groups/{group}/plugins/{name}/shadow`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Shadow {
+    /// The candidate's content hash.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub sha256: String,
+    /// The config it runs with.
+    pub config: serde_json::Value,
+    /// Since when it runs. Unix epoch milliseconds.
+    pub since: Millis,
 }
 
 /// A version an enablement ran, with the config and grant it ran with.
@@ -105,6 +121,10 @@ fn enablement_from_row(row: &AnyRow) -> Result<Enablement> {
             .unwrap_or_default(),
         previous: row
             .try_get::<Option<String>, _>("previous")?
+            .map(|text| json(&text))
+            .transpose()?,
+        shadow: row
+            .try_get::<Option<String>, _>("shadow")?
             .map(|text| json(&text))
             .transpose()?,
     })
@@ -352,11 +372,11 @@ impl Tx<'_> {
         self.changes(Key::Enablements(e.group.clone()));
         sqlx::query(
             "INSERT INTO enablements (group_id, plugin, position, config, capabilities, limits, enabled_at, \
-             consecutive_failures, last_error, policy, disabled_reason, sha256, previous) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             consecutive_failures, last_error, policy, disabled_reason, sha256, previous, shadow) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (group_id, plugin) DO UPDATE SET position = $3, config = $4, capabilities = $5, limits = $6, \
              consecutive_failures = $8, last_error = $9, policy = $10, disabled_reason = $11, sha256 = $12, \
-             previous = $13",
+             previous = $13, shadow = $14",
         )
         .bind(&e.group)
         .bind(&e.plugin)
@@ -371,6 +391,7 @@ impl Tx<'_> {
         .bind(&e.disabled_reason)
         .bind(&e.sha256)
         .bind(e.previous.as_ref().map(to_json))
+        .bind(e.shadow.as_ref().map(to_json))
         .execute(&mut *self.tx)
         .await?;
         Ok(())

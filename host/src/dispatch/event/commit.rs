@@ -28,6 +28,7 @@ impl Kith {
                 .await?;
         }
         tx.insert_invocations(&b.invocations).await?;
+        tx.insert_shadow_runs(&b.group.id, &b.shadow_runs).await?;
         // A success only needs recording when it ends a run of failures.
         let had_failed = |plugin: &str| {
             enablements

@@ -70,10 +70,16 @@ impl EventCtx<'_> {
             granted: e.granted(&installed.metadata.capabilities),
             limits: e.limits,
         };
-        let report = self
-            .runtime
-            .invoke(&loaded, ctx, b.plain_effects(), event)
-            .await;
+        let before = b.plain_effects();
+        // What a version in shadow needs to see the same as the live one.
+        let beside = e.shadow.as_ref().map(|s| (s, ctx.clone(), before.clone()));
+        let report = self.runtime.invoke(&loaded, ctx, before, event).await;
+        if let Some((shadow, ctx, before)) = beside {
+            let run = self
+                .shadow(b, e, shadow, ctx, before, event, &report)
+                .await?;
+            b.shadow_runs.push((e.plugin.clone(), run));
+        }
         if let Err(error) = &report.result {
             tracing::warn!(group = %b.group.id, plugin = %e.plugin, "{error}");
         }
@@ -102,6 +108,43 @@ impl EventCtx<'_> {
         Ok(match report.result {
             Ok(output) => Ran::Output(output),
             Err(error) => Ran::Failed(error),
+        })
+    }
+
+    /// Runs the shadow version on the same event, seeing what the live one
+    /// saw (the same state and earlier effects, the same seed); returns
+    /// its run beside the live one's. Its effects are never applied, and
+    /// its failures count against nothing.
+    #[allow(clippy::too_many_arguments)]
+    async fn shadow(
+        &self,
+        b: &Batch,
+        e: &Enablement,
+        shadow: &crate::store::Shadow,
+        mut ctx: InvocationContext,
+        before: Vec<Effect>,
+        event: &PluginEvent,
+        live: &InvocationReport,
+    ) -> Result<crate::store::ShadowRun> {
+        let (installed, loaded) =
+            super::super::plugins::load(&b.store, self.runtime, &e.plugin, &shadow.sha256).await?;
+        ctx.config = shadow.config.to_string();
+        ctx.granted = e.granted(&installed.metadata.capabilities);
+        let report = self.runtime.invoke(&loaded, ctx, before, event).await;
+        let live_error = live.result.as_ref().err().cloned();
+        let shadow_error = report.result.as_ref().err().cloned();
+        let differs =
+            report.effects != live.effects || live_error.is_some() != shadow_error.is_some();
+        Ok(crate::store::ShadowRun {
+            event_id: b.event_id.clone(),
+            sha256: shadow.sha256.clone(),
+            handler: live.handler.to_string(),
+            live: live.effects.clone(),
+            shadow: report.effects,
+            live_error,
+            shadow_error,
+            differs,
+            at: b.now,
         })
     }
 

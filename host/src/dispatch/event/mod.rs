@@ -92,6 +92,8 @@ struct Batch {
     /// Every effect in order, with the plugin that made it (None: the host).
     effects: Vec<(Option<String>, Effect)>,
     invocations: Vec<Invocation>,
+    /// What versions in shadow did, by plugin (recorded, never applied).
+    shadow_runs: Vec<(String, crate::store::ShadowRun)>,
     outcome: EventOutcome,
 }
 
@@ -104,6 +106,7 @@ impl Batch {
             now,
             effects: vec![],
             invocations: vec![],
+            shadow_runs: vec![],
             outcome: EventOutcome {
                 event_id: event_id.to_string(),
                 duplicate: false,

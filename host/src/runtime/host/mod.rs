@@ -18,6 +18,7 @@ use crate::domain::*;
 use crate::store::Store;
 
 /// What one invocation runs against.
+#[derive(Clone)]
 pub struct InvocationContext {
     /// Reads go to the database; writes are buffered as effects.
     pub store: Store,
