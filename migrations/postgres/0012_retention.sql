@@ -1,0 +1,5 @@
+-- Retention (host/src/retention.rs): old rows are found by their time and
+-- deleted in small batches, which needs these indexes. Acknowledged outbox
+-- actions already have one (outbox_pending: acked_at, id).
+CREATE INDEX events_received ON events(received_at);
+CREATE INDEX invocations_at ON invocations(at);
