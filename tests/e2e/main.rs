@@ -4,6 +4,7 @@
 mod api;
 mod auth;
 mod checkin;
+mod data_requests;
 mod cli;
 mod edge;
 mod gates_chain;

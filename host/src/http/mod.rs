@@ -5,6 +5,7 @@ mod auth;
 mod error;
 mod events;
 mod groups;
+mod member_data;
 mod members;
 mod openapi;
 mod plugins;
@@ -74,6 +75,7 @@ pub(crate) fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(openapi::document))
         .merge(groups::routes())
         .merge(members::routes())
+        .merge(member_data::routes())
         .merge(plugins::routes())
         .merge(events::routes())
         .merge(auth::routes())

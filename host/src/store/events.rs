@@ -31,7 +31,7 @@ pub struct Invocation {
     pub at: Millis,
 }
 
-fn invocation_from_row(row: &AnyRow) -> Result<Invocation> {
+pub(super) fn invocation_from_row(row: &AnyRow) -> Result<Invocation> {
     Ok(Invocation {
         id: row.try_get("id")?,
         event_id: row.try_get("event_id")?,
