@@ -3,6 +3,7 @@
 
 mod api;
 mod auth;
+mod backups;
 mod checkin;
 mod data_requests;
 mod cli;

@@ -15,6 +15,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod backup;
 pub mod group;
 pub mod load;
 pub mod member;
@@ -22,6 +23,7 @@ pub mod message;
 pub mod openapi;
 pub mod plugin;
 pub mod remote;
+pub mod restore;
 pub mod serve;
 pub mod table;
 pub mod test;
@@ -59,6 +61,11 @@ pub enum Command {
     /// Print the OpenAPI document of the HTTP API (what GET /openapi.json
     /// serves), e.g. to regenerate host/src/http/openapi.json.
     Openapi(openapi::OpenapiCommand),
+    /// Copy the SQLite database while the server runs (a consistent online
+    /// backup); for Postgres, use pg_dump (docs/operating.md).
+    Backup(backup::BackupCommand),
+    /// Put a backup in place as a data dir's database (the server stopped).
+    Restore(restore::RestoreCommand),
     /// Generate load on a running host: groups, members, plugins, then
     /// message events; prints events/s and latency percentiles.
     Load(load::LoadCommand),
@@ -113,6 +120,8 @@ impl Command {
             Command::Member(command) => command.execute().await?,
             Command::Message(command) => command.execute().await?,
             Command::Load(command) => command.execute().await?,
+            Command::Backup(command) => command.execute().await?,
+            Command::Restore(command) => command.execute().await?,
             Command::Openapi(command) => return Ok(command.execute()),
         }
         Ok(ExitCode::SUCCESS)
