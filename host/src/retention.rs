@@ -3,8 +3,9 @@
 //!
 //! Pruned, each past its own window (`Retention`): acknowledged outbox
 //! actions, dead outbox actions never acknowledged, invocation records with
-//! their logs, and processed events. Never pruned: pending outbox actions,
-//! timers, members, ledger entries, plugin storage, messages, the audit log.
+//! their logs, processed events, and (only if configured) messages. Never
+//! pruned: pending outbox actions, timers, members, join requests, ledger
+//! entries, plugin storage, the audit log.
 //!
 //! A processed event's row is how a retried event is recognised as a
 //! duplicate: an adapter retrying an event older than the events window
@@ -40,6 +41,8 @@ pub struct Retention {
     /// Acknowledged outbox actions, from their acknowledgement. Default 7
     /// days. Dead ones never acknowledged are kept for the events window.
     pub acked_outbox: Option<Millis>,
+    /// Messages. Default: forever (`None`).
+    pub messages: Option<Millis>,
     /// Rows per delete statement. Default 1,000.
     pub batch: u32,
     /// Pause between two batches. Default 50 ms.
@@ -55,6 +58,7 @@ impl Default for Retention {
             replay: Some(30 * DAY_MS),
             invocations: Some(14 * DAY_MS),
             acked_outbox: Some(7 * DAY_MS),
+            messages: None,
             batch: 1000,
             pause: Duration::from_millis(50),
             every: Duration::from_secs(60),
@@ -73,6 +77,7 @@ impl Retention {
             },
             Prunable::Invocations => self.invocations,
             Prunable::AckedOutbox => self.acked_outbox,
+            Prunable::Messages => self.messages,
         }
     }
 }

@@ -559,6 +559,32 @@ on_both_databases!(retention_prunes_old_records_in_batches, |db| async move {
         ..policy
     };
     assert_eq!(prune(&s, &off, now + 365 * DAY).await.unwrap().total(), 0);
+    // Messages only with a window of their own.
+    let mut tx = s.begin().await.unwrap();
+    for (id, at) in [("old", now - 100 * DAY + 1), ("new", now)] {
+        tx.insert_message(&Message {
+            id: id.into(),
+            group: "g".into(),
+            sender: "ann".into(),
+            kind: MessageKind::Text,
+            text: "hi".into(),
+            mentions: vec![],
+            reply_to: None,
+            links: vec![],
+            sent_at: at,
+            deleted: false,
+        })
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(prune(&s, &policy, now).await.unwrap().of(Prunable::Messages), 0);
+    let keep_90d = Retention {
+        messages: Some(90 * DAY),
+        ..policy
+    };
+    assert_eq!(prune(&s, &keep_90d, now).await.unwrap().of(Prunable::Messages), 1);
+    assert!(s.get_message("g", "new").await.unwrap().is_some());
     let stats = s.database_stats().await.unwrap();
     assert!(stats.bytes > 0);
     assert_eq!(stats.rows.len(), 5);

@@ -57,6 +57,10 @@ struct RetentionArgs {
     /// Outbox actions after their acknowledgement.
     #[arg(long, env = "KITH_RETAIN_ACKED_OUTBOX", default_value = "7d", value_parser = window)]
     retain_acked_outbox: Window,
+    /// Messages (plugins read recent ones: keep more than their longest
+    /// look back). Default: kept forever.
+    #[arg(long, env = "KITH_RETAIN_MESSAGES", default_value = "off", value_parser = window)]
+    retain_messages: Window,
     /// How often pruning runs, in seconds.
     #[arg(long, env = "KITH_PRUNE_EVERY_SECS", default_value_t = 60)]
     prune_every_secs: u64,
@@ -86,6 +90,7 @@ impl RetentionArgs {
             replay: self.replay_window.0,
             invocations: self.retain_invocations.0,
             acked_outbox: self.retain_acked_outbox.0,
+            messages: self.retain_messages.0,
             batch: self.prune_batch.max(1),
             pause: Duration::from_millis(self.prune_pause_ms),
             every: Duration::from_secs(self.prune_every_secs.max(1)),
@@ -215,11 +220,12 @@ impl ServeCommand {
         };
         let policy = self.retention.policy();
         tracing::info!(
-            "retention: events {}, replay window {}, invocations {}, acked outbox actions {}",
+            "retention: events {}, replay window {}, invocations {}, acked outbox actions {}, messages {}",
             shown(policy.events),
             shown(policy.replay),
             shown(policy.invocations),
             shown(policy.acked_outbox),
+            shown(policy.messages),
         );
         let _pruner = AbortOnDrop(retention::spawn_pruner(kith.clone(), policy));
         let _size_log = AbortOnDrop(retention::spawn_size_log(

@@ -15,15 +15,19 @@ pub enum Prunable {
     AckedOutbox,
     /// Outbox actions set aside as dead and never acknowledged, by `dead_at`.
     DeadOutbox,
+    /// Messages, by `sent_at` (off unless configured: plugins read recent
+    /// messages, and a member's export lists theirs).
+    Messages,
 }
 
 impl Prunable {
     /// Every kind, in the order a pruning pass takes them.
-    pub const ALL: [Prunable; 4] = [
+    pub const ALL: [Prunable; 5] = [
         Prunable::AckedOutbox,
         Prunable::DeadOutbox,
         Prunable::Invocations,
         Prunable::Events,
+        Prunable::Messages,
     ];
 
     /// The kind's name in logs and settings.
@@ -33,6 +37,7 @@ impl Prunable {
             Prunable::Invocations => "invocations",
             Prunable::AckedOutbox => "acked outbox actions",
             Prunable::DeadOutbox => "dead outbox actions",
+            Prunable::Messages => "messages",
         }
     }
 
@@ -57,6 +62,10 @@ impl Prunable {
             Prunable::DeadOutbox => format!(
                 "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox \
                  WHERE acked_at IS NULL AND dead_at < $1 LIMIT {limit})"
+            ),
+            Prunable::Messages => format!(
+                "DELETE FROM messages WHERE (group_id, id) IN \
+                 (SELECT group_id, id FROM messages WHERE sent_at < $1 LIMIT {limit})"
             ),
         }
     }
