@@ -44,8 +44,13 @@ on_both_databases!(export_and_erase_a_members_data, |db| async move {
     for g in ["gz", "sz"] {
         group_with(&s, g, &[("daily-checkin", json!({"base_reward": 10}))]).await;
         for m in ["bob", "ann"] {
-            s.ok("POST", &format!("/v1/groups/{g}/members"), Some(json!({"member": m})))
-                .await;
+            let name = if m == "bob" { "Bob Li" } else { "Ann" };
+            s.ok(
+                "POST",
+                &format!("/v1/groups/{g}/members"),
+                Some(json!({"member": m, "display_name": name})),
+            )
+            .await;
             say(&s, g, &format!("{g}-checkin-{m}"), m, "/checkin", at).await;
         }
     }
@@ -134,6 +139,15 @@ on_both_databases!(export_and_erase_a_members_data, |db| async move {
     let entry = audit.iter().find(|e| e.action == "member.erase").expect("audited");
     assert_eq!(format!("member:{}", entry.subject), anonymous);
     assert!(!entry.detail.to_string().contains("\"bob\""), "{:?}", entry.detail);
+    // The event records that named bob now name the anonymous id, also
+    // where they carried his display name.
+    let anon_id = anonymous.trim_start_matches("member:");
+    let (_, anon) = s
+        .call_as(Some(ADMIN), "GET", &format!("/v1/groups/gz/members/{anon_id}/data"), None)
+        .await;
+    let records = anon["groups"][0]["events"].to_string();
+    assert!(records.contains(anon_id), "{records}");
+    assert!(!records.contains("Bob Li") && !records.contains("\"bob\""), "{records}");
     // An adapter retrying bob's old event is refused, not processed again.
     let (status, _) = s
         .call_as(

@@ -280,8 +280,9 @@ impl Tx<'_> {
     /// requests, messages and the storage keys naming them are deleted;
     /// their ledger entries move to `member:<anonymous>` (sums unchanged),
     /// the member id in the memos of those transfers, in inviters and
-    /// referrers, in message mentions, in the event records and
-    /// acknowledged outbox actions naming them becomes the anonymous id;
+    /// referrers, in message mentions, and the id and display name (as JSON
+    /// strings) in the event records and acknowledged outbox actions naming
+    /// them become the anonymous id;
     /// the logs of those events' invocations are dropped. Pending outbox
     /// actions are left to be delivered; the audit log is kept as it is.
     /// The caller holds the group's turn.
@@ -301,6 +302,16 @@ impl Tx<'_> {
             anonymous_account: anonymous_account.clone(),
             ..Erasure::default()
         };
+        // Their display names, read before their rows go: as JSON strings
+        // in the event records naming them (a join's body carries the name).
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT display_name FROM join_requests WHERE group_id = $1 AND member_id = $2 \
+             UNION SELECT display_name FROM members WHERE group_id = $1 AND member_id = $2",
+        )
+        .bind(group)
+        .bind(member)
+        .fetch_all(&mut *self.tx)
+        .await?;
         // Each statement binds $1 = group and its own $2.. values.
         macro_rules! run {
             ($sql:expr $(, $v:expr)*) => {
@@ -363,6 +374,23 @@ impl Tx<'_> {
              (SELECT id FROM events WHERE group_id = $1 AND body LIKE $2 ESCAPE '\\')",
             &named
         );
+        for name in names.iter().filter(|n| !n.is_empty() && n.as_str() != member) {
+            let qn = quoted(name);
+            run!(
+                "UPDATE events SET body = REPLACE(body, $2, $3), outcome = REPLACE(outcome, $2, $3) \
+                 WHERE group_id = $1 AND body LIKE $4 ESCAPE '\\'",
+                &qn,
+                &qa,
+                &named
+            );
+            run!(
+                "UPDATE outbox SET payload = REPLACE(payload, $2, $3) WHERE group_id = $1 \
+                 AND acked_at IS NOT NULL AND payload LIKE $4 ESCAPE '\\'",
+                &qn,
+                &qa,
+                &named
+            );
+        }
         e.events = run!(
             "UPDATE events SET body = REPLACE(body, $2, $3), outcome = REPLACE(outcome, $2, $3) \
              WHERE group_id = $1 AND body LIKE $4 ESCAPE '\\'",
