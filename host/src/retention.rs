@@ -197,11 +197,7 @@ pub fn spawn_pruner(kith: Arc<Kith>, policy: Retention) -> tokio::task::JoinHand
 
 /// One line for the log: `database 12.3 MB; rows: events 1000, …`.
 pub fn describe(stats: &DatabaseStats) -> String {
-    let rows: Vec<String> = stats
-        .rows
-        .iter()
-        .map(|(t, n)| format!("{t} {n}"))
-        .collect();
+    let rows: Vec<String> = stats.rows.iter().map(|(t, n)| format!("{t} {n}")).collect();
     format!(
         "database {:.1} MB; rows: {}",
         stats.bytes as f64 / 1e6,

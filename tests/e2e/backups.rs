@@ -27,7 +27,12 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_event() {
     // Four senders, each a stream of new members checking in: 10 points each.
     let mut senders = vec![];
     for w in 0..4 {
-        let (http, url, acked, stop) = (s.http.clone(), s.url("/v1/events"), acked.clone(), stop.clone());
+        let (http, url, acked, stop) = (
+            s.http.clone(),
+            s.url("/v1/events"),
+            acked.clone(),
+            stop.clone(),
+        );
         senders.push(tokio::spawn(async move {
             let mut i = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -51,9 +56,15 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_event() {
     let backup_dir = tempfile::tempdir().unwrap();
     let file = backup_dir.path().join("kith-backup.db");
     let data_dir = s.db.dir.path().display().to_string();
-    run(&["kith", "backup", file.to_str().unwrap(), "--data-dir", &data_dir])
-        .await
-        .expect("backup while the server runs");
+    run(&[
+        "kith",
+        "backup",
+        file.to_str().unwrap(),
+        "--data-dir",
+        &data_dir,
+    ])
+    .await
+    .expect("backup while the server runs");
     let during = acked.lock().unwrap().len();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -61,34 +72,79 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_event() {
         t.await.unwrap();
     }
     let total = acked.lock().unwrap().len();
-    assert!(total > during, "events went on after the backup ({during} → {total})");
+    assert!(
+        total > during,
+        "events went on after the backup ({during} → {total})"
+    );
 
     // A second backup to the same file, and a restore under a running
     // server or over an existing database, are refused.
-    assert!(run(&["kith", "backup", file.to_str().unwrap(), "--data-dir", &data_dir]).await.is_err());
-    let err = run(&["kith", "restore", file.to_str().unwrap(), "--data-dir", &data_dir, "--force"])
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("in use by another kith process"), "{err}");
-    let err = run(&["kith", "backup", "x.db", "--database", "postgres://127.0.0.1/kith"])
-        .await
-        .unwrap_err();
+    assert!(run(&[
+        "kith",
+        "backup",
+        file.to_str().unwrap(),
+        "--data-dir",
+        &data_dir
+    ])
+    .await
+    .is_err());
+    let err = run(&[
+        "kith",
+        "restore",
+        file.to_str().unwrap(),
+        "--data-dir",
+        &data_dir,
+        "--force",
+    ])
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("in use by another kith process"),
+        "{err}"
+    );
+    let err = run(&[
+        "kith",
+        "backup",
+        "x.db",
+        "--database",
+        "postgres://127.0.0.1/kith",
+    ])
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("pg_dump"), "{err}");
     let fresh = test_db(Db::Sqlite).await.unwrap();
     let fresh_dir = fresh.dir.path().display().to_string();
-    run(&["kith", "restore", file.to_str().unwrap(), "--data-dir", &fresh_dir])
-        .await
-        .expect("restore into a fresh data dir");
-    let err = run(&["kith", "restore", file.to_str().unwrap(), "--data-dir", &fresh_dir])
-        .await
-        .unwrap_err();
+    run(&[
+        "kith",
+        "restore",
+        file.to_str().unwrap(),
+        "--data-dir",
+        &fresh_dir,
+    ])
+    .await
+    .expect("restore into a fresh data dir");
+    let err = run(&[
+        "kith",
+        "restore",
+        file.to_str().unwrap(),
+        "--data-dir",
+        &fresh_dir,
+    ])
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("--force"), "{err}");
     // Each sender checks in once: a balance is final once its event is
     // acknowledged (the plugin may be over its message rate, then nothing
     // is paid: the backup must say the same).
     let mut points = std::collections::HashMap::new();
     for id in &before {
-        let m = s.kith.store.get_member("bk", id).await.unwrap().expect("member");
+        let m = s
+            .kith
+            .store
+            .get_member("bk", id)
+            .await
+            .unwrap()
+            .expect("member");
         points.insert(id.clone(), m.points);
     }
     assert!(points.values().any(|p| *p == 10), "some check-ins paid");
@@ -100,11 +156,18 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_event() {
         let outcome = r
             .ok("POST", "/v1/events", Some(json!({"id": id, "group": "bk", "type": "message", "sender": id, "text": "/checkin", "at": at})))
             .await;
-        assert_eq!(outcome["duplicate"], true, "{id} was acknowledged before the backup: {outcome}");
+        assert_eq!(
+            outcome["duplicate"], true,
+            "{id} was acknowledged before the backup: {outcome}"
+        );
         assert_eq!(member(&r, "bk", id).await["points"], points[id], "{id}");
     }
     let restored = r.kith.store.row_counts().await.unwrap();
     let events = restored.iter().find(|(t, _)| t == "events").unwrap().1 as usize;
-    assert!(events >= before.len() && events < total + 10, "{events} events restored; {} before, {total} in all", before.len());
+    assert!(
+        events >= before.len() && events < total + 10,
+        "{events} events restored; {} before, {total} in all",
+        before.len()
+    );
     r.assert_ledger_balances("bk").await;
 }

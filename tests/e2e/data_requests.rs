@@ -54,7 +54,8 @@ on_both_databases!(export_and_erase_a_members_data, |db| async move {
             say(&s, g, &format!("{g}-checkin-{m}"), m, "/checkin", at).await;
         }
     }
-    s.ok("PUT", "/v1/groups/gz/members/bob/tags/vip", None).await;
+    s.ok("PUT", "/v1/groups/gz/members/bob/tags/vip", None)
+        .await;
 
     // The export of one group: everything about bob, nothing about ann.
     let export = s.ok("GET", "/v1/groups/gz/members/bob/data", None).await;
@@ -127,27 +128,65 @@ on_both_databases!(export_and_erase_a_members_data, |db| async move {
         .await;
     let gz = &after["groups"][0];
     assert_eq!(gz["member"], Value::Null, "{gz}");
-    for field in ["balances", "ledger_entries", "messages", "join_requests", "storage", "events", "invocations"] {
+    for field in [
+        "balances",
+        "ledger_entries",
+        "messages",
+        "join_requests",
+        "storage",
+        "events",
+        "invocations",
+    ] {
         assert_eq!(gz[field], json!([]), "{field} after erasure: {gz}");
     }
     let store = &s.kith.store;
     assert_eq!(store.ledger_sum("gz", Asset::Points).await.unwrap(), 0);
-    assert_eq!(store.balance("gz", &anonymous, Asset::Points).await.unwrap(), 10);
-    assert_eq!(store.balance("gz", "member:bob", Asset::Points).await.unwrap(), 0);
-    assert_eq!(store.get_member("gz", "ann").await.unwrap().unwrap().points, 10);
+    assert_eq!(
+        store
+            .balance("gz", &anonymous, Asset::Points)
+            .await
+            .unwrap(),
+        10
+    );
+    assert_eq!(
+        store
+            .balance("gz", "member:bob", Asset::Points)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store.get_member("gz", "ann").await.unwrap().unwrap().points,
+        10
+    );
     let audit = store.audit_log("gz", None, 10).await.unwrap();
-    let entry = audit.iter().find(|e| e.action == "member.erase").expect("audited");
+    let entry = audit
+        .iter()
+        .find(|e| e.action == "member.erase")
+        .expect("audited");
     assert_eq!(format!("member:{}", entry.subject), anonymous);
-    assert!(!entry.detail.to_string().contains("\"bob\""), "{:?}", entry.detail);
+    assert!(
+        !entry.detail.to_string().contains("\"bob\""),
+        "{:?}",
+        entry.detail
+    );
     // The event records that named bob now name the anonymous id, also
     // where they carried his display name.
     let anon_id = anonymous.trim_start_matches("member:");
     let (_, anon) = s
-        .call_as(Some(ADMIN), "GET", &format!("/v1/groups/gz/members/{anon_id}/data"), None)
+        .call_as(
+            Some(ADMIN),
+            "GET",
+            &format!("/v1/groups/gz/members/{anon_id}/data"),
+            None,
+        )
         .await;
     let records = anon["groups"][0]["events"].to_string();
     assert!(records.contains(anon_id), "{records}");
-    assert!(!records.contains("Bob Li") && !records.contains("\"bob\""), "{records}");
+    assert!(
+        !records.contains("Bob Li") && !records.contains("\"bob\""),
+        "{records}"
+    );
     // An adapter retrying bob's old event is refused, not processed again.
     let (status, _) = s
         .call_as(
@@ -161,7 +200,10 @@ on_both_databases!(export_and_erase_a_members_data, |db| async move {
     assert!(store.get_member("gz", "bob").await.unwrap().is_none());
 
     // sz still has bob, until the admin erases him everywhere.
-    assert_eq!(store.get_member("sz", "bob").await.unwrap().unwrap().points, 10);
+    assert_eq!(
+        store.get_member("sz", "bob").await.unwrap().unwrap().points,
+        10
+    );
     let (status, report) = s
         .call_as(Some(ADMIN), "DELETE", "/v1/members/bob/data", None)
         .await;

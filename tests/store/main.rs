@@ -450,7 +450,11 @@ on_both_databases!(retention_prunes_old_records_in_batches, |db| async move {
         .unwrap();
     // 25 events: 15 older than 30 days, 10 recent; an invocation each.
     for i in 0..25i64 {
-        let at = if i < 15 { now - 40 * DAY + i } else { now - DAY + i };
+        let at = if i < 15 {
+            now - 40 * DAY + i
+        } else {
+            now - DAY + i
+        };
         let id = format!("e{i}");
         assert!(tx
             .insert_event(&id, "g", "message", "{}", &serde_json::json!({}), at)
@@ -474,9 +478,15 @@ on_both_databases!(retention_prunes_old_records_in_batches, |db| async move {
     // Outbox: 4 to ack long ago, 1 acked recently, 1 to set aside as
     // dead long ago; a pending one comes after.
     for i in 0..6 {
-        tx.push_outbox("g", "post", &serde_json::json!({"n": i}), None, now - 50 * DAY)
-            .await
-            .unwrap();
+        tx.push_outbox(
+            "g",
+            "post",
+            &serde_json::json!({"n": i}),
+            None,
+            now - 50 * DAY,
+        )
+        .await
+        .unwrap();
     }
     tx.transfer(Transfer {
         group: "g",
@@ -523,9 +533,15 @@ on_both_databases!(retention_prunes_old_records_in_batches, |db| async move {
         .unwrap();
     assert_eq!(dead.len(), 1, "an action was set aside as dead");
     let mut tx = s.begin().await.unwrap();
-    tx.push_outbox("g", "post", &serde_json::json!({"n": 6}), None, now - 50 * DAY)
-        .await
-        .unwrap();
+    tx.push_outbox(
+        "g",
+        "post",
+        &serde_json::json!({"n": 6}),
+        None,
+        now - 50 * DAY,
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 
     let policy = Retention {
@@ -542,14 +558,35 @@ on_both_databases!(retention_prunes_old_records_in_batches, |db| async move {
         s.row_counts().await.unwrap().into_iter().collect();
     assert_eq!(counts["events"], 10);
     assert_eq!(counts["invocations"], 5);
-    assert_eq!(counts["outbox"], 2, "the recently acked and the pending stay");
-    assert_eq!(counts["ledger_entries"], 2, "ledger entries are never pruned");
+    assert_eq!(
+        counts["outbox"], 2,
+        "the recently acked and the pending stay"
+    );
+    assert_eq!(
+        counts["ledger_entries"], 2,
+        "ledger entries are never pruned"
+    );
     assert!(s.get_member("g", "ann").await.unwrap().is_some());
-    assert_eq!(s.storage_get("p", "g", "k").await.unwrap(), Some(b"v".to_vec()));
-    assert_eq!(s.outbox(Some("g"), 0, 10).await.unwrap().len(), 1, "pending");
+    assert_eq!(
+        s.storage_get("p", "g", "k").await.unwrap(),
+        Some(b"v".to_vec())
+    );
+    assert_eq!(
+        s.outbox(Some("g"), 0, 10).await.unwrap().len(),
+        1,
+        "pending"
+    );
     // A pruned event id is new again (the documented trade-off); a kept one is a duplicate.
-    assert!(s.event_record::<serde_json::Value>("g", "e0").await.unwrap().is_none());
-    assert!(s.event_record::<serde_json::Value>("g", "e20").await.unwrap().is_some());
+    assert!(s
+        .event_record::<serde_json::Value>("g", "e0")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .event_record::<serde_json::Value>("g", "e20")
+        .await
+        .unwrap()
+        .is_some());
     // A second pass finds nothing; "off" keeps everything.
     assert_eq!(prune(&s, &policy, now).await.unwrap().total(), 0);
     let off = Retention {
@@ -578,12 +615,24 @@ on_both_databases!(retention_prunes_old_records_in_batches, |db| async move {
         .unwrap();
     }
     tx.commit().await.unwrap();
-    assert_eq!(prune(&s, &policy, now).await.unwrap().of(Prunable::Messages), 0);
+    assert_eq!(
+        prune(&s, &policy, now)
+            .await
+            .unwrap()
+            .of(Prunable::Messages),
+        0
+    );
     let keep_90d = Retention {
         messages: Some(90 * DAY),
         ..policy
     };
-    assert_eq!(prune(&s, &keep_90d, now).await.unwrap().of(Prunable::Messages), 1);
+    assert_eq!(
+        prune(&s, &keep_90d, now)
+            .await
+            .unwrap()
+            .of(Prunable::Messages),
+        1
+    );
     assert!(s.get_message("g", "new").await.unwrap().is_some());
     let stats = s.database_stats().await.unwrap();
     assert!(stats.bytes > 0);

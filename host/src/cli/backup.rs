@@ -136,7 +136,10 @@ pub async fn check(file: &Path) -> anyhow::Result<i64> {
         .fetch_one(&mut conn)
         .await?;
     if verdict != "ok" {
-        bail!("{} fails SQLite's integrity check: {verdict}", file.display());
+        bail!(
+            "{} fails SQLite's integrity check: {verdict}",
+            file.display()
+        );
     }
     sqlx::query_scalar("SELECT COUNT(*) FROM events")
         .fetch_one(&mut conn)

@@ -86,13 +86,23 @@ impl Kith {
     ) -> Result<ErasureReport> {
         let mut erased = vec![];
         for g in self.request_groups(group, member, allowed).await? {
-            let anonymous = format!("erased-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+            let anonymous = format!(
+                "erased-{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..12]
+            );
             let mut turn = self.group_turn(&g).await?;
             let mut tx = turn.begin(&self.store).await?;
             let e = tx.erase_member(&g, member, &anonymous).await?;
             let detail = serde_json::to_value(&e).expect("serializable");
-            tx.audit(&g, actor, "member.erase", &anonymous, &detail, self.clock.now())
-                .await?;
+            tx.audit(
+                &g,
+                actor,
+                "member.erase",
+                &anonymous,
+                &detail,
+                self.clock.now(),
+            )
+            .await?;
             tx.commit().await?;
             tracing::info!(group = %g, "a member's data was erased, as {anonymous}");
             erased.push(e);

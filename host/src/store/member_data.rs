@@ -250,14 +250,15 @@ impl Store {
         .iter()
         .map(super::outbox::outbox_from_row)
         .collect::<Result<_>>()?;
-        let audit = sqlx::query("SELECT * FROM audit_log WHERE group_id = $1 AND subject = $2 ORDER BY id")
-            .bind(group)
-            .bind(member)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(super::audit::audit_from_row)
-            .collect::<Result<_>>()?;
+        let audit =
+            sqlx::query("SELECT * FROM audit_log WHERE group_id = $1 AND subject = $2 ORDER BY id")
+                .bind(group)
+                .bind(member)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(super::audit::audit_from_row)
+                .collect::<Result<_>>()?;
         Ok(MemberData {
             group: group.to_string(),
             member: self.get_member(group, member).await?,
@@ -374,7 +375,10 @@ impl Tx<'_> {
              (SELECT id FROM events WHERE group_id = $1 AND body LIKE $2 ESCAPE '\\')",
             &named
         );
-        for name in names.iter().filter(|n| !n.is_empty() && n.as_str() != member) {
+        for name in names
+            .iter()
+            .filter(|n| !n.is_empty() && n.as_str() != member)
+        {
             let qn = quoted(name);
             run!(
                 "UPDATE events SET body = REPLACE(body, $2, $3), outcome = REPLACE(outcome, $2, $3) \

@@ -42,7 +42,9 @@ pub use tx::Tx;
 /// The database file of a `sqlite://FILE[?options]` URL; `None` for an
 /// in-memory database or another scheme.
 pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
-    url.starts_with("sqlite:").then(|| sqlite_file(url)).flatten()
+    url.starts_with("sqlite:")
+        .then(|| sqlite_file(url))
+        .flatten()
 }
 
 use sqlx::any::AnyPoolOptions;

@@ -113,11 +113,10 @@ impl Store {
         let mut rows = vec![];
         let bytes = match self.backend {
             Backend::Sqlite => {
-                let file: String = sqlx::query_scalar(
-                    "SELECT file FROM pragma_database_list WHERE name = 'main'",
-                )
-                .fetch_one(&self.pool)
-                .await?;
+                let file: String =
+                    sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                        .fetch_one(&self.pool)
+                        .await?;
                 let size = |p: &str| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
                 for table in COUNTED_TABLES {
                     let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
@@ -143,10 +142,11 @@ impl Store {
                     };
                     rows.push((table.to_string(), n.max(0) as u64));
                 }
-                let n: i64 =
-                    sqlx::query_scalar("SELECT CAST(pg_database_size(current_database()) AS BIGINT)")
-                        .fetch_one(&self.pool)
-                        .await?;
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT CAST(pg_database_size(current_database()) AS BIGINT)",
+                )
+                .fetch_one(&self.pool)
+                .await?;
                 n.max(0) as u64
             }
         };
