@@ -9,6 +9,10 @@
 #   bash scripts/bench-load.sh processes           events/s with 1, 2 and 3 `kith serve` on one Postgres
 #   bash scripts/bench-load.sh hostile [sqlite|postgres]
 #                                                  other groups' latency while hostile plugins spin
+#   bash scripts/bench-load.sh retention [sqlite|postgres]
+#                                                  events/s, p99 and database size over a long paced
+#                                                  run (RETENTION_SECS, default 1800) without, then
+#                                                  with pruning (short windows)
 #
 # Builds the release binary once, starts `target/release/kith serve` on a
 # free loopback port with a temp data dir (and, for postgres, a fresh
@@ -298,6 +302,88 @@ processes() {
     stop_server
 }
 
+# An adapter stand-in: leases and acknowledges outbox actions until killed,
+# so that acknowledged actions exist to prune.
+acker() {
+    python3 - "$URL" <<'PY'
+import json, sys, time, urllib.request
+url = sys.argv[1]
+def post(path, body):
+    req = urllib.request.Request(url + path, data=json.dumps(body).encode(),
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)
+while True:
+    try:
+        actions = post("/v1/outbox/lease", {"limit": 1000, "lease_ms": 60000})["actions"]
+        if actions:
+            post("/v1/outbox/ack", {"ids": [a["id"] for a in actions]})
+        else:
+            time.sleep(0.2)
+    except Exception as e:
+        print("acker:", e, file=sys.stderr)
+        time.sleep(1)
+PY
+}
+
+# The size lines the server logged (`kith serve` logs the database size and
+# row counts every --size-log-every-secs), as seconds since the first.
+size_log() {
+    grep 'kith::retention.*database' "$WORK/server.log" | sed 's/\x1b\[[0-9;]*m//g' |
+        python3 -c '
+import sys, datetime
+t0 = None
+for line in sys.stdin:
+    ts = datetime.datetime.fromisoformat(line.split()[0].rstrip("Z")[:26])
+    t0 = t0 or ts
+    print("  t=%4ds %s" % ((ts - t0).total_seconds(), line.split("kith::retention: ", 1)[-1].strip()))'
+}
+
+# retention DB: the standard load (groups x members x 3 plugins) paced at half
+# the max rate for RETENTION_SECS, with an adapter acknowledging the outbox,
+# twice on a fresh database: with the default windows (30 d: nothing is old
+# enough to prune in the run) and with short ones, so that pruning runs all
+# along (events and messages 60 s, invocations and acknowledged actions 30 s,
+# a pass every 5 s); then a full-speed run on the pruned database. Prints
+# each run's figures and the database size every SAMPLE_SECS.
+retention() {
+    local db="$1" secs="${RETENTION_SECS:-1800}" sample="${SAMPLE_SECS:-30}" out eps half
+    machine
+    start_server "$db"
+    out="$(load --groups "$GROUPS_N" --members "$MEMBERS" --events "$EVENTS" --concurrency "$CONCURRENCY" --plugins "$PLUGINS")"
+    eps="$(echo "$out" | field events_per_sec)"
+    half="${RATE:-$((${eps%.*} / 2))}"
+    echo "== $db: max rate $eps events/s; paced runs at $half events/s for $secs s"
+    stop_server
+    local short=(--retain-events 60s --replay-window 60s --retain-messages 60s
+        --retain-invocations 30s --retain-acked-outbox 30s --prune-every-secs 5)
+    for variant in keep prune; do
+        rm -rf "$WORK/data"
+        if [[ -n "$PGDB" ]]; then
+            psql -h 127.0.0.1 -U postgres -q -c "DROP DATABASE IF EXISTS $PGDB" >/dev/null
+            PGDB=""
+        fi
+        local args=(--size-log-every-secs "$sample")
+        [[ "$variant" == prune ]] && args+=("${short[@]}")
+        RUST_LOG="kith::retention=info,warn" start_server "$db" "${args[@]}"
+        load --groups "$GROUPS_N" --members "$MEMBERS" --events 1 --concurrency 1 --plugins "$PLUGINS" >/dev/null
+        acker 2>>"$WORK/acker.log" &
+        local acker_pid=$!
+        echo "== $db, $variant (${args[*]}): paced at $half events/s for $secs s"
+        load --groups "$GROUPS_N" --members "$MEMBERS" --events "$((half * secs))" --concurrency "$CONCURRENCY" \
+            --plugins "$PLUGINS" --rate "$half" --skip-setup | grep -E 'RESULT|errors'
+        echo "== $db, $variant: full speed on that database ($EVENTS events)"
+        load --groups "$GROUPS_N" --members "$MEMBERS" --events "$EVENTS" --concurrency "$CONCURRENCY" \
+            --plugins "$PLUGINS" --skip-setup | grep -E 'RESULT|errors'
+        kill "$acker_pid" 2>/dev/null || true
+        wait "$acker_pid" 2>/dev/null || true
+        echo "database size and rows, as the server logged them:"
+        size_log
+        grep 'retention: pruned' "$WORK/server.log" | tail -2 | sed 's/\x1b\[[0-9;]*m//g; s/^/  last passes: /' || true
+        stop_server
+    done
+}
+
 case "$MODE" in
     sqlite | postgres) throughput "$MODE" ;;
     scaling) scaling "${2:-sqlite}" ;;
@@ -305,8 +391,9 @@ case "$MODE" in
     restart) restart ;;
     hostile) hostile "${2:-sqlite}" ;;
     processes) processes ;;
+    retention) retention "${2:-sqlite}" ;;
     *)
-        echo "usage: $0 [sqlite|postgres|scaling [sqlite|postgres]|rss|restart|processes|hostile [sqlite|postgres]]" >&2
+        echo "usage: $0 [sqlite|postgres|scaling [sqlite|postgres]|rss|restart|processes|hostile [sqlite|postgres]|retention [sqlite|postgres]]" >&2
         exit 2
         ;;
 esac

@@ -16,6 +16,7 @@ pub mod domain;
 pub mod edge;
 pub mod http;
 pub mod loadgen;
+pub mod retention;
 pub mod runtime;
 pub mod scaffold;
 pub mod store;

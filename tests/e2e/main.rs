@@ -3,8 +3,10 @@
 
 mod api;
 mod auth;
+mod backups;
 mod checkin;
 mod cli;
+mod data_requests;
 mod edge;
 mod gates_chain;
 mod history;

@@ -434,3 +434,210 @@ async fn a_second_process_on_the_same_sqlite_file_is_refused() {
     let third = Store::connect(&t.url).await.expect("reopened after close");
     third.close().await;
 }
+
+// Retention deletes processing records past their window, in batches,
+// and nothing else: pending outbox actions, members, ledger entries and
+// storage stay.
+on_both_databases!(retention_prunes_old_records_in_batches, |db| async move {
+    use kith::retention::{prune, Retention};
+    use kith::store::{LeaseRequest, Prunable};
+    let Some((s, _t)) = store(db).await else {
+        return;
+    };
+    const DAY: i64 = 24 * 3600 * 1000;
+    let now = 100 * DAY;
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_group(&group("g", None)).await.unwrap();
+    tx.upsert_member(&active("g", "ann", Role::Member, None))
+        .await
+        .unwrap();
+    // 25 events: 15 older than 30 days, 10 recent; an invocation each.
+    for i in 0..25i64 {
+        let at = if i < 15 {
+            now - 40 * DAY + i
+        } else {
+            now - DAY + i
+        };
+        let id = format!("e{i}");
+        assert!(tx
+            .insert_event(&id, "g", "message", "{}", &serde_json::json!({}), at)
+            .await
+            .unwrap());
+        let inv = kith::store::Invocation {
+            id: 0,
+            event_id: id,
+            group: "g".into(),
+            plugin: "p".into(),
+            handler: "on-message".into(),
+            ok: true,
+            error: None,
+            fuel_used: 1,
+            duration_us: 1,
+            logs: vec![],
+            at: if i < 20 { now - 20 * DAY } else { now },
+        };
+        tx.insert_invocations(&[inv]).await.unwrap();
+    }
+    // Outbox: 4 to ack long ago, 1 acked recently, 1 to set aside as
+    // dead long ago; a pending one comes after.
+    for i in 0..6 {
+        tx.push_outbox(
+            "g",
+            "post",
+            &serde_json::json!({"n": i}),
+            None,
+            now - 50 * DAY,
+        )
+        .await
+        .unwrap();
+    }
+    tx.transfer(Transfer {
+        group: "g",
+        id: "t1",
+        from: &Account::Issuer,
+        to: &Account::Member("ann".into()),
+        asset: Asset::Points,
+        amount: 5,
+        memo: "old",
+        plugin: None,
+        at: now - 90 * DAY,
+    })
+    .await
+    .unwrap();
+    tx.storage_set("p", "g", "k", b"v").await.unwrap();
+    tx.commit().await.unwrap();
+    let ids: Vec<i64> = s
+        .outbox(Some("g"), 0, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    s.ack_outbox(&ids[..4], now - 8 * DAY).await.unwrap();
+    s.ack_outbox(&ids[4..5], now - DAY).await.unwrap();
+    // ids[5] is leased and never acknowledged until it is set aside as
+    // dead, 40 days ago.
+    let dead_at = now - 40 * DAY;
+    for attempt in 0..=kith::store::MAX_DELIVERY_ATTEMPTS {
+        let leased = s
+            .lease_outbox(LeaseRequest {
+                group: Some("g"),
+                limit: 10,
+                now: dead_at - 100 + attempt,
+                lease_ms: 0,
+            })
+            .await
+            .unwrap();
+        assert!(leased.iter().all(|a| a.id == ids[5]));
+    }
+    let dead = s
+        .outbox_in(kith::store::OutboxState::Dead, Some("g"), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1, "an action was set aside as dead");
+    let mut tx = s.begin().await.unwrap();
+    tx.push_outbox(
+        "g",
+        "post",
+        &serde_json::json!({"n": 6}),
+        None,
+        now - 50 * DAY,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let policy = Retention {
+        batch: 4,
+        pause: std::time::Duration::from_millis(1),
+        ..Retention::default()
+    };
+    let pruned = prune(&s, &policy, now).await.unwrap();
+    assert_eq!(pruned.of(Prunable::Events), 15, "{pruned}");
+    assert_eq!(pruned.of(Prunable::Invocations), 20, "{pruned}");
+    assert_eq!(pruned.of(Prunable::AckedOutbox), 4, "{pruned}");
+    assert_eq!(pruned.of(Prunable::DeadOutbox), 1, "{pruned}");
+    let counts: std::collections::HashMap<String, u64> =
+        s.row_counts().await.unwrap().into_iter().collect();
+    assert_eq!(counts["events"], 10);
+    assert_eq!(counts["invocations"], 5);
+    assert_eq!(
+        counts["outbox"], 2,
+        "the recently acked and the pending stay"
+    );
+    assert_eq!(
+        counts["ledger_entries"], 2,
+        "ledger entries are never pruned"
+    );
+    assert!(s.get_member("g", "ann").await.unwrap().is_some());
+    assert_eq!(
+        s.storage_get("p", "g", "k").await.unwrap(),
+        Some(b"v".to_vec())
+    );
+    assert_eq!(
+        s.outbox(Some("g"), 0, 10).await.unwrap().len(),
+        1,
+        "pending"
+    );
+    // A pruned event id is new again (the documented trade-off); a kept one is a duplicate.
+    assert!(s
+        .event_record::<serde_json::Value>("g", "e0")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .event_record::<serde_json::Value>("g", "e20")
+        .await
+        .unwrap()
+        .is_some());
+    // A second pass finds nothing; "off" keeps everything.
+    assert_eq!(prune(&s, &policy, now).await.unwrap().total(), 0);
+    let off = Retention {
+        events: None,
+        invocations: None,
+        acked_outbox: None,
+        ..policy
+    };
+    assert_eq!(prune(&s, &off, now + 365 * DAY).await.unwrap().total(), 0);
+    // Messages only with a window of their own.
+    let mut tx = s.begin().await.unwrap();
+    for (id, at) in [("old", now - 100 * DAY + 1), ("new", now)] {
+        tx.insert_message(&Message {
+            id: id.into(),
+            group: "g".into(),
+            sender: "ann".into(),
+            kind: MessageKind::Text,
+            text: "hi".into(),
+            mentions: vec![],
+            reply_to: None,
+            links: vec![],
+            sent_at: at,
+            deleted: false,
+        })
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(
+        prune(&s, &policy, now)
+            .await
+            .unwrap()
+            .of(Prunable::Messages),
+        0
+    );
+    let keep_90d = Retention {
+        messages: Some(90 * DAY),
+        ..policy
+    };
+    assert_eq!(
+        prune(&s, &keep_90d, now)
+            .await
+            .unwrap()
+            .of(Prunable::Messages),
+        1
+    );
+    assert!(s.get_message("g", "new").await.unwrap().is_some());
+    let stats = s.database_stats().await.unwrap();
+    assert!(stats.bytes > 0);
+    assert_eq!(stats.rows.len(), 5);
+});

@@ -15,6 +15,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod backup;
 pub mod group;
 pub mod load;
 pub mod member;
@@ -23,6 +24,7 @@ pub mod openapi;
 pub mod plugin;
 pub mod remote;
 pub mod replay;
+pub mod restore;
 pub mod serve;
 pub mod table;
 pub mod test;
@@ -64,6 +66,11 @@ pub enum Command {
     /// running host and report where it differs from the enabled version;
     /// exits 1 when it does (a release gate).
     Replay(replay::ReplayCommand),
+    /// Copy the SQLite database while the server runs (a consistent online
+    /// backup); for Postgres, use pg_dump (docs/operating.md).
+    Backup(backup::BackupCommand),
+    /// Put a backup in place as a data dir's database (the server stopped).
+    Restore(restore::RestoreCommand),
     /// Generate load on a running host: groups, members, plugins, then
     /// message events; prints events/s and latency percentiles.
     Load(load::LoadCommand),
@@ -119,6 +126,8 @@ impl Command {
             Command::Message(command) => command.execute().await?,
             Command::Load(command) => command.execute().await?,
             Command::Replay(command) => return command.execute().await,
+            Command::Backup(command) => command.execute().await?,
+            Command::Restore(command) => command.execute().await?,
             Command::Openapi(command) => return Ok(command.execute()),
         }
         Ok(ExitCode::SUCCESS)

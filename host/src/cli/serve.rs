@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::app;
 use crate::domain::Limits;
 use crate::edge::{EdgeConfig, Rate};
+use crate::retention::{self, Retention};
 
 /// Runs the host until it is stopped.
 #[derive(clap::Args)]
@@ -34,6 +35,67 @@ pub struct ServeCommand {
     edge: EdgeArgs,
     #[command(flatten)]
     ceilings: Ceilings,
+    #[command(flatten)]
+    retention: RetentionArgs,
+}
+
+/// How long processing records are kept (see `kith::retention`): a number
+/// and a unit (`30d`, `12h`, `10m`, `90s`), or `off` to keep them forever.
+#[derive(clap::Args)]
+struct RetentionArgs {
+    /// Processed events (the duplicate check: a retry older than this is
+    /// processed again) and dead outbox actions never acknowledged.
+    #[arg(long, env = "KITH_RETAIN_EVENTS", default_value = "30d", value_parser = window)]
+    retain_events: Window,
+    /// What replays and shadow runs of past events need: events are kept for
+    /// the longer of this and --retain-events.
+    #[arg(long, env = "KITH_REPLAY_WINDOW", default_value = "30d", value_parser = window)]
+    replay_window: Window,
+    /// Plugin invocation records and their logs.
+    #[arg(long, env = "KITH_RETAIN_INVOCATIONS", default_value = "14d", value_parser = window)]
+    retain_invocations: Window,
+    /// Outbox actions after their acknowledgement.
+    #[arg(long, env = "KITH_RETAIN_ACKED_OUTBOX", default_value = "7d", value_parser = window)]
+    retain_acked_outbox: Window,
+    /// Messages (plugins read recent ones: keep more than their longest
+    /// look back). Default: kept forever.
+    #[arg(long, env = "KITH_RETAIN_MESSAGES", default_value = "off", value_parser = window)]
+    retain_messages: Window,
+    /// How often pruning runs, in seconds.
+    #[arg(long, env = "KITH_PRUNE_EVERY_SECS", default_value_t = 60)]
+    prune_every_secs: u64,
+    /// Rows deleted per statement (each its own short transaction).
+    #[arg(long, env = "KITH_PRUNE_BATCH", default_value_t = 1000)]
+    prune_batch: u32,
+    /// Pause between two batches, in milliseconds.
+    #[arg(long, env = "KITH_PRUNE_PAUSE_MS", default_value_t = 50)]
+    prune_pause_ms: u64,
+    /// How often the database size and row counts are logged, in seconds.
+    #[arg(long, env = "KITH_SIZE_LOG_EVERY_SECS", default_value_t = 3600)]
+    size_log_every_secs: u64,
+}
+
+/// A retention window in milliseconds; `None`: forever.
+#[derive(Clone, Copy)]
+struct Window(Option<i64>);
+
+fn window(text: &str) -> Result<Window, String> {
+    crate::retention::parse_window(text).map(Window)
+}
+
+impl RetentionArgs {
+    fn policy(&self) -> Retention {
+        Retention {
+            events: self.retain_events.0,
+            replay: self.replay_window.0,
+            invocations: self.retain_invocations.0,
+            acked_outbox: self.retain_acked_outbox.0,
+            messages: self.retain_messages.0,
+            batch: self.prune_batch.max(1),
+            pause: Duration::from_millis(self.prune_pause_ms),
+            every: Duration::from_secs(self.prune_every_secs.max(1)),
+        }
+    }
 }
 
 /// Connection caps, timeouts and request rates (see `kith::edge`); a rate
@@ -156,6 +218,20 @@ impl ServeCommand {
         } else {
             "open API (loopback only)"
         };
+        let policy = self.retention.policy();
+        tracing::info!(
+            "retention: events {}, replay window {}, invocations {}, acked outbox actions {}, messages {}",
+            shown(policy.events),
+            shown(policy.replay),
+            shown(policy.invocations),
+            shown(policy.acked_outbox),
+            shown(policy.messages),
+        );
+        let _pruner = AbortOnDrop(retention::spawn_pruner(kith.clone(), policy));
+        let _size_log = AbortOnDrop(retention::spawn_size_log(
+            kith.clone(),
+            Duration::from_secs(self.retention.size_log_every_secs),
+        ));
         let data_dir = self.data_dir;
         app::serve_with_edge(
             kith,
@@ -174,7 +250,17 @@ impl ServeCommand {
     }
 }
 
-/// Stops the background preparation when the server stops.
+/// A window for the log: `30d`, `90s`, or `forever`.
+fn shown(window: Option<i64>) -> String {
+    match window {
+        None => "forever".into(),
+        Some(ms) if ms % 86_400_000 == 0 => format!("{}d", ms / 86_400_000),
+        Some(ms) if ms % 1000 == 0 => format!("{}s", ms / 1000),
+        Some(ms) => format!("{ms}ms"),
+    }
+}
+
+/// Stops a background task (preparation, pruning, the size log) when the server stops.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {

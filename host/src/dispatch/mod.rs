@@ -7,6 +7,7 @@ mod auth;
 mod enablements;
 mod event;
 mod groups;
+mod member_data;
 mod plugins;
 mod replay;
 mod timers;
@@ -16,6 +17,7 @@ pub use auth::{hash_token, Authentication, Expiry};
 pub use enablements::{EnableInput, Enabled, EnablementList};
 pub use event::EventOutcome;
 pub use groups::GroupInput;
+pub use member_data::{ErasureReport, MemberExport};
 pub use plugins::{check_schema, for_each_on_cores, MAX_PLUGIN_BYTES};
 pub use replay::{EventDiff, ReplayOptions, ReplayReport};
 pub use versions::{

@@ -58,12 +58,15 @@ pub fn may(who: &Principal, method: &str, route: &str, group: Option<&str>) -> b
                 return route.starts_with("/v1/groups/{group}")
                     && who.groups.iter().any(|mine| mine == g);
             }
+            // A member's data everywhere: the handler keeps to their groups.
             matches!(
                 (method, route),
                 ("GET", "/v1/groups")
                     | ("GET", "/v1/plugins")
                     | ("GET", "/v1/plugins/{name}")
                     | ("GET", "/v1/plugins/{name}/versions")
+                    | ("GET", "/v1/members/{member}/data")
+                    | ("DELETE", "/v1/members/{member}/data")
             )
         }
     }

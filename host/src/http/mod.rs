@@ -5,6 +5,7 @@ mod auth;
 mod error;
 mod events;
 mod groups;
+mod member_data;
 mod members;
 mod openapi;
 mod plugins;
@@ -75,6 +76,7 @@ pub(crate) fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(openapi::document))
         .merge(groups::routes())
         .merge(members::routes())
+        .merge(member_data::routes())
         .merge(plugins::routes())
         .merge(versions::routes())
         .merge(events::routes())

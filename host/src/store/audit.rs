@@ -5,7 +5,7 @@ use super::*;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-fn audit_from_row(row: &AnyRow) -> Result<AuditEntry> {
+pub(super) fn audit_from_row(row: &AnyRow) -> Result<AuditEntry> {
     Ok(AuditEntry {
         id: row.try_get("id")?,
         group: row.try_get("group_id")?,

@@ -61,7 +61,7 @@ pub struct RecordedEvent {
 /// The most events (and invocations) a history holds.
 pub const HISTORY_MAX: u32 = 200_000;
 
-fn recorded_event_from_row(row: &AnyRow) -> Result<RecordedEvent> {
+pub(super) fn recorded_event_from_row(row: &AnyRow) -> Result<RecordedEvent> {
     Ok(RecordedEvent {
         id: row.try_get("id")?,
         kind: row.try_get("kind")?,
@@ -71,7 +71,7 @@ fn recorded_event_from_row(row: &AnyRow) -> Result<RecordedEvent> {
     })
 }
 
-fn invocation_from_row(row: &AnyRow) -> Result<Invocation> {
+pub(super) fn invocation_from_row(row: &AnyRow) -> Result<Invocation> {
     Ok(Invocation {
         id: row.try_get("id")?,
         event_id: row.try_get("event_id")?,

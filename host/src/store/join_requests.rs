@@ -8,7 +8,7 @@ const JOIN_COLUMNS: &str =
     "id, group_id, member_id, display_name, invite_code, referrer, answer, payload, \
      status, reason, redirect_to, pending_plugin, requested_at, decided_at";
 
-fn join_request_from_row(row: &AnyRow) -> Result<JoinRequest> {
+pub(super) fn join_request_from_row(row: &AnyRow) -> Result<JoinRequest> {
     Ok(JoinRequest {
         id: row.try_get("id")?,
         group: row.try_get("group_id")?,

@@ -32,7 +32,7 @@ pub struct Transfer<'a> {
     pub at: Millis,
 }
 
-fn ledger_entry_from_row(row: &AnyRow) -> Result<LedgerEntry> {
+pub(super) fn ledger_entry_from_row(row: &AnyRow) -> Result<LedgerEntry> {
     Ok(LedgerEntry {
         transfer_id: row.try_get("transfer_id")?,
         account: row.try_get("account")?,

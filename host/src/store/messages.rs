@@ -4,7 +4,7 @@ use super::*;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-fn message_from_row(row: &AnyRow) -> Result<Message> {
+pub(super) fn message_from_row(row: &AnyRow) -> Result<Message> {
     Ok(Message {
         id: row.try_get("id")?,
         group: row.try_get("group_id")?,

@@ -15,10 +15,12 @@ mod events;
 mod groups;
 mod join_requests;
 mod ledger;
+mod member_data;
 mod members;
 mod messages;
 mod outbox;
 mod plugins;
+mod retention;
 mod shadow;
 mod storage;
 mod timers;
@@ -29,13 +31,23 @@ mod webhooks;
 pub use changes::Change;
 pub use events::{Invocation, RecordedEvent};
 pub use ledger::Transfer;
+pub use member_data::{AssetBalance, Erasure, MemberData, StoredValue};
 pub use members::MemberFilter;
 pub use outbox::{LeaseRequest, OutboxState, MAX_DELIVERY_ATTEMPTS};
 pub use plugins::{Enablement, InstalledPlugin, PinnedVersion, Shadow};
+pub use retention::{DatabaseStats, Prunable, COUNTED_TABLES};
 pub use shadow::ShadowRun;
 pub use timers::Timer;
 pub use tokens::Token;
 pub use tx::Tx;
+
+/// The database file of a `sqlite://FILE[?options]` URL; `None` for an
+/// in-memory database or another scheme.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    url.starts_with("sqlite:")
+        .then(|| sqlite_file(url))
+        .flatten()
+}
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
@@ -260,13 +272,19 @@ fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
 /// SQLite is the single-process default: the caches, the per-group order
 /// and the writer turn live in one process's memory, so a second process on
 /// the same file would break them silently. An exclusive lock on
-/// `<file>.lock` (released by the kernel if the process dies) refuses it.
-struct ProcessLock {
+/// `<file>.lock` (released by the kernel if the process dies) refuses it;
+/// `kith restore` takes it too, so that it never writes under a server.
+pub struct ProcessLock {
     _file: std::fs::File,
 }
 
 impl ProcessLock {
-    fn take(db: std::path::PathBuf) -> anyhow::Result<ProcessLock> {
+    /// Takes the lock of the SQLite file `db`, held until dropped.
+    ///
+    /// # Errors
+    /// Another process holds it (the message names its pid), or the lock
+    /// file cannot be opened.
+    pub fn take(db: std::path::PathBuf) -> anyhow::Result<ProcessLock> {
         use std::io::{Read, Seek, Write};
         let mut path = db.clone().into_os_string();
         path.push(".lock");

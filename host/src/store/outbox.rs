@@ -4,7 +4,7 @@ use super::*;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-fn outbox_from_row(row: &AnyRow) -> Result<OutboxAction> {
+pub(super) fn outbox_from_row(row: &AnyRow) -> Result<OutboxAction> {
     Ok(OutboxAction {
         id: row.try_get("id")?,
         group: row.try_get("group_id")?,
