@@ -475,6 +475,8 @@ on_both_databases!(retention_prunes_old_records_in_batches, |db| async move {
             duration_us: 1,
             logs: vec![],
             at: if i < 20 { now - 20 * DAY } else { now },
+            sha256: None,
+            effects: vec![],
         };
         tx.insert_invocations(&[inv]).await.unwrap();
     }
