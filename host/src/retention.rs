@@ -71,15 +71,19 @@ impl Retention {
     pub fn window(&self, what: Prunable) -> Option<Millis> {
         match what {
             // Forever if either says forever.
-            Prunable::Events | Prunable::DeadOutbox => match (self.events, self.replay) {
-                (Some(e), Some(r)) => Some(e.max(r)),
-                _ => None,
-            },
-            Prunable::Invocations => self.invocations,
+            Prunable::Events | Prunable::DeadOutbox => longest(self.events, self.replay),
+            // Replays and shadow reports compare the effects invocations
+            // kept: they stay as long as the events do for replay.
+            Prunable::Invocations | Prunable::ShadowRuns => longest(self.invocations, self.replay),
             Prunable::AckedOutbox => self.acked_outbox,
             Prunable::Messages => self.messages,
         }
     }
+}
+
+/// The longer of two windows; forever if either says forever.
+fn longest(a: Option<Millis>, b: Option<Millis>) -> Option<Millis> {
+    Some(a?.max(b?))
 }
 
 /// Parses a window: a number with a unit (`30d`, `12h`, `10m`, `90s`,
@@ -248,8 +252,16 @@ mod tests {
         assert_eq!(r.window(Prunable::DeadOutbox), Some(3 * DAY_MS));
         r.replay = Some(1);
         assert_eq!(r.window(Prunable::Events), Some(DAY_MS));
+        assert_eq!(r.window(Prunable::Invocations), Some(14 * DAY_MS));
+        r.replay = Some(30 * DAY_MS);
+        assert_eq!(
+            r.window(Prunable::Invocations),
+            Some(30 * DAY_MS),
+            "kept for replays"
+        );
+        assert_eq!(r.window(Prunable::ShadowRuns), Some(30 * DAY_MS));
         r.replay = None;
         assert_eq!(r.window(Prunable::Events), None);
-        assert_eq!(r.window(Prunable::Invocations), Some(14 * DAY_MS));
+        assert_eq!(r.window(Prunable::Invocations), None);
     }
 }

@@ -47,11 +47,13 @@ struct RetentionArgs {
     /// processed again) and dead outbox actions never acknowledged.
     #[arg(long, env = "KITH_RETAIN_EVENTS", default_value = "30d", value_parser = window)]
     retain_events: Window,
-    /// What replays and shadow runs of past events need: events are kept for
-    /// the longer of this and --retain-events.
+    /// What replays and shadow runs of past events need: events,
+    /// invocations (their effects) and shadow runs are kept for the longer
+    /// of this and their own window.
     #[arg(long, env = "KITH_REPLAY_WINDOW", default_value = "30d", value_parser = window)]
     replay_window: Window,
-    /// Plugin invocation records and their logs.
+    /// Plugin invocation records (logs, effects) and shadow runs; at
+    /// least the replay window.
     #[arg(long, env = "KITH_RETAIN_INVOCATIONS", default_value = "14d", value_parser = window)]
     retain_invocations: Window,
     /// Outbox actions after their acknowledgement.

@@ -9,8 +9,10 @@ use sqlx::Row;
 pub enum Prunable {
     /// Processed events (`events`): the idempotency record and the body.
     Events,
-    /// Plugin invocations with their logs (`invocations`).
+    /// Plugin invocations with their logs and effects (`invocations`).
     Invocations,
+    /// What versions in shadow did (`shadow_runs`), by the event's time.
+    ShadowRuns,
     /// Outbox actions an adapter acknowledged, by `acked_at`.
     AckedOutbox,
     /// Outbox actions set aside as dead and never acknowledged, by `dead_at`.
@@ -22,10 +24,11 @@ pub enum Prunable {
 
 impl Prunable {
     /// Every kind, in the order a pruning pass takes them.
-    pub const ALL: [Prunable; 5] = [
+    pub const ALL: [Prunable; 6] = [
         Prunable::AckedOutbox,
         Prunable::DeadOutbox,
         Prunable::Invocations,
+        Prunable::ShadowRuns,
         Prunable::Events,
         Prunable::Messages,
     ];
@@ -35,6 +38,7 @@ impl Prunable {
         match self {
             Prunable::Events => "events",
             Prunable::Invocations => "invocations",
+            Prunable::ShadowRuns => "shadow runs",
             Prunable::AckedOutbox => "acked outbox actions",
             Prunable::DeadOutbox => "dead outbox actions",
             Prunable::Messages => "messages",
@@ -53,6 +57,10 @@ impl Prunable {
             Prunable::Invocations => format!(
                 "DELETE FROM invocations WHERE id IN \
                  (SELECT id FROM invocations WHERE at < $1 LIMIT {limit})"
+            ),
+            Prunable::ShadowRuns => format!(
+                "DELETE FROM shadow_runs WHERE id IN \
+                 (SELECT id FROM shadow_runs WHERE at < $1 LIMIT {limit})"
             ),
             // `acked_at < $1` is never true of a pending (NULL) action.
             Prunable::AckedOutbox => format!(
