@@ -334,3 +334,26 @@ async fn openapi_document_lists_the_routes() {
     }
     assert_eq!(s.ok("GET", "/healthz", None).await["status"], "ok");
 }
+
+on_both_databases!(
+    integer_configs_given_as_floats_are_stored_as_integers,
+    |db| async move {
+        let Some(s) = TestServer::start(db).await else {
+            return;
+        };
+        s.install_test_plugin("versioned-2").await;
+        s.ok("POST", "/v1/groups", Some(json!({"id": "g", "name": "g"})))
+            .await;
+        let path = "/v1/groups/g/plugins/versioned";
+        let (status, body) = s
+            .call("PUT", path, Some(json!({"config": {"threshold": 2.5}})))
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.to_string().contains("threshold"), "{body}");
+        s.ok("PUT", path, Some(json!({"config": {"threshold": 2.0}})))
+            .await;
+        let stored = s.ok("GET", path, None).await["config"]["threshold"].clone();
+        assert!(stored.is_i64(), "stored as an integer, not {stored}");
+        assert_eq!(stored, 2);
+    }
+);

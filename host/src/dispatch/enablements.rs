@@ -299,7 +299,7 @@ fn configured(
         }
         None => {}
     }
-    check_config(&meta.config_schema, &config, &meta.name)?;
+    fit_config(&meta.config_schema, &mut config, &meta.name)?;
     let capabilities = match &input.capabilities {
         None => current.map_or_else(|| meta.capabilities.clone(), |e| e.capabilities.clone()),
         Some(granted) => {
@@ -365,8 +365,53 @@ where
     serde_json::from_value(value).map_err(|e| ServiceError::Unprocessable(format!("{what}: {e}")))
 }
 
+/// Fits a config to a plugin's schema: integers given as floats (`2.0`)
+/// become integers where the schema says `integer` (JSON Schema counts 2.0
+/// as an integer, but a plugin reading its config with serde would refuse
+/// it and likely fall back to a default); then checks it, naming every
+/// problem (2.5 for an integer is one).
+pub(super) fn fit_config(schema: &Value, config: &mut Value, name: &str) -> Result<()> {
+    integers_where_the_schema_says(schema, config);
+    check_config(schema, config, name)
+}
+
+/// See [`fit_config`]; follows `properties` and `items`.
+fn integers_where_the_schema_says(schema: &Value, value: &mut Value) {
+    let integer = match &schema["type"] {
+        Value::String(t) => t == "integer",
+        Value::Array(types) => {
+            types.contains(&json!("integer")) && !types.contains(&json!("number"))
+        }
+        _ => false,
+    };
+    match value {
+        Value::Number(n) if integer && n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // Exactly representable whole numbers only.
+            if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
+                *value = json!(f as i64);
+            }
+        }
+        Value::Object(fields) => {
+            if let Some(properties) = schema["properties"].as_object() {
+                for (key, field) in fields.iter_mut() {
+                    if let Some(field_schema) = properties.get(key) {
+                        integers_where_the_schema_says(field_schema, field);
+                    }
+                }
+            }
+        }
+        Value::Array(items) if schema["items"].is_object() => {
+            for item in items {
+                integers_where_the_schema_says(&schema["items"], item);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Checks a plugin's config against its schema, naming every problem.
-pub(super) fn check_config(schema: &Value, config: &Value, name: &str) -> Result<()> {
+fn check_config(schema: &Value, config: &Value, name: &str) -> Result<()> {
     let validator = jsonschema::validator_for(schema)
         .map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))?;
     let problems: Vec<String> = validator

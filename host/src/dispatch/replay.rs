@@ -100,7 +100,7 @@ impl Kith {
             enablement.config = config;
         }
         let schema = &sandbox.plugin.metadata.config_schema;
-        super::enablements::check_config(schema, &enablement.config, &plugin)?;
+        super::enablements::fit_config(schema, &mut enablement.config, &plugin)?;
         let until = options.until.unwrap_or(Millis::MAX);
         let (events, recorded) = self.store.history(group, &plugin, until).await?;
         let window = options.since;

@@ -380,8 +380,8 @@ impl Kith {
                 old.kind
             )));
         }
-        let config = config.unwrap_or_else(|| current.config.clone());
-        super::enablements::check_config(&new.config_schema, &config, &new.name)?;
+        let mut config = config.unwrap_or_else(|| current.config.clone());
+        super::enablements::fit_config(&new.config_schema, &mut config, &new.name)?;
         if let Some(extra) = grant.iter().find(|c| !new.capabilities.contains(c)) {
             return Err(ServiceError::Unprocessable(format!(
                 "version {} of {} does not declare capability {extra}",
