@@ -73,4 +73,5 @@ fn a_component_is_compiled_once_however_many_ask_at_once() {
         }
     });
     assert_eq!(rt.compilations() - before, 1);
+    assert_eq!(rt.load_gates(), 0, "no load gate outlives its load");
 }

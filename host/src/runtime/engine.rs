@@ -218,6 +218,13 @@ impl Runtime {
             .or_default()
             .clone();
         let _turn = gate.lock().expect("load gate");
+        // The gate is needed only while this load runs: callers after it
+        // find the plugin loaded (or, after a failure, try again), and
+        // those already waiting hold the gate itself. Dropped first.
+        let _forget = ForgetGate {
+            gates: &self.loading,
+            sha256,
+        };
         // Whoever held the gate before may have loaded it meanwhile.
         if let Some(found) = self.loaded.read().expect("lock").get(sha256) {
             return Ok(found.clone());
@@ -242,6 +249,11 @@ impl Runtime {
             .expect("lock")
             .insert(sha256.to_string(), loaded.clone());
         Ok(loaded)
+    }
+
+    /// How many load gates are held (one per component being loaded).
+    pub fn load_gates(&self) -> usize {
+        self.loading.lock().expect("lock").len()
     }
 
     /// How many components this runtime compiled from wasm, rather than
@@ -366,5 +378,21 @@ fn world_of(engine: &Engine, component: &Component) -> anyhow::Result<PluginKind
             }
         }
         _ => Err(anyhow!("the component exports more than one kith world")),
+    }
+}
+
+/// Removes a component's load gate when its load ends (`Runtime::load`),
+/// so that the gates do not outlive the loads: one per upload ever tried
+/// would otherwise stay for the life of the process.
+struct ForgetGate<'a> {
+    gates: &'a std::sync::Mutex<HashMap<String, Arc<std::sync::Mutex<()>>>>,
+    sha256: &'a str,
+}
+
+impl Drop for ForgetGate<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut gates) = self.gates.lock() {
+            gates.remove(self.sha256);
+        }
     }
 }
