@@ -273,3 +273,33 @@ on_both_databases!(kith_replay_gates_a_release, |db| async move {
         "{text}"
     );
 });
+
+on_both_databases!(the_cli_runs_a_version_in_shadow, |db| async move {
+    let Some(s) = TestServer::start(db).await else {
+        return;
+    };
+    s.install_test_plugin("versioned").await;
+    group_with(&s, "g", &[("versioned", json!({}))]).await;
+    s.ok(
+        "POST",
+        "/v1/groups/g/members",
+        Some(json!({"member": "amy"})),
+    )
+    .await;
+    s.install_test_plugin("versioned-2").await;
+    let config = r#"{"threshold": 1}"#;
+    let out = kith(
+        &s,
+        &["plugin", "shadow", "g", "versioned", "--config", config],
+    )
+    .await;
+    assert!(out.contains("2.0.0") && out.contains("0 runs"), "{out}");
+    say(&s, "g", "e1", "amy", "/hello", 1_790_000_000_000).await;
+    let out = kith(&s, &["plugin", "shadow", "g", "versioned", "--status"]).await;
+    assert!(
+        out.contains("1 runs, 1 differ") && out.contains("v2: hello #1"),
+        "{out}"
+    );
+    let out = kith(&s, &["plugin", "promote", "g", "versioned"]).await;
+    assert!(out.contains("-> 2.0.0"), "{out}");
+});

@@ -85,6 +85,27 @@ enum PluginSubcommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Run a candidate version in shadow beside the live one on a group
+    /// (its effects recorded, never applied); --status shows how it
+    /// compares so far, --stop ends it.
+    Shadow {
+        group: String,
+        plugin: String,
+        /// A content hash (8+ characters) or a version string; default: the latest.
+        #[arg(long, conflicts_with_all = ["status", "stop"])]
+        to: Option<String>,
+        /// Its config as JSON; default: the live version's.
+        #[arg(long, conflicts_with_all = ["status", "stop"])]
+        config: Option<String>,
+        /// Show how it compares so far.
+        #[arg(long, conflicts_with = "stop")]
+        status: bool,
+        /// Stop it.
+        #[arg(long)]
+        stop: bool,
+    },
+    /// Promote the version in shadow: an upgrade to it, with its config.
+    Promote { group: String, plugin: String },
     /// Put a plugin on a group back on what it ran before its last upgrade.
     Rollback { group: String, plugin: String },
     /// Uninstall one version of a plugin (--version), or all of them.
@@ -215,6 +236,40 @@ impl PluginCommand {
                     None => client.show(request, render_upgrade_report).await,
                 }
             }
+            PluginSubcommand::Shadow {
+                group,
+                plugin,
+                to,
+                config,
+                status,
+                stop,
+            } => {
+                let path = format!("/v1/groups/{group}/plugins/{plugin}/shadow");
+                if stop {
+                    let request = client.request(Method::DELETE, &path);
+                    let done = format!("stopped the shadow of {plugin} on {group}\n");
+                    return client.show(request, |_| done).await;
+                }
+                let request = match status {
+                    true => client.request(Method::GET, &path),
+                    false => {
+                        let mut body = serde_json::json!({ "to": to });
+                        if let Some(config) = config {
+                            body["config"] =
+                                serde_json::from_str(&config).context("--config is not JSON")?;
+                        }
+                        client.request(Method::PUT, &path).json(&body)
+                    }
+                };
+                let title = format!("{plugin} on {group}");
+                client.show(request, |v| render_shadow(&title, v)).await
+            }
+            PluginSubcommand::Promote { group, plugin } => {
+                let path = format!("/v1/groups/{group}/plugins/{plugin}/shadow/promote");
+                client
+                    .show(client.request(Method::POST, &path), render_upgraded)
+                    .await
+            }
             PluginSubcommand::Rollback { group, plugin } => {
                 let path = format!("/v1/groups/{group}/plugins/{plugin}/rollback");
                 client
@@ -331,6 +386,31 @@ fn render_upgraded(v: &Value) -> String {
     for i in items(&v["on_enabled"], "invocations") {
         if let Some(error) = i["error"].as_str() {
             out.push_str(&format!("  on-enabled failed: {error}\n"));
+        }
+    }
+    out
+}
+
+/// `kith plugin shadow`: the version in shadow, its runs, the latest
+/// differing ones.
+fn render_shadow(title: &str, v: &Value) -> String {
+    let mut out = format!(
+        "{title}: {} ({}) in shadow since {}: {} runs, {} differ\n",
+        cell(&v["version"]),
+        short(&v["shadow"]["sha256"]),
+        time(&v["shadow"]["since"]),
+        cell(&v["runs"]),
+        cell(&v["differing"]),
+    );
+    for run in items(v, "diffs") {
+        out.push_str(&format!(
+            "\n{} {}\n",
+            cell(&run["handler"]),
+            cell(&run["event_id"])
+        ));
+        for side in ["live", "shadow"] {
+            let effects: Vec<String> = items(run, side).iter().map(Value::to_string).collect();
+            out.push_str(&format!("  {side:6}: {}\n", effects.join(" ")));
         }
     }
     out
