@@ -303,3 +303,30 @@ on_both_databases!(the_cli_runs_a_version_in_shadow, |db| async move {
     let out = kith(&s, &["plugin", "promote", "g", "versioned"]).await;
     assert!(out.contains("-> 2.0.0"), "{out}");
 });
+
+on_both_databases!(the_cli_reads_a_plugins_storage, |db| async move {
+    let Some(s) = TestServer::start(db).await else {
+        return;
+    };
+    s.install_test_plugin("sequence").await;
+    group_with(&s, "g", &[("sequence", json!({}))]).await;
+    s.ok(
+        "POST",
+        "/v1/groups/g/members",
+        Some(json!({"member": "amy"})),
+    )
+    .await;
+    for n in 1..=3 {
+        let id = format!("e{n}");
+        say(&s, "g", &id, "amy", &format!("seq:{n}"), 1_790_000_000_000).await;
+    }
+    let out = kith(&s, &["storage", "g", "sequence"]).await;
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("KEY"), "{out}");
+    assert!(
+        lines[1].starts_with("seen") && lines[1].ends_with("1,2,3"),
+        "{out}"
+    );
+    let none = kith(&s, &["storage", "g", "sequence", "--prefix", "zzz"]).await;
+    assert_eq!(none.lines().count(), 1, "a header only: {none}");
+});

@@ -26,6 +26,7 @@ pub mod remote;
 pub mod replay;
 pub mod restore;
 pub mod serve;
+pub mod storage;
 pub mod table;
 pub mod test;
 
@@ -59,6 +60,8 @@ pub enum Command {
     Member(member::MemberCommand),
     /// Read and post a group's messages on a running host.
     Message(message::MessageCommand),
+    /// Read a plugin's storage on a group of a running host.
+    Storage(storage::StorageCommand),
     /// Print the OpenAPI document of the HTTP API (what GET /openapi.json
     /// serves), e.g. to regenerate host/src/http/openapi.json.
     Openapi(openapi::OpenapiCommand),
@@ -124,6 +127,7 @@ impl Command {
             Command::Group(command) => command.execute().await?,
             Command::Member(command) => command.execute().await?,
             Command::Message(command) => command.execute().await?,
+            Command::Storage(command) => command.execute().await?,
             Command::Load(command) => command.execute().await?,
             Command::Replay(command) => return command.execute().await,
             Command::Backup(command) => command.execute().await?,
@@ -146,6 +150,7 @@ impl Command {
             Command::Group(command) => command.run().await?,
             Command::Member(command) => command.run().await?,
             Command::Message(command) => command.run().await?,
+            Command::Storage(command) => command.run().await?,
             _ => return Ok(None),
         }))
     }

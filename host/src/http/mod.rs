@@ -9,6 +9,7 @@ mod member_data;
 mod members;
 mod openapi;
 mod plugins;
+mod storage;
 mod versions;
 mod webhooks;
 
@@ -78,6 +79,7 @@ pub(crate) fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(members::routes())
         .merge(member_data::routes())
         .merge(plugins::routes())
+        .merge(storage::routes())
         .merge(versions::routes())
         .merge(events::routes())
         .merge(auth::routes())
