@@ -123,6 +123,7 @@ pub async fn serve_with_edge(
     edge: &EdgeConfig,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
+    crate::telemetry::init();
     let listener = crate::edge::bind(listen).with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     // Stopped with the server, also when the future serving is dropped.

@@ -20,3 +20,4 @@ pub mod retention;
 pub mod runtime;
 pub mod scaffold;
 pub mod store;
+pub mod telemetry;

@@ -218,7 +218,10 @@ pub fn spawn_size_log(kith: Arc<Kith>, every: Duration) -> tokio::task::JoinHand
         loop {
             tick.tick().await;
             match kith.store.database_stats().await {
-                Ok(stats) => tracing::info!("{}", describe(&stats)),
+                Ok(stats) => {
+                    crate::telemetry::database(&stats);
+                    tracing::info!("{}", describe(&stats))
+                }
                 Err(e) => tracing::error!("reading the database size: {e}"),
             }
         }

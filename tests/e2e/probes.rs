@@ -280,3 +280,45 @@ on_both_databases!(bootstrap_admin_token_stays, |db| async move {
         200
     );
 });
+
+#[tokio::test]
+async fn metrics_are_served_in_the_prometheus_format() {
+    let Some(s) = TestServer::start(Db::Sqlite).await else {
+        return;
+    };
+    group_with(&s, "g", &[("daily-checkin", json!({}))]).await;
+    s.ok(
+        "POST",
+        "/v1/groups/g/members",
+        Some(json!({"member": "amy"})),
+    )
+    .await;
+    say(&s, "g", "m1", "amy", "/checkin", 1_790_000_000_000).await;
+    let response = s.http.get(s.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    let text = response.text().await.unwrap();
+    for expected in [
+        "kith_events_total{kind=\"message\",outcome=\"ok\"}",
+        "kith_invocations_total{plugin=\"daily-checkin\",outcome=\"ok\"}",
+        "kith_invocation_duration_seconds_bucket{plugin=\"daily-checkin\",le=\"0.005\"}",
+        "kith_invocation_fuel_bucket{plugin=\"daily-checkin\",le=\"1000000\"}",
+        "kith_store_commit_seconds_count",
+        "kith_outbox_pending",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn logs_can_be_json_lines() {
+    let cli = kith::cli::Cli::from_args(["kith", "--log-format", "json", "openapi"]).unwrap();
+    assert_eq!(cli.log_format, kith::cli::LogFormat::Json);
+    let cli = kith::cli::Cli::from_args(["kith", "openapi"]).unwrap();
+    assert_eq!(cli.log_format, kith::cli::LogFormat::Text);
+    assert!(kith::cli::Cli::from_args(["kith", "--log-format", "xml", "openapi"]).is_err());
+}

@@ -7,6 +7,7 @@ mod events;
 mod groups;
 mod member_data;
 mod members;
+mod metrics;
 mod openapi;
 mod plugins;
 mod storage;
@@ -79,6 +80,7 @@ pub(crate) fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(members::routes())
         .merge(member_data::routes())
         .merge(plugins::routes())
+        .merge(metrics::routes())
         .merge(storage::routes())
         .merge(versions::routes())
         .merge(events::routes())

@@ -94,6 +94,16 @@ impl Store {
         Ok(n as u32)
     }
 
+    /// How many actions wait for an adapter (neither acknowledged nor dead).
+    pub async fn outbox_pending(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE acked_at IS NULL AND dead_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n as u64)
+    }
+
     /// Leases actions to one adapter worker: the oldest pending ones of
     /// groups no other worker holds a live lease in (so a group's actions
     /// are delivered in order, by one worker at a time), each until

@@ -14,6 +14,7 @@ impl Kith {
         kind: &str,
         body: &str,
     ) -> Result<EventOutcome> {
+        let started = std::time::Instant::now();
         let outcome_json = serde_json::to_value(&b.outcome).expect("serializable");
         if !tx
             .insert_event(&b.event_id, &b.group.id, kind, body, &outcome_json, b.now)
@@ -50,6 +51,7 @@ impl Kith {
             }
         }
         tx.commit().await?;
+        crate::telemetry::commit(started.elapsed());
         for alert in alerts {
             self.send_webhooks(&b.group.id, alert);
         }

@@ -83,6 +83,7 @@ impl EventCtx<'_> {
         if let Err(error) = &report.result {
             tracing::warn!(group = %b.group.id, plugin = %e.plugin, "{error}");
         }
+        crate::telemetry::invocation(&e.plugin, report.failure, report.fuel_used, report.duration);
         self.observe(b, &e.plugin, &report);
         b.invocations.push(Invocation {
             id: 0,

@@ -235,6 +235,18 @@ fn recorded_body(event: &IncomingEvent, mode: &Mode) -> String {
     recorded.to_string()
 }
 
+/// The kind an event is recorded (and counted) as.
+fn kind_of_mode(mode: &Mode, body: &EventBody) -> &'static str {
+    match mode {
+        Mode::Normal => kind_of(body),
+        Mode::OperatorAdd(_) => "operator_add",
+        Mode::Review { .. } => "review",
+        Mode::Timer(_) => "timer",
+        Mode::Enabled(_) => "enabled",
+        Mode::OperatorRemove { .. } => "operator_remove",
+    }
+}
+
 fn kind_of(body: &EventBody) -> &'static str {
     match body {
         EventBody::Message { .. } => "message",
@@ -267,7 +279,18 @@ impl Kith {
         if let Some(at) = event.at {
             check_event_time(at, self.clock.now()).map_err(ServiceError::Unprocessable)?;
         }
-        let outcome = self.process_in_turn(event, mode).await?;
+        let kind = kind_of_mode(&mode, &event.body);
+        let result = self.process_in_turn(event, mode).await;
+        crate::telemetry::event(
+            kind,
+            match &result {
+                Ok(o) if o.duplicate => "duplicate",
+                Ok(_) => "ok",
+                Err(ServiceError::Internal(_)) => "error",
+                Err(_) => "refused",
+            },
+        );
+        let outcome = result?;
         if !outcome.duplicate {
             self.forward_redirect(&outcome).await;
         }
@@ -308,14 +331,7 @@ impl Kith {
         let group = super::groups::writable(store.get_group(&event.group).await?)?;
         let now = event.at.unwrap_or_else(|| self.clock.now());
         let mut batch = Batch::new(store, group, &event.id, now);
-        let kind = match &mode {
-            Mode::Normal => kind_of(&event.body),
-            Mode::OperatorAdd(_) => "operator_add",
-            Mode::Review { .. } => "review",
-            Mode::Timer(_) => "timer",
-            Mode::Enabled(_) => "enabled",
-            Mode::OperatorRemove { .. } => "operator_remove",
-        };
+        let kind = kind_of_mode(&mode, &event.body);
         // Plugins the host switched off (too many failures) no longer run.
         let enablements = batch.store.active_enablements(&batch.group.id).await?;
         let cx = EventCtx {
