@@ -41,7 +41,7 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
-    /// How log lines are written to stderr: text for people, json (one
+    /// How log lines are written (to stdout): text for people, json (one
     /// object a line) for log collectors.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -105,7 +105,7 @@ impl Cli {
         Cli::try_parse_from(args).map_err(|e| e.to_string())
     }
 
-    /// Logs to stderr, filtered by `RUST_LOG` or else by the command's default.
+    /// Logs to stdout, filtered by `RUST_LOG` or else by the command's default.
     ///
     /// # Panics
     /// If a global tracing subscriber is already set.
