@@ -232,11 +232,11 @@ on_both_databases!(events_storage_timers_outbox, |db| async move {
     tx.insert_group(&group("g", None)).await.unwrap();
     let outcome = serde_json::json!({"ok": true});
     assert!(tx
-        .insert_event("e1", "g", "message", "{}", &outcome, 1)
+        .insert_event("e1", "g", "message", "{}", &outcome, 1, 1)
         .await
         .unwrap());
     assert!(
-        !tx.insert_event("e1", "g", "message", "{}", &outcome, 1)
+        !tx.insert_event("e1", "g", "message", "{}", &outcome, 1, 1)
             .await
             .unwrap(),
         "an event id is claimed once"
@@ -452,6 +452,20 @@ on_both_databases!(retention_prunes_old_records_in_batches, |db| async move {
         .await
         .unwrap();
     // 25 events: 15 older than 30 days, 10 recent; an invocation each.
+    // An event of long ago processed today (a late or retried one) is kept
+    // its whole window: a retry of it must still be recognised.
+    assert!(tx
+        .insert_event(
+            "late",
+            "g",
+            "message",
+            "{}",
+            &serde_json::json!({}),
+            now - 40 * DAY,
+            now
+        )
+        .await
+        .unwrap());
     for i in 0..25i64 {
         let at = if i < 15 {
             now - 40 * DAY + i
@@ -460,7 +474,7 @@ on_both_databases!(retention_prunes_old_records_in_batches, |db| async move {
         };
         let id = format!("e{i}");
         assert!(tx
-            .insert_event(&id, "g", "message", "{}", &serde_json::json!({}), at)
+            .insert_event(&id, "g", "message", "{}", &serde_json::json!({}), at, at)
             .await
             .unwrap());
         let inv = kith::store::Invocation {
@@ -478,7 +492,8 @@ on_both_databases!(retention_prunes_old_records_in_batches, |db| async move {
             sha256: None,
             effects: vec![],
         };
-        tx.insert_invocations(&[inv]).await.unwrap();
+        let ran = inv.at;
+        tx.insert_invocations(&[inv], ran).await.unwrap();
     }
     // Outbox: 4 to ack long ago, 1 acked recently, 1 to set aside as
     // dead long ago; a pending one comes after.
@@ -550,6 +565,8 @@ on_both_databases!(retention_prunes_old_records_in_batches, |db| async move {
     tx.commit().await.unwrap();
 
     let policy = Retention {
+        // Invocations are kept at least the replay window: 14 days here.
+        replay: Some(14 * DAY),
         batch: 4,
         pause: std::time::Duration::from_millis(1),
         ..Retention::default()
@@ -561,7 +578,7 @@ on_both_databases!(retention_prunes_old_records_in_batches, |db| async move {
     assert_eq!(pruned.of(Prunable::DeadOutbox), 1, "{pruned}");
     let counts: std::collections::HashMap<String, u64> =
         s.row_counts().await.unwrap().into_iter().collect();
-    assert_eq!(counts["events"], 10);
+    assert_eq!(counts["events"], 11, "10 recent, and the late one");
     assert_eq!(counts["invocations"], 5);
     assert_eq!(
         counts["outbox"], 2,

@@ -189,6 +189,8 @@ impl Store {
 impl Tx<'_> {
     /// Claims a group's event id. Returns false if it was already processed:
     /// the caller then rolls back, so nothing is applied twice.
+    // One argument per column of the row: a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
     pub async fn insert_event(
         &mut self,
         id: &str,
@@ -197,10 +199,11 @@ impl Tx<'_> {
         body: &str,
         outcome: &impl serde::Serialize,
         at: Millis,
+        processed_at: Millis,
     ) -> Result<bool> {
         let result = sqlx::query(
-            "INSERT INTO events (id, group_id, kind, body, outcome, received_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (group_id, id) DO NOTHING",
+            "INSERT INTO events (id, group_id, kind, body, outcome, received_at, processed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (group_id, id) DO NOTHING",
         )
         .bind(id)
         .bind(group)
@@ -208,14 +211,20 @@ impl Tx<'_> {
         .bind(body)
         .bind(to_json(outcome))
         .bind(at)
+        .bind(processed_at)
         .execute(&mut *self.tx)
         .await?;
         Ok(result.rows_affected() == 1)
     }
 
-    /// Records invocations, many rows per statement.
-    pub async fn insert_invocations(&mut self, list: &[Invocation]) -> Result<()> {
-        const COLUMNS: usize = 12;
+    /// Records invocations, many rows per statement; `processed_at` is when
+    /// they ran (kith's clock: retention counts from it).
+    pub async fn insert_invocations(
+        &mut self,
+        list: &[Invocation],
+        processed_at: Millis,
+    ) -> Result<()> {
+        const COLUMNS: usize = 13;
         for chunk in list.chunks(100) {
             let rows: Vec<String> = (0..chunk.len())
                 .map(|r| {
@@ -227,7 +236,7 @@ impl Tx<'_> {
                 .collect();
             let sql = format!(
                 "INSERT INTO invocations (event_id, group_id, plugin, handler, ok, error, fuel_used, duration_us, logs, at, \
-                 sha256, effects) \
+                 sha256, effects, processed_at) \
                  VALUES {}",
                 rows.join(", ")
             );
@@ -245,7 +254,8 @@ impl Tx<'_> {
                     .bind(to_json(&inv.logs))
                     .bind(inv.at)
                     .bind(&inv.sha256)
-                    .bind(to_json(&inv.effects));
+                    .bind(to_json(&inv.effects))
+                    .bind(processed_at);
             }
             query.execute(&mut *self.tx).await?;
         }

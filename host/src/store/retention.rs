@@ -7,7 +7,8 @@ use sqlx::Row;
 /// A kind of record that retention deletes once it is older than its window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Prunable {
-    /// Processed events (`events`): the idempotency record and the body.
+    /// Processed events (`events`): the idempotency record and the body,
+    /// by when they were processed (not their own, possibly old, time).
     Events,
     /// Plugin invocations with their logs and effects (`invocations`).
     Invocations,
@@ -52,11 +53,12 @@ impl Prunable {
         match self {
             Prunable::Events => format!(
                 "DELETE FROM events WHERE (group_id, id) IN \
-                 (SELECT group_id, id FROM events WHERE received_at < $1 LIMIT {limit})"
+                 (SELECT group_id, id FROM events WHERE processed_at < $1 \
+                 OR (processed_at IS NULL AND received_at < $1) LIMIT {limit})"
             ),
             Prunable::Invocations => format!(
-                "DELETE FROM invocations WHERE id IN \
-                 (SELECT id FROM invocations WHERE at < $1 LIMIT {limit})"
+                "DELETE FROM invocations WHERE id IN (SELECT id FROM invocations \
+                 WHERE processed_at < $1 OR (processed_at IS NULL AND at < $1) LIMIT {limit})"
             ),
             Prunable::ShadowRuns => format!(
                 "DELETE FROM shadow_runs WHERE id IN \

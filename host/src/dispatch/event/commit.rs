@@ -17,7 +17,15 @@ impl Kith {
         let started = std::time::Instant::now();
         let outcome_json = serde_json::to_value(&b.outcome).expect("serializable");
         if !tx
-            .insert_event(&b.event_id, &b.group.id, kind, body, &outcome_json, b.now)
+            .insert_event(
+                &b.event_id,
+                &b.group.id,
+                kind,
+                body,
+                &outcome_json,
+                b.now,
+                self.clock.now(),
+            )
             .await?
         {
             drop(tx);
@@ -28,7 +36,8 @@ impl Kith {
             self.apply(&mut tx, &b.group.id, plugin.as_deref(), effect, b.now)
                 .await?;
         }
-        tx.insert_invocations(&b.invocations).await?;
+        tx.insert_invocations(&b.invocations, self.clock.now())
+            .await?;
         tx.insert_shadow_runs(&b.group.id, &b.shadow_runs).await?;
         // A success only needs recording when it ends a run of failures.
         let had_failed = |plugin: &str| {
