@@ -15,6 +15,8 @@ impl Kith {
         body: &str,
     ) -> Result<EventOutcome> {
         let started = std::time::Instant::now();
+        // When kith processed the event (retention counts from it).
+        let processed_at = self.clock.now();
         let outcome_json = serde_json::to_value(&b.outcome).expect("serializable");
         if !tx
             .insert_event(
@@ -24,7 +26,7 @@ impl Kith {
                 body,
                 &outcome_json,
                 b.now,
-                self.clock.now(),
+                processed_at,
             )
             .await?
         {
@@ -36,8 +38,7 @@ impl Kith {
             self.apply(&mut tx, &b.group.id, plugin.as_deref(), effect, b.now)
                 .await?;
         }
-        tx.insert_invocations(&b.invocations, self.clock.now())
-            .await?;
+        tx.insert_invocations(&b.invocations, processed_at).await?;
         tx.insert_shadow_runs(&b.group.id, &b.shadow_runs).await?;
         // A success only needs recording when it ends a run of failures.
         let had_failed = |plugin: &str| {

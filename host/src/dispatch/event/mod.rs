@@ -206,12 +206,11 @@ impl EventCtx<'_> {
 /// as the placeholder body that carries it through the pipeline. The same
 /// occurrence gives the same text (a retried timer is recognised).
 fn recorded_body(event: &IncomingEvent, mode: &Mode) -> String {
-    let body = serde_json::to_value(&event.body).expect("serializable");
     let recorded = match mode {
         // As always (field order kept): a retry compares with it.
         Mode::Normal => return serde_json::to_string(&event.body).expect("serializable"),
         Mode::OperatorAdd(role) => {
-            let mut body = body;
+            let mut body = serde_json::to_value(&event.body).expect("serializable");
             body["type"] = "operator_add".into();
             body["role"] = serde_json::to_value(role).expect("serializable");
             body
@@ -280,7 +279,7 @@ impl Kith {
             check_event_time(at, self.clock.now()).map_err(ServiceError::Unprocessable)?;
         }
         let kind = kind_of_mode(&mode, &event.body);
-        let result = self.process_in_turn(event, mode).await;
+        let result = self.process_in_turn(event, mode, kind).await;
         crate::telemetry::event(
             kind,
             match &result {
@@ -298,7 +297,12 @@ impl Kith {
     }
 
     /// Processes the event in its group's turn (the group's lock held).
-    async fn process_in_turn(&self, event: IncomingEvent, mode: Mode) -> Result<EventOutcome> {
+    async fn process_in_turn(
+        &self,
+        event: IncomingEvent,
+        mode: Mode,
+        kind: &str,
+    ) -> Result<EventOutcome> {
         let mut turn = self.group_turn(&event.group).await?;
         // A retry waits for the first attempt (the lock), then is found at
         // commit, where its id is already taken: retries are rare, so the
@@ -306,7 +310,10 @@ impl Kith {
         // commit (its member has left since, say) gets its first outcome too.
         let (group, id) = (event.group.clone(), event.id.clone());
         let body = recorded_body(&event, &mode);
-        match self.process_locked(event, mode, &body, &mut turn).await {
+        match self
+            .process_locked(event, mode, kind, &body, &mut turn)
+            .await
+        {
             Err(
                 refused @ (ServiceError::Invalid(_)
                 | ServiceError::NotFound(_)
@@ -324,6 +331,7 @@ impl Kith {
         &self,
         event: IncomingEvent,
         mode: Mode,
+        kind: &str,
         body: &str,
         turn: &mut GroupTurn,
     ) -> Result<EventOutcome> {
@@ -331,7 +339,6 @@ impl Kith {
         let group = super::groups::writable(store.get_group(&event.group).await?)?;
         let now = event.at.unwrap_or_else(|| self.clock.now());
         let mut batch = Batch::new(store, group, &event.id, now);
-        let kind = kind_of_mode(&mode, &event.body);
         // Plugins the host switched off (too many failures) no longer run.
         let enablements = batch.store.active_enablements(&batch.group.id).await?;
         let cx = EventCtx {
