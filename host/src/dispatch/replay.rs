@@ -281,9 +281,10 @@ fn compare(
     let candidate_error = refused
         .map(|e| format!("refused: {e}"))
         .or_else(|| ran.iter().find_map(|o| o.error.clone()));
-    let same = recorded_effects == candidate_effects
-        && recorded_error.is_some() == candidate_error.is_some();
-    if same {
+    if !runs_differ(
+        (&recorded_effects, recorded_error.is_some()),
+        (&candidate_effects, candidate_error.is_some()),
+    ) {
         return;
     }
     report.differing += 1;
@@ -298,6 +299,13 @@ fn compare(
             candidate_error,
         });
     }
+}
+
+/// Whether two runs of one event (the live version's and a candidate's,
+/// in a replay or in shadow) differ: in the effects they asked for, or in
+/// one failing and not the other. Each run: (effects, failed).
+pub(super) fn runs_differ(a: (&[Effect], bool), b: (&[Effect], bool)) -> bool {
+    a != b
 }
 
 /// An effect's kind as serialized: `post`, `transfer`, `storage_set`…

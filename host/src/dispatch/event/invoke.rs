@@ -134,8 +134,10 @@ impl EventCtx<'_> {
         let report = self.runtime.invoke(&loaded, ctx, before, event).await;
         let live_error = live.result.as_ref().err().cloned();
         let shadow_error = report.result.as_ref().err().cloned();
-        let differs =
-            report.effects != live.effects || live_error.is_some() != shadow_error.is_some();
+        let differs = super::super::replay::runs_differ(
+            (&live.effects, live_error.is_some()),
+            (&report.effects, shadow_error.is_some()),
+        );
         Ok(crate::store::ShadowRun {
             event_id: b.event_id.clone(),
             sha256: shadow.sha256.clone(),
