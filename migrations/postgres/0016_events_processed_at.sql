@@ -8,3 +8,6 @@ CREATE INDEX events_processed ON events(processed_at);
 -- The same for invocations: kept their window from when they ran.
 ALTER TABLE invocations ADD COLUMN processed_at BIGINT;
 CREATE INDEX invocations_processed ON invocations(processed_at);
+-- And for shadow runs.
+ALTER TABLE shadow_runs ADD COLUMN processed_at BIGINT;
+CREATE INDEX shadow_runs_processed ON shadow_runs(processed_at);

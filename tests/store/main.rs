@@ -495,6 +495,22 @@ on_both_databases!(retention_prunes_old_records_in_batches, |db| async move {
         let ran = inv.at;
         tx.insert_invocations(&[inv], ran).await.unwrap();
     }
+    // Shadow runs of an old-dated event: one ran long ago, one today.
+    let run = |event_id: &str| kith::store::ShadowRun {
+        event_id: event_id.into(),
+        sha256: "sha".into(),
+        handler: "on-message".into(),
+        live: vec![],
+        shadow: vec![],
+        live_error: None,
+        shadow_error: None,
+        differs: false,
+        at: now - 40 * DAY,
+    };
+    for (event_id, ran) in [("old", now - 40 * DAY), ("late", now)] {
+        let runs = [("p".to_string(), run(event_id))];
+        tx.insert_shadow_runs("g", &runs, ran).await.unwrap();
+    }
     // Outbox: 4 to ack long ago, 1 acked recently, 1 to set aside as
     // dead long ago; a pending one comes after.
     for i in 0..6 {
@@ -574,6 +590,11 @@ on_both_databases!(retention_prunes_old_records_in_batches, |db| async move {
     let pruned = prune(&s, &policy, now).await.unwrap();
     assert_eq!(pruned.of(Prunable::Events), 15, "{pruned}");
     assert_eq!(pruned.of(Prunable::Invocations), 20, "{pruned}");
+    assert_eq!(
+        pruned.of(Prunable::ShadowRuns),
+        1,
+        "the run of long ago, not today's: {pruned}"
+    );
     assert_eq!(pruned.of(Prunable::AckedOutbox), 4, "{pruned}");
     assert_eq!(pruned.of(Prunable::DeadOutbox), 1, "{pruned}");
     let counts: std::collections::HashMap<String, u64> =

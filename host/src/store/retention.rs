@@ -12,7 +12,7 @@ pub enum Prunable {
     Events,
     /// Plugin invocations with their logs and effects (`invocations`).
     Invocations,
-    /// What versions in shadow did (`shadow_runs`), by the event's time.
+    /// What versions in shadow did (`shadow_runs`), by when they ran.
     ShadowRuns,
     /// Outbox actions an adapter acknowledged, by `acked_at`.
     AckedOutbox,
@@ -61,8 +61,8 @@ impl Prunable {
                  WHERE processed_at < $1 OR (processed_at IS NULL AND at < $1) LIMIT {limit})"
             ),
             Prunable::ShadowRuns => format!(
-                "DELETE FROM shadow_runs WHERE id IN \
-                 (SELECT id FROM shadow_runs WHERE at < $1 LIMIT {limit})"
+                "DELETE FROM shadow_runs WHERE id IN (SELECT id FROM shadow_runs \
+                 WHERE processed_at < $1 OR (processed_at IS NULL AND at < $1) LIMIT {limit})"
             ),
             // `acked_at < $1` is never true of a pending (NULL) action.
             Prunable::AckedOutbox => format!(

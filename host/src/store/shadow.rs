@@ -101,17 +101,19 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Records an event's shadow runs with the event.
+    /// Records an event's shadow runs with the event; `processed_at` is
+    /// when they ran (kith's clock: retention counts from it).
     pub async fn insert_shadow_runs(
         &mut self,
         group: &str,
         plugin_runs: &[(String, ShadowRun)],
+        processed_at: Millis,
     ) -> Result<()> {
         for (plugin, run) in plugin_runs {
             sqlx::query(
                 "INSERT INTO shadow_runs (group_id, plugin, event_id, sha256, handler, live_effects, \
-                 shadow_effects, live_error, shadow_error, differs, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 shadow_effects, live_error, shadow_error, differs, at, processed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(group)
             .bind(plugin)
@@ -124,6 +126,7 @@ impl Tx<'_> {
             .bind(&run.shadow_error)
             .bind(run.differs as i64)
             .bind(run.at)
+            .bind(processed_at)
             .execute(&mut *self.tx)
             .await?;
         }

@@ -39,7 +39,8 @@ impl Kith {
                 .await?;
         }
         tx.insert_invocations(&b.invocations, processed_at).await?;
-        tx.insert_shadow_runs(&b.group.id, &b.shadow_runs).await?;
+        tx.insert_shadow_runs(&b.group.id, &b.shadow_runs, processed_at)
+            .await?;
         // A success only needs recording when it ends a run of failures.
         let had_failed = |plugin: &str| {
             enablements
