@@ -50,8 +50,9 @@ async fn export_in_group(
 /// a new anonymous account `member:erased-<random>` (the group's ledger
 /// still sums to zero); replaces their id by the anonymous one in event
 /// records, acknowledged outbox actions, mentions, inviters and referrers,
-/// and drops the logs of invocations of events naming them. Pending outbox
-/// actions and the audit log are kept.
+/// drops the logs of invocations of events naming them, and rewrites their
+/// id and account in the effects kept for replays and shadow runs. Pending
+/// outbox actions and the audit log are kept.
 #[utoipa::path(
     delete, path = "/v1/groups/{group}/members/{member}/data", operation_id = "eraseMemberData",
     tag = "members",
