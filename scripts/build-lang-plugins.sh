@@ -74,7 +74,7 @@ fi
 build_python() {
     local dir="$1" world="$2" name
     name="$(basename "$dir")"
-    "$PY/bin/componentize-py" -d wit -w "$world" componentize -p "$dir" app -o "$OUT/$name.wasm" >/dev/null
+    "$PY/bin/componentize-py" -d wit/0.1.0 -w "$world" componentize -p "$dir" app -o "$OUT/$name.wasm" >/dev/null
     report "$name"
 }
 
@@ -86,7 +86,7 @@ build_js() {
     name="$(basename "$dir")"
     rm -rf plugins/js/.build/wit
     mkdir -p plugins/js/.build
-    cp -r wit plugins/js/.build/wit
+    cp -r wit/0.1.0 plugins/js/.build/wit
     (cd plugins/js && node_modules/.bin/componentize-qjs -w .build/wit -j "$name/plugin.js" -n "$world" \
         --sync --stub-wasi -o "$OUT/$name.wasm" >/dev/null)
     report "$name"
@@ -101,7 +101,7 @@ build_c() {
     gen="$BUILD/c/$name"
     rm -rf "$gen"
     mkdir -p "$gen"
-    if ! wit-bindgen c wit --world "$world" --out-dir "$gen" >"$gen.log" 2>&1; then
+    if ! wit-bindgen c wit/0.1.0 --world "$world" --out-dir "$gen" >"$gen.log" 2>&1; then
         cat "$gen.log" >&2
         exit 1
     fi

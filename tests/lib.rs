@@ -268,6 +268,13 @@ impl TestServer {
         self.upload(plugin, wasm).await
     }
 
+    /// Installs a plugin file kept in the repository (`tests/fixtures`).
+    pub async fn install_fixture(&self, path: &str) -> Value {
+        let path = workspace_root().join("tests/fixtures").join(path);
+        let wasm = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        self.upload(&path.display().to_string(), wasm).await
+    }
+
     /// Uploads a plugin file; panics unless it is installed (201).
     async fn upload(&self, plugin: &str, wasm: Vec<u8>) -> Value {
         let resp = self

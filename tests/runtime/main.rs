@@ -1,20 +1,21 @@
 //! The runtime on its own: reading plugin files, worlds, caching.
 
 use kith::domain::PluginKind;
-use kith::runtime::Runtime;
+use kith::runtime::{Runtime, World};
 use kith_tests::plugin_file;
 
 #[test]
 fn core_modules_are_componentized_and_worlds_found() {
     let rt = Runtime::new(None).unwrap();
-    for (name, kind) in [
-        ("invite-only", PluginKind::EntryGate),
-        ("daily-checkin", PluginKind::ActivityGame),
-        ("referral-fission", PluginKind::ConversionFlow),
+    for (name, world) in [
+        ("invite-only", World::V0_1(PluginKind::EntryGate)),
+        ("daily-checkin", World::V0_1(PluginKind::ActivityGame)),
+        ("referral-fission", World::V0_1(PluginKind::ConversionFlow)),
+        ("scheduled-value", World::V0_2),
     ] {
         let core = plugin_file(name);
         let file = rt.read_plugin_file(&core).unwrap();
-        assert_eq!(file.kind, kind, "{name}");
+        assert_eq!(file.world, world, "{name}");
         // The component itself is accepted as it is, with the same hash.
         let again = rt.read_plugin_file(&file.component).unwrap();
         assert_eq!(again.sha256, file.sha256);

@@ -681,3 +681,102 @@ on_both_databases!(retention_prunes_old_records_in_batches, |db| async move {
     assert!(stats.bytes > 0);
     assert_eq!(stats.rows.len(), 5);
 });
+
+fn message(id: &str, sender: &str, sent_at: i64) -> Message {
+    Message {
+        id: id.into(),
+        group: "g".into(),
+        sender: sender.into(),
+        kind: MessageKind::Text,
+        text: "hi".into(),
+        mentions: vec![],
+        reply_to: None,
+        links: vec![],
+        sent_at,
+        deleted: false,
+    }
+}
+
+// kith:plugin@0.2.0's cursors: each page starts after the last item of the
+// one before, so reading page by page gives everything once, in order.
+on_both_databases!(pages_of_keys_messages_and_active_members, |db| async move {
+    let Some((s, _t)) = store(db).await else {
+        return;
+    };
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_group(&group("g", None)).await.unwrap();
+    for key in ["u:c", "u:a", "u:b", "v:a", ""] {
+        tx.storage_set("p", "g", key, b"1").await.unwrap();
+    }
+    // Two messages at the same time: the id breaks the tie.
+    for (id, at) in [("m1", 10), ("m2", 20), ("m3", 20), ("m4", 30)] {
+        tx.insert_message(&message(id, "ann", at)).await.unwrap();
+    }
+    for (id, last) in [
+        ("ann", Some(50)),
+        ("bob", Some(100)),
+        ("cat", Some(5)),
+        ("dan", None),
+    ] {
+        tx.upsert_member(&active("g", id, Role::Member, last))
+            .await
+            .unwrap();
+    }
+    tx.upsert_member(&Member {
+        last_active_at: Some(100),
+        ..Member::new("g", "eve", "Eve")
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let keys = |after: Option<&'static str>| {
+        let s = s.clone();
+        async move {
+            s.storage_keys_after("p", "g", "u:", after, 2)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(keys(None).await, ["u:a", "u:b"]);
+    assert_eq!(keys(Some("u:b")).await, ["u:c"]);
+    assert_eq!(keys(Some("u:c")).await, Vec::<String>::new());
+    assert_eq!(
+        keys(Some("a")).await,
+        ["u:a", "u:b"],
+        "a cursor before the prefix"
+    );
+
+    let ids = |v: Vec<Message>| v.into_iter().map(|m| m.id).collect::<Vec<_>>();
+    let page = |before: Option<&'static str>| {
+        let s = s.clone();
+        async move { ids(s.messages_before("g", 2, None, before).await.unwrap()) }
+    };
+    assert_eq!(page(None).await, ["m4", "m3"]);
+    assert_eq!(page(Some("m3")).await, ["m2", "m1"]);
+    assert_eq!(page(Some("m1")).await, Vec::<String>::new());
+    assert_eq!(
+        page(Some("nope")).await,
+        Vec::<String>::new(),
+        "unknown cursor"
+    );
+    assert_eq!(
+        ids(s
+            .messages_before("g", 10, Some(20), Some("m4"))
+            .await
+            .unwrap()),
+        ["m3", "m2"],
+        "`since` still holds"
+    );
+
+    let active = |after: Option<&'static str>| {
+        let s = s.clone();
+        async move {
+            let v = s.active_members_since("g", 50, after, 1).await.unwrap();
+            v.into_iter().map(|m| m.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(active(None).await, ["ann"], "pending eve is not active");
+    assert_eq!(active(Some("ann")).await, ["bob"]);
+    assert_eq!(active(Some("bob")).await, Vec::<String>::new());
+});

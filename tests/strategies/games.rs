@@ -569,6 +569,47 @@ on_both_databases!(scheduled_value_lecture_and_lottery, |db| async move {
     assert!(timers(&s, "val").await.is_empty());
 });
 
+// The lottery draws among every member active in the window, not only
+// among the senders of the latest 200 messages (it read those before
+// kith:plugin@0.2.0's `active-since`).
+on_both_databases!(
+    scheduled_value_lottery_sees_past_200_messages,
+    |db| async move {
+        let Some(db) = test_db(db).await else { return };
+        let clock = Clock::manual(START);
+        let s = TestServer::start_on(db, clock.clone()).await;
+        let draw = START - 30 * 60_000 + 14 * DAY + 10 * HOUR; // March 15, 10:00
+        group_with(
+        &s,
+        "val",
+        &[(
+            "scheduled-value",
+            json!({"lottery": {"day_of_month": 15, "hour": 10, "prize_points": 5, "winners": 2}}),
+        )],
+    )
+    .await;
+        add(&s, "val", "amy", "Amy").await;
+        add(&s, "val", "bob", "Bob").await;
+        say(&s, "val", "a1", "amy", "hello", START + DAY).await;
+        for i in 0..205 {
+            say(
+                &s,
+                "val",
+                &format!("b{i}"),
+                "bob",
+                "again",
+                START + 2 * DAY + i,
+            )
+            .await;
+        }
+        clock.advance(draw - START + 1_000);
+        s.kith.fire_due_timers().await.unwrap();
+        for id in ["amy", "bob"] {
+            assert_eq!(points(&s, "val", id).await, 5, "{id}");
+        }
+    }
+);
+
 // ---- group-competition ----
 
 on_both_databases!(

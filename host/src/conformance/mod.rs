@@ -149,14 +149,7 @@ pub async fn run(wasm: &[u8], scenarios: Option<&Path>, opts: &Options) -> anyho
             });
         }
     };
-    checks.record(
-        "world",
-        Ok(format!(
-            "{} (kith:plugin@{})",
-            file.kind,
-            crate::runtime::WIT_VERSION
-        )),
-    );
+    checks.record("world", Ok(file.world.to_string()));
 
     let host = test_host(&runtime).await?;
     let installed = match host.kith.install_plugin(wasm).await {

@@ -87,10 +87,10 @@ impl Kith {
             .plugin_metadata(loaded)
             .await
             .map_err(ServiceError::Unprocessable)?;
-        if metadata.kind != file.kind {
+        if file.world.kind().is_some_and(|kind| kind != metadata.kind) {
             return Err(ServiceError::Unprocessable(format!(
-                "metadata says kind {} but the component implements the {} world",
-                metadata.kind, file.kind
+                "metadata says kind {} but the component implements {}",
+                metadata.kind, file.world
             )));
         }
         check_schema(&metadata.config_schema).map_err(ServiceError::Unprocessable)?;

@@ -9,11 +9,11 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 
 use super::bindings::EntryGate;
 use super::host::HostState;
-use super::worlds::{Pre, WORLD_EXPORTS};
-use crate::domain::PluginKind;
+use super::worlds::{Pre, World, WORLD_EXPORTS};
 
-/// The contract version this host speaks; a plugin's exports name it.
-pub const WIT_VERSION: &str = "0.1.0";
+/// The contract versions this host links, oldest first; a plugin's exports
+/// name the one it was built against.
+pub const CONTRACT_VERSIONS: &[&str] = &["0.1.0", "0.2.0"];
 
 /// How often the epoch ticks: the granularity of invocation deadlines.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -42,7 +42,7 @@ pub struct Loaded {
     /// SHA-256 of the component, hex: the plugin's identity in the cache.
     pub sha256: String,
     /// The world the component implements.
-    pub kind: PluginKind,
+    pub world: World,
     /// The pre-instantiated component for its world.
     pub pre: Pre,
     /// Pool slots one instance takes (see `Runtime::slots`).
@@ -56,7 +56,7 @@ pub struct PluginFile {
     /// SHA-256 of the component, hex.
     pub sha256: String,
     /// The world the component exports.
-    pub kind: PluginKind,
+    pub world: World,
     /// Compiled for this upload (not an installed plugin's code): a
     /// rejected upload calls `Runtime::forget` so none of it is kept.
     pub fresh: bool,
@@ -112,6 +112,10 @@ impl Runtime {
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         EntryGate::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)?;
+        super::bindings::v0_2::Plugin::add_to_linker::<_, wasmtime::component::HasSelf<_>>(
+            &mut linker,
+            |s| s,
+        )?;
         // WASI 0.2, sandboxed (see host/wasi.rs), for components that import it.
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         if let Some(dir) = &cache_dir {
@@ -159,15 +163,15 @@ impl Runtime {
         let sha256 = hex::encode(Sha256::digest(&component));
         let fresh = !self.is_loaded(&sha256);
         let checked = self.compile(&sha256, &component).and_then(|compiled| {
-            let kind = world_of(&self.engine, &compiled)?;
+            let world = world_of(&self.engine, &compiled)?;
             slots_needed(&compiled)?;
-            Ok(kind)
+            Ok(world)
         });
         match checked {
-            Ok(kind) => Ok(PluginFile {
+            Ok(world) => Ok(PluginFile {
                 component,
                 sha256,
-                kind,
+                world,
                 fresh,
             }),
             Err(e) => {
@@ -230,17 +234,17 @@ impl Runtime {
             return Ok(found.clone());
         }
         let compiled = self.compile(sha256, component)?;
-        let kind = world_of(&self.engine, &compiled)?;
+        let world = world_of(&self.engine, &compiled)?;
         let slots = slots_needed(&compiled)?;
         let instance_pre = self
             .linker
             .instantiate_pre(&compiled)
             .map_err(anyhow::Error::from)
             .context("linking the plugin's imports")?;
-        let pre = Pre::new(kind, instance_pre)?;
+        let pre = Pre::new(world, instance_pre)?;
         let loaded = Loaded {
             sha256: sha256.to_string(),
-            kind,
+            world,
             pre,
             slots,
         };
@@ -344,37 +348,40 @@ fn slots_needed(component: &Component) -> anyhow::Result<u32> {
 }
 
 /// The kith world a component exports, from its export names.
-fn world_of(engine: &Engine, component: &Component) -> anyhow::Result<PluginKind> {
+fn world_of(engine: &Engine, component: &Component) -> anyhow::Result<World> {
     let ty = component.component_type();
     let names: Vec<String> = ty
         .exports(engine)
         .map(|(name, _)| name.to_string())
         .collect();
-    let has = |iface: &str| {
-        names
-            .iter()
-            .any(|n| n == &format!("kith:plugin/{iface}@{WIT_VERSION}"))
-    };
-    let kinds: Vec<PluginKind> = WORLD_EXPORTS
+    let has = |export: &str| names.iter().any(|n| n == export);
+    let mut worlds: Vec<World> = WORLD_EXPORTS
         .iter()
-        .filter(|(iface, _)| has(iface))
-        .map(|(_, k)| *k)
+        .filter(|(iface, _)| has(&format!("kith:plugin/{iface}@0.1.0")))
+        .map(|(_, k)| World::V0_1(*k))
         .collect();
-    match kinds.as_slice() {
-        [kind] if names.iter().any(|n| n == "metadata") => Ok(*kind),
+    if has("kith:plugin/handler@0.2.0") {
+        worlds.push(World::V0_2);
+    }
+    match worlds.as_slice() {
+        [world] if has("metadata") => Ok(*world),
         [_] => Err(anyhow!("the component exports no `metadata` function")),
         [] => {
             let other = names.iter().find(|n| n.starts_with("kith:plugin/"));
+            let speaks = CONTRACT_VERSIONS.join(", ");
             match other {
                 Some(n) => Err(anyhow!(
-                    "the component targets {n}, but this host speaks kith:plugin@{WIT_VERSION}"
+                    "the component targets {n}, but this host speaks kith:plugin {speaks}"
                 )),
-                None => {
-                    Err(anyhow!(
-                    "the component exports none of kith:plugin/gate, game or flow (exports: {})",
-                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
-                ))
-                }
+                None => Err(anyhow!(
+                    "the component exports none of kith:plugin/handler (0.2.0) or \
+                     kith:plugin/gate, game, flow (0.1.0) (exports: {})",
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                )),
             }
         }
         _ => Err(anyhow!("the component exports more than one kith world")),

@@ -2,15 +2,21 @@
 //! Everything that differs per world comes from it: the ready-to-instantiate
 //! type, the export that tells a component's world, which events a world
 //! handles, and the calls into a plugin.
+//!
+//! kith:plugin@0.1.0 has a world per kind; 0.2.0 has one `plugin` world,
+//! whose single `handle` export takes every event of the kind its metadata
+//! declares (`Pre::Plugin`, `handle_v0_2`).
 
 use wasmtime::component::InstancePre;
 use wasmtime::Store as WasmStore;
 
+use super::bindings::v0_2::exports::kith::plugin::handler as v2;
+use super::bindings::v0_2::PluginPre;
 use super::bindings::{flow::ConversionFlowPre, game::ActivityGamePre, wit, EntryGatePre};
 use super::convert::metadata_from_wit;
 use super::host::HostState;
 use super::invoke::HandlerOutput;
-use crate::domain::{PluginEvent, PluginKind};
+use crate::domain::{Decision, PluginEvent, PluginKind};
 
 /// A call's result: a trap or a host error (`Err`), or the handler's own.
 pub(super) type Outcome = wasmtime::Result<Result<HandlerOutput, String>>;
@@ -29,21 +35,24 @@ macro_rules! worlds {
         #[derive(Clone)]
         pub enum Pre {
             $( $kind($pre<HostState>), )+
+            /// kith:plugin@0.2.0's `plugin` world, of any kind.
+            Plugin(PluginPre<HostState>),
         }
 
         impl Pre {
-            /// Checks the component's exports against `kind`'s world.
+            /// Checks the component's exports against its world.
             pub(super) fn new(
-                kind: PluginKind,
+                world: World,
                 instance_pre: InstancePre<HostState>,
             ) -> wasmtime::Result<Pre> {
-                Ok(match kind {
-                    $( PluginKind::$kind => Pre::$kind($pre::new(instance_pre)?), )+
+                Ok(match world {
+                    $( World::V0_1(PluginKind::$kind) => Pre::$kind($pre::new(instance_pre)?), )+
+                    World::V0_2 => Pre::Plugin(PluginPre::new(instance_pre)?),
                 })
             }
         }
 
-        /// Each world with the exported interface that names it.
+        /// Each 0.1.0 world with the exported interface that names it.
         pub(super) const WORLD_EXPORTS: &[(&str, PluginKind)] = &[
             $( ($iface, PluginKind::$kind), )+
         ];
@@ -72,6 +81,12 @@ macro_rules! worlds {
                         .call_metadata(&mut *store)
                         .await?
                 } )+
+                Pre::Plugin(p) => {
+                    p.instantiate_async(&mut *store)
+                        .await?
+                        .call_metadata(&mut *store)
+                        .await?
+                }
             };
             Ok(metadata_from_wit(m).map(HandlerOutput::Metadata))
         }
@@ -95,6 +110,14 @@ macro_rules! worlds {
                         _ => return Err(unhandled(event)),
                     })
                 } )+
+                Pre::Plugin(p) => {
+                    let instance = p.instantiate_async(&mut *store).await?;
+                    let reply = instance
+                        .kith_plugin_handler()
+                        .call_handle(&mut *store, &ctx, &event_v0_2(event))
+                        .await?;
+                    Ok(reply.map(|r| reply_v0_2(event, r)))
+                }
             }
         }
     };
@@ -125,6 +148,71 @@ worlds! {
         Reaction(r) => done(call_on_reaction, &r.clone().into()),
         Payment(p) => done(call_on_payment, &p.clone().into()),
         Timer(t) => done(call_on_timer, &t.clone().into()),
+    }
+}
+
+/// What a component implements, from its exports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum World {
+    /// One of kith:plugin@0.1.0's worlds, which names the plugin's kind.
+    V0_1(PluginKind),
+    /// kith:plugin@0.2.0's `plugin` world; the metadata names the kind.
+    V0_2,
+}
+
+impl World {
+    /// The kind the world itself fixes (0.1.0), if any.
+    pub fn kind(self) -> Option<PluginKind> {
+        match self {
+            World::V0_1(kind) => Some(kind),
+            World::V0_2 => None,
+        }
+    }
+}
+
+impl std::fmt::Display for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            World::V0_1(kind) => write!(f, "{kind} (kith:plugin@0.1.0)"),
+            World::V0_2 => write!(f, "plugin (kith:plugin@0.2.0)"),
+        }
+    }
+}
+
+/// An event as 0.2.0's `handle` receives it. Only events some kind
+/// handles reach here (`handles` is asked first).
+fn event_v0_2(event: &PluginEvent) -> v2::Event {
+    match event.clone() {
+        PluginEvent::Enabled => v2::Event::Enabled,
+        PluginEvent::JoinRequest(r) => v2::Event::JoinRequest(r.into()),
+        PluginEvent::ChallengeAnswer(r, answer) => {
+            v2::Event::ChallengeAnswer(v2::ChallengeAnswer {
+                request: r.into(),
+                answer,
+            })
+        }
+        PluginEvent::MemberJoined(m) => v2::Event::MemberJoined(m.into()),
+        PluginEvent::MemberLeft(m) => v2::Event::MemberLeft(m.into()),
+        PluginEvent::Message(m) => v2::Event::Message(m.into()),
+        PluginEvent::Reaction(r) => v2::Event::Reaction(r.into()),
+        PluginEvent::Payment(p) => v2::Event::Payment(p.into()),
+        PluginEvent::Timer(t) => v2::Event::Timer(t.into()),
+    }
+}
+
+/// A 0.2.0 reply as a handler's output: `done` to a gate's question is
+/// no objection, as the contract says.
+fn reply_v0_2(event: &PluginEvent, reply: v2::Reply) -> HandlerOutput {
+    match reply {
+        v2::Reply::Decision(d) => HandlerOutput::Decision(d.into()),
+        v2::Reply::Done => match event {
+            PluginEvent::JoinRequest(..) | PluginEvent::ChallengeAnswer(..) => {
+                HandlerOutput::Decision(Decision::Admit {
+                    reason: String::new(),
+                })
+            }
+            _ => HandlerOutput::Done,
+        },
     }
 }
 

@@ -13,15 +13,24 @@ use crate::domain::{validate_plugin_name, PluginKind};
 
 /// The WIT package, shipped with every skeleton so it builds on its own.
 const WIT: &[(&str, &str)] = &[
-    ("types.wit", include_str!("../../../wit/types.wit")),
-    ("members.wit", include_str!("../../../wit/members.wit")),
-    ("groups.wit", include_str!("../../../wit/groups.wit")),
-    ("messages.wit", include_str!("../../../wit/messages.wit")),
-    ("storage.wit", include_str!("../../../wit/storage.wit")),
-    ("ledger.wit", include_str!("../../../wit/ledger.wit")),
-    ("timers.wit", include_str!("../../../wit/timers.wit")),
-    ("host.wit", include_str!("../../../wit/host.wit")),
-    ("worlds.wit", include_str!("../../../wit/worlds.wit")),
+    ("types.wit", include_str!("../../../wit/0.1.0/types.wit")),
+    (
+        "members.wit",
+        include_str!("../../../wit/0.1.0/members.wit"),
+    ),
+    ("groups.wit", include_str!("../../../wit/0.1.0/groups.wit")),
+    (
+        "messages.wit",
+        include_str!("../../../wit/0.1.0/messages.wit"),
+    ),
+    (
+        "storage.wit",
+        include_str!("../../../wit/0.1.0/storage.wit"),
+    ),
+    ("ledger.wit", include_str!("../../../wit/0.1.0/ledger.wit")),
+    ("timers.wit", include_str!("../../../wit/0.1.0/timers.wit")),
+    ("host.wit", include_str!("../../../wit/0.1.0/host.wit")),
+    ("worlds.wit", include_str!("../../../wit/0.1.0/worlds.wit")),
 ];
 
 /// The languages a skeleton can be written in.

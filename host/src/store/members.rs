@@ -176,6 +176,40 @@ impl Store {
             query = query.bind(since);
         }
         let rows = query.fetch_all(&self.pool).await?;
+        self.with_tags(group, &rows).await
+    }
+
+    /// Active members whose last activity is at or after `since`, sorted
+    /// by id, only ids after `after`; at most `limit` (0 = the maximum).
+    pub async fn active_members_since(
+        &self,
+        group: &str,
+        since: Millis,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Member>> {
+        let limit = if limit == 0 {
+            MAX_LIST
+        } else {
+            limit.min(MAX_LIST)
+        };
+        let sql = format!(
+            "SELECT {MEMBER_COLUMNS}, {POINTS_SUBQUERY} FROM members m WHERE group_id = $1 \
+             AND status = 'active' AND last_active_at >= $2 AND member_id > $3 \
+             ORDER BY member_id LIMIT {limit}"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(group)
+            .bind(since)
+            .bind(after.unwrap_or(""))
+            .fetch_all(&self.pool)
+            .await?;
+        self.with_tags(group, &rows).await
+    }
+
+    /// Members from rows of `MEMBER_COLUMNS` and `POINTS_SUBQUERY`, with
+    /// their tags.
+    async fn with_tags(&self, group: &str, rows: &[AnyRow]) -> Result<Vec<Member>> {
         let mut tags: HashMap<String, Vec<String>> = HashMap::new();
         if !rows.is_empty() {
             for row in sqlx::query(

@@ -53,13 +53,38 @@ impl Store {
         limit: u32,
         since: Option<Millis>,
     ) -> Result<Vec<Message>> {
+        self.messages_before(group, limit, since, None).await
+    }
+
+    /// Newest first, only those older than the message `before` (by time,
+    /// then id): a page after the one that ended with `before`. An id the
+    /// group has no message with gives no messages.
+    pub async fn messages_before(
+        &self,
+        group: &str,
+        limit: u32,
+        since: Option<Millis>,
+        before: Option<&str>,
+    ) -> Result<Vec<Message>> {
+        // No cursor: before every message (none is sent at i64::MAX).
+        let cursor = match before {
+            None => (i64::MAX, String::new()),
+            Some(id) => match self.get_message(group, id).await? {
+                Some(m) => (m.sent_at, m.id),
+                None => return Ok(vec![]),
+            },
+        };
         let sql = format!(
-            "SELECT * FROM messages WHERE group_id = $1 AND sent_at >= $2 ORDER BY sent_at DESC, id DESC LIMIT {}",
+            "SELECT * FROM messages WHERE group_id = $1 AND sent_at >= $2 \
+             AND (sent_at < $3 OR (sent_at = $3 AND id < $4)) \
+             ORDER BY sent_at DESC, id DESC LIMIT {}",
             limit.min(MAX_LIST)
         );
         let rows = sqlx::query(&sql)
             .bind(group)
             .bind(since.unwrap_or(i64::MIN))
+            .bind(cursor.0)
+            .bind(cursor.1)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(message_from_row).collect()

@@ -40,16 +40,33 @@ impl Store {
         prefix: &str,
         limit: u32,
     ) -> Result<Vec<String>> {
+        self.storage_keys_after(plugin, group, prefix, None, limit)
+            .await
+    }
+
+    /// Like `storage_keys`, only keys that sort after `after`: the page
+    /// after the one that ended with `after`.
+    pub async fn storage_keys_after(
+        &self,
+        plugin: &str,
+        group: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<String>> {
         let sql = format!(
-            "SELECT key FROM plugin_storage WHERE plugin = $1 AND group_id = $2 AND key >= $3 ORDER BY key LIMIT {}",
+            "SELECT key FROM plugin_storage WHERE plugin = $1 AND group_id = $2 AND key >= $3 {} ORDER BY key LIMIT {}",
+            if after.is_some() { "AND key > $4" } else { "" },
             limit.min(MAX_LIST)
         );
-        let keys: Vec<String> = sqlx::query_scalar(&sql)
+        let mut query = sqlx::query_scalar(&sql)
             .bind(plugin)
             .bind(group)
-            .bind(prefix)
-            .fetch_all(&self.pool)
-            .await?;
+            .bind(prefix);
+        if let Some(after) = after {
+            query = query.bind(after);
+        }
+        let keys: Vec<String> = query.fetch_all(&self.pool).await?;
         Ok(keys
             .into_iter()
             .take_while(|k| k.starts_with(prefix))

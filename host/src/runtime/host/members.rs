@@ -272,3 +272,33 @@ impl HostState {
         })
     }
 }
+
+impl HostState {
+    /// `active-since` (0.2.0): stored members active since `since`, as this
+    /// event's earlier effects leave them (one removed by them is left out).
+    pub(super) async fn active_members_since(
+        &mut self,
+        since: i64,
+        after: Option<String>,
+        limit: u32,
+    ) -> HostResult<Vec<wit::Member>> {
+        self.require_or_trap(Capability::ReadMembers)?;
+        if after.as_deref().is_some_and(has_nul) {
+            return Ok(vec![]);
+        }
+        let stored = self
+            .ctx
+            .store
+            .active_members_since(&self.ctx.group.id, since, after.as_deref(), limit)
+            .await?;
+        Ok(stored
+            .into_iter()
+            .filter_map(|m| {
+                let id = m.id.clone();
+                resolve_member(Some(m), &id, &self.effects, self.ctx.now)
+            })
+            .filter(|m| m.status == MemberStatus::Active)
+            .map(Into::into)
+            .collect())
+    }
+}

@@ -97,7 +97,23 @@ impl Host for HostState {
     }
 
     async fn recent(&mut self, limit: u32, since: Option<i64>) -> HostResult<Vec<wit::Message>> {
+        self.recent_messages(limit, since, None).await
+    }
+}
+
+impl HostState {
+    /// `recent` and, since 0.2.0, `recent-before`: newest first, without
+    /// the messages deleted so far (also by this event's earlier effects).
+    pub(super) async fn recent_messages(
+        &mut self,
+        limit: u32,
+        since: Option<i64>,
+        before: Option<String>,
+    ) -> HostResult<Vec<wit::Message>> {
         self.require_or_trap(Capability::ReadMembers)?;
+        if before.as_deref().is_some_and(has_nul) {
+            return Ok(vec![]);
+        }
         let deleted: Vec<&str> = self
             .effects
             .iter()
@@ -109,7 +125,7 @@ impl Host for HostState {
         let messages = self
             .ctx
             .store
-            .recent_messages(&self.ctx.group.id, limit.min(200), since)
+            .messages_before(&self.ctx.group.id, limit.min(200), since, before.as_deref())
             .await?;
         Ok(messages
             .into_iter()

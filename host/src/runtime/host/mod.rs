@@ -9,6 +9,7 @@ mod messages;
 mod misc;
 mod storage;
 mod timers;
+mod v0_2;
 mod wasi;
 
 use super::limiter::Limiter;

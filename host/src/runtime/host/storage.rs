@@ -59,19 +59,36 @@ impl Host for HostState {
     }
 
     async fn list_keys(&mut self, prefix: String, limit: u32) -> HostResult<Vec<String>> {
+        self.storage_keys(prefix, None, limit).await
+    }
+}
+
+impl HostState {
+    /// `list-keys` and, since 0.2.0, `list-keys-after`: stored keys and
+    /// this invocation's own sets and deletes, sorted, after `after`.
+    pub(super) async fn storage_keys(
+        &mut self,
+        prefix: String,
+        after: Option<String>,
+        limit: u32,
+    ) -> HostResult<Vec<String>> {
         self.require_or_trap(Capability::Storage)?;
         let limit = if limit == 0 {
             crate::store::MAX_LIST
         } else {
             limit.min(crate::store::MAX_LIST)
         } as usize;
+        if after.as_deref().is_some_and(has_nul) {
+            return Ok(vec![]);
+        }
         let mut keys = self
             .ctx
             .store
-            .storage_keys(
+            .storage_keys_after(
                 &self.ctx.plugin,
                 &self.ctx.group.id,
                 &prefix,
+                after.as_deref(),
                 crate::store::MAX_LIST,
             )
             .await?;
@@ -84,6 +101,7 @@ impl Host for HostState {
                 _ => {}
             }
         }
+        keys.retain(|k| after.as_ref().is_none_or(|a| k > a));
         keys.sort();
         keys.dedup();
         keys.truncate(limit);

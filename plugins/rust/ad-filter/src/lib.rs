@@ -5,7 +5,7 @@
 mod logic;
 mod spam;
 
-wit_bindgen::generate!({ path: "../../../wit", world: "activity-game" });
+wit_bindgen::generate!({ path: "../../../wit/0.1.0", world: "activity-game" });
 kith_plugin_util::host_glue!();
 
 use exports::kith::plugin::game::Guest as Game;

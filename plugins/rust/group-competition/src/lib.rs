@@ -4,14 +4,14 @@
 
 mod logic;
 
-wit_bindgen::generate!({ path: "../../../wit", world: "activity-game" });
+// kith:plugin@0.2.0: one `handle` export, so only the events it uses
+// (enabled, message, timer) appear below.
+wit_bindgen::generate!({ path: "../../../wit", world: "plugin" });
 kith_plugin_util::host_glue!();
 
-use exports::kith::plugin::game::Guest as Game;
+use exports::kith::plugin::handler::{Event, Guest as Handler, Reply};
 use kith::plugin::messages::{self, Outgoing};
-use kith::plugin::types::{
-    Capability, Context, Member, MemberStatus, Message, PluginKind, Reaction, TimerFired,
-};
+use kith::plugin::types::{Capability, Context, Message, PluginKind, TimerFired};
 use kith::plugin::{groups, members, timers};
 use logic::{Config, Outcome, Row};
 
@@ -46,24 +46,14 @@ fn period_start(cfg: &Config, now: i64) -> Result<i64, String> {
     Ok(host::load::<i64>(logic::PERIOD_START)?.unwrap_or(now - cfg.period_ms()))
 }
 
-/// Active members who spoke in this group since `since`. `expected` is the
-/// host's count of distinct speakers, to notice when the 200 most recent
-/// messages did not reach back far enough to see all of them.
-fn active_speakers(since: i64, expected: u32) -> Vec<String> {
-    let recent = messages::recent(200, Some(since));
-    let senders = logic::speakers(recent.into_iter().map(|m| m.sender).collect());
-    if (senders.len() as u32) < expected {
-        host::warn(&format!(
-            "only the 200 most recent messages were read: {} of {expected} speakers found",
-            senders.len()
-        ));
-    }
-    // Plugin posts have no member behind them, and those who left are not
-    // rewarded for a group they no longer belong to.
-    senders
-        .into_iter()
-        .filter(|s| members::get(s).is_some_and(|m| m.status == MemberStatus::Active))
-        .collect()
+/// Active members who spoke or reacted in this group since `since`, all
+/// of them, page by page (plugin posts have no member behind them, and
+/// those who left are not rewarded for a group they no longer belong to).
+fn active_speakers(since: i64) -> Vec<String> {
+    kith_plugin_util::all_pages(1000, |last: Option<&String>| {
+        let page = members::active_since(since, last.map(String::as_str), 1000);
+        page.into_iter().map(|m| m.id).collect()
+    })
 }
 
 fn close(cfg: &Config, ctx: &Context) -> Result<(), String> {
@@ -71,11 +61,7 @@ fn close(cfg: &Config, ctx: &Context) -> Result<(), String> {
     let ranked = ranked_since(since);
     let text = match logic::outcome(cfg, &ranked, &ctx.group) {
         Outcome::Won { rank, of, messages } => {
-            let expected = ranked
-                .iter()
-                .find(|r| r.group == ctx.group)
-                .map_or(0, |r| r.active_members);
-            let winners = active_speakers(since, expected);
+            let winners = active_speakers(since);
             if cfg.reward_points > 0 {
                 for w in &winners {
                     members::award_points(w, cfg.reward_points, "group competition")
@@ -130,7 +116,7 @@ impl Guest for GroupCompetition {
     fn metadata() -> PluginMetadata {
         PluginMetadata {
             name: "group-competition".into(),
-            version: "0.1.0".into(),
+            version: "0.2.0".into(),
             kind: PluginKind::ActivityGame,
             description: "Groups of an alliance compete on messages per period; the winners' active members get points.".into(),
             config_schema: logic::config_schema(),
@@ -145,50 +131,49 @@ impl Guest for GroupCompetition {
     }
 }
 
-impl Game for GroupCompetition {
-    fn on_enabled(ctx: Context) -> Result<(), String> {
-        let cfg = host::config::<Config>()?.validate()?;
-        let first = logic::first_close(&cfg, ctx.now, groups::current().utc_offset_minutes);
-        timers::set_recurring(logic::CLOSE, first, cfg.period_ms() as u64, "")
-            .map_err(|e| host::err("timers", e))
-    }
-
-    fn on_member_joined(_ctx: Context, _member: Member) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn on_member_left(_ctx: Context, _member: Member) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn on_message(ctx: Context, message: Message) -> Result<(), String> {
-        if !kith_plugin_util::is_command(&message.text, logic::COMMAND) {
-            return Ok(());
+impl Handler for GroupCompetition {
+    fn handle(ctx: Context, event: Event) -> Result<Reply, String> {
+        match event {
+            Event::Enabled => on_enabled(ctx)?,
+            Event::Message(message) => on_message(ctx, message)?,
+            Event::Timer(timer) => on_timer(ctx, timer)?,
+            _ => {}
         }
-        let cfg = host::config::<Config>()?.validate()?;
-        standings(&cfg, ctx.now)
+        Ok(Reply::Done)
     }
+}
 
-    fn on_reaction(_ctx: Context, _reaction: Reaction) -> Result<(), String> {
-        Ok(())
-    }
+fn on_enabled(ctx: Context) -> Result<(), String> {
+    let cfg = host::config::<Config>()?.validate()?;
+    let first = logic::first_close(&cfg, ctx.now, groups::current().utc_offset_minutes);
+    timers::set_recurring(logic::CLOSE, first, cfg.period_ms() as u64, "")
+        .map_err(|e| host::err("timers", e))
+}
 
-    fn on_timer(ctx: Context, timer: TimerFired) -> Result<(), String> {
-        if timer.name != logic::CLOSE {
-            return Ok(());
-        }
-        let cfg = host::config::<Config>()?.validate()?;
-        close(&cfg, &ctx)?;
-        // Re-set so the close stays at the local hour across offset changes.
-        let next = logic::next_close(
-            &cfg,
-            timer.due_at,
-            ctx.now,
-            groups::current().utc_offset_minutes,
-        );
-        timers::set_recurring(logic::CLOSE, next, cfg.period_ms() as u64, "")
-            .map_err(|e| host::err("timers", e))
+/// The standings command (`logic::COMMAND`): the ranking so far.
+fn on_message(ctx: Context, message: Message) -> Result<(), String> {
+    if !kith_plugin_util::is_command(&message.text, logic::COMMAND) {
+        return Ok(());
     }
+    let cfg = host::config::<Config>()?.validate()?;
+    standings(&cfg, ctx.now)
+}
+
+fn on_timer(ctx: Context, timer: TimerFired) -> Result<(), String> {
+    if timer.name != logic::CLOSE {
+        return Ok(());
+    }
+    let cfg = host::config::<Config>()?.validate()?;
+    close(&cfg, &ctx)?;
+    // Re-set so the close stays at the local hour across offset changes.
+    let next = logic::next_close(
+        &cfg,
+        timer.due_at,
+        ctx.now,
+        groups::current().utc_offset_minutes,
+    );
+    timers::set_recurring(logic::CLOSE, next, cfg.period_ms() as u64, "")
+        .map_err(|e| host::err("timers", e))
 }
 
 export!(GroupCompetition);

@@ -204,13 +204,6 @@ pub fn outcome(cfg: &Config, ranked: &[Row], current: &str) -> Outcome {
     }
 }
 
-/// Distinct senders, in a stable order.
-pub fn speakers(mut senders: Vec<String>) -> Vec<String> {
-    senders.sort();
-    senders.dedup();
-    senders
-}
-
 /// Everything the game says, in zh-CN and en (config keys `language`, `texts`).
 pub const TEXTS: &[Text] = &[
     Text::new(
@@ -449,17 +442,13 @@ mod tests {
     }
 
     #[test]
-    fn speakers_and_texts() {
+    fn texts() {
         let en = Config {
             language: Language::En,
             ..Config::default()
         };
         let (zh, t) = (Config::default(), en.texts());
         let zh = zh.texts();
-        assert_eq!(
-            speakers(vec!["b".into(), "a".into(), "b".into()]),
-            ["a", "b"]
-        );
         assert_eq!(
             won_message(&zh, "广州分会", 1, 3, 7, 100, 2),
             "🏆 广州分会本期以 7 条消息在 3 个群中排名第 1！2 位活跃成员每人 +100 积分"

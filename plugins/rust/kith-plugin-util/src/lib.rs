@@ -110,6 +110,22 @@ pub fn from_json_bytes<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T
 
 /// True when a chat message is exactly `command`, ignoring surrounding
 /// whitespace (chat clients often append a trailing space or newline).
+/// Every item of a paged host call (kith:plugin@0.2.0's `active-since`,
+/// `list-keys-after`, `recent-before`): `fetch` gets the last item read so
+/// far (none for the first page) and returns the next page of at most
+/// `page` items; a shorter page is the last.
+pub fn all_pages<T>(page: u32, mut fetch: impl FnMut(Option<&T>) -> Vec<T>) -> Vec<T> {
+    let mut all: Vec<T> = vec![];
+    loop {
+        let next = fetch(all.last());
+        let full = next.len() >= page as usize;
+        all.extend(next);
+        if !full {
+            return all;
+        }
+    }
+}
+
 pub fn is_command(text: &str, command: &str) -> bool {
     let command = command.trim();
     !command.is_empty() && text.trim() == command
@@ -216,6 +232,24 @@ macro_rules! host_glue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_pages_reads_until_a_short_page_and_passes_the_last_item() {
+        let items: Vec<u32> = (1..=7).collect();
+        let mut cursors = vec![];
+        let all = all_pages(3, |last: Option<&u32>| {
+            cursors.push(last.copied());
+            let from = last.map_or(0, |l| *l as usize);
+            items[from..(from + 3).min(items.len())].to_vec()
+        });
+        assert_eq!(all, items);
+        assert_eq!(cursors, vec![None, Some(3), Some(6)]);
+        let exact: Vec<u32> = all_pages(2, |last: Option<&u32>| match last {
+            None => vec![1, 2],
+            Some(_) => vec![],
+        });
+        assert_eq!(exact, vec![1, 2], "a full last page costs one empty call");
+    }
     use serde::Deserialize;
 
     #[test]

@@ -3,7 +3,7 @@
 
 mod logic;
 
-wit_bindgen::generate!({ path: "../../../wit", world: "entry-gate" });
+wit_bindgen::generate!({ path: "../../../wit/0.1.0", world: "entry-gate" });
 kith_plugin_util::host_glue!();
 
 use exports::kith::plugin::gate::Guest as Gate;

@@ -3,7 +3,7 @@
 
 mod logic;
 
-wit_bindgen::generate!({ path: "../../../wit", world: "conversion-flow" });
+wit_bindgen::generate!({ path: "../../../wit/0.1.0", world: "conversion-flow" });
 kith_plugin_util::host_glue!();
 
 use exports::kith::plugin::flow::Guest as Flow;

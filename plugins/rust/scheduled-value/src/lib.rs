@@ -3,14 +3,14 @@
 
 mod logic;
 
-wit_bindgen::generate!({ path: "../../../wit", world: "activity-game" });
+// kith:plugin@0.2.0: one `handle` export, so only the events it uses
+// (enabled, timer) appear below.
+wit_bindgen::generate!({ path: "../../../wit", world: "plugin" });
 kith_plugin_util::host_glue!();
 
-use exports::kith::plugin::game::Guest as Game;
+use exports::kith::plugin::handler::{Event, Guest as Handler, Reply};
 use kith::plugin::messages::{self, Outgoing};
-use kith::plugin::types::{
-    Capability, Context, Member, MemberStatus, Message, PluginKind, Reaction, TimerFired,
-};
+use kith::plugin::types::{Capability, Context, PluginKind, TimerFired};
 use kith::plugin::{groups, members, timers};
 use logic::{Config, Lottery};
 
@@ -65,12 +65,7 @@ fn schedule(cfg: &Config, now: i64) -> Result<(), String> {
 
 fn lottery(ctx: &Context, cfg: &Config, l: &Lottery) -> Result<(), String> {
     let since = ctx.now - i64::from(l.active_days) * logic::DAY_MS;
-    // Plugin posts and members who left or were removed are not eligible.
-    let candidates: Vec<String> = messages::recent(200, Some(since))
-        .into_iter()
-        .map(|m| m.sender)
-        .filter(|s| members::get(s).is_some_and(|m| m.status == MemberStatus::Active))
-        .collect();
+    let candidates = active_since(since);
     let winners = logic::pick(candidates, l.winners, ctx.seed);
     for w in &winners {
         members::award_points(w, l.prize_points, "monthly lottery")
@@ -83,11 +78,20 @@ fn lottery(ctx: &Context, cfg: &Config, l: &Lottery) -> Result<(), String> {
     )
 }
 
+/// Every active member who spoke or reacted since `since` (members who
+/// left or were removed are not eligible).
+fn active_since(since: i64) -> Vec<String> {
+    kith_plugin_util::all_pages(1000, |last: Option<&String>| {
+        let page = members::active_since(since, last.map(String::as_str), 1000);
+        page.into_iter().map(|m| m.id).collect()
+    })
+}
+
 impl Guest for ScheduledValue {
     fn metadata() -> PluginMetadata {
         PluginMetadata {
             name: "scheduled-value".into(),
-            version: "0.1.0".into(),
+            version: "0.2.0".into(),
             kind: PluginKind::ActivityGame,
             description:
                 "Weekly lecture announcement and reminder; monthly lottery among active members."
@@ -103,49 +107,40 @@ impl Guest for ScheduledValue {
     }
 }
 
-impl Game for ScheduledValue {
-    fn on_enabled(ctx: Context) -> Result<(), String> {
-        let cfg = host::config::<Config>()?.validate()?;
-        schedule(&cfg, ctx.now)
-    }
-
-    fn on_member_joined(_ctx: Context, _member: Member) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn on_member_left(_ctx: Context, _member: Member) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn on_message(_ctx: Context, _message: Message) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn on_reaction(_ctx: Context, _reaction: Reaction) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn on_timer(ctx: Context, timer: TimerFired) -> Result<(), String> {
-        let cfg = host::config::<Config>()?.validate()?;
-        match (timer.name.as_str(), &cfg.lecture, &cfg.lottery) {
-            (name @ (logic::ANNOUNCE | logic::REMIND), Some(l), _) => {
-                let key = if name == logic::ANNOUNCE {
-                    "announcement"
-                } else {
-                    "reminder"
-                };
-                // The first start after the timer was due: the one it is for.
-                let clock = host::clock();
-                let minute = logic::minute_of_week(l, 0);
-                let start = logic::next_weekly(timer.due_at, clock.utc_offset_minutes, minute);
-                let text = logic::lecture_message(&cfg.texts(), key, &clock, l, start);
-                post(text, vec![])?
+impl Handler for ScheduledValue {
+    fn handle(ctx: Context, event: Event) -> Result<Reply, String> {
+        match event {
+            Event::Enabled => {
+                let cfg = host::config::<Config>()?.validate()?;
+                schedule(&cfg, ctx.now)?
             }
-            (logic::LOTTERY, _, Some(l)) => lottery(&ctx, &cfg, l)?,
+            Event::Timer(timer) => on_timer(ctx, timer)?,
             _ => {}
         }
-        schedule(&cfg, ctx.now.max(timer.due_at))
+        Ok(Reply::Done)
     }
+}
+
+fn on_timer(ctx: Context, timer: TimerFired) -> Result<(), String> {
+    let cfg = host::config::<Config>()?.validate()?;
+    match (timer.name.as_str(), &cfg.lecture, &cfg.lottery) {
+        (name @ (logic::ANNOUNCE | logic::REMIND), Some(l), _) => {
+            let key = if name == logic::ANNOUNCE {
+                "announcement"
+            } else {
+                "reminder"
+            };
+            // The first start after the timer was due: the one it is for.
+            let clock = host::clock();
+            let minute = logic::minute_of_week(l, 0);
+            let start = logic::next_weekly(timer.due_at, clock.utc_offset_minutes, minute);
+            let text = logic::lecture_message(&cfg.texts(), key, &clock, l, start);
+            post(text, vec![])?
+        }
+        (logic::LOTTERY, _, Some(l)) => lottery(&ctx, &cfg, l)?,
+        _ => {}
+    }
+    schedule(&cfg, ctx.now.max(timer.due_at))
 }
 
 export!(ScheduledValue);

@@ -1,6 +1,6 @@
 //! A plugin whose config schema is not a JSON Schema: hosts must refuse it.
 
-wit_bindgen::generate!({ path: "../../../wit", world: "conversion-flow" });
+wit_bindgen::generate!({ path: "../../../wit/0.1.0", world: "conversion-flow" });
 
 use exports::kith::plugin::flow::Guest as Flow;
 use kith::plugin::types::{Context, Member, Message, Payment, PluginKind, Reaction, TimerFired};

@@ -2,7 +2,7 @@
 //! text is a number N makes the plugin call `config::get()` N times, so the
 //! cost of one host call is (t(N) - t(0)) / N. Anything else is ignored.
 
-wit_bindgen::generate!({ path: "../../../wit", world: "activity-game" });
+wit_bindgen::generate!({ path: "../../../wit/0.1.0", world: "activity-game" });
 
 use exports::kith::plugin::game::Guest as Game;
 use kith::plugin::config;

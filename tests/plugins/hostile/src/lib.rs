@@ -2,7 +2,7 @@
 //! stops it within its budget and discards what it did. The text of a
 //! message picks the misbehaviour; anything else is handled politely.
 
-wit_bindgen::generate!({ path: "../../../wit", world: "activity-game" });
+wit_bindgen::generate!({ path: "../../../wit/0.1.0", world: "activity-game" });
 
 use exports::kith::plugin::game::Guest as Game;
 use kith::plugin::types::{Capability, Context, Member, Message, PluginKind, Reaction, TimerFired};

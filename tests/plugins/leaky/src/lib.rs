@@ -6,7 +6,7 @@
 //! - on each message it moves a point from the issuer into `escrow:lost`,
 //!   which it never records: value stranded in an escrow.
 
-wit_bindgen::generate!({ path: "../../../wit", world: "activity-game" });
+wit_bindgen::generate!({ path: "../../../wit/0.1.0", world: "activity-game" });
 
 use exports::kith::plugin::game::Guest as Game;
 use kith::plugin::ledger::{self, Asset};

@@ -6,7 +6,7 @@
 //!   moves 1 point out of it, or does nothing when it is empty;
 //! - with `tick_ms` in its config, a recurring timer adds 1 to `ticks`.
 
-wit_bindgen::generate!({ path: "../../../wit", world: "activity-game" });
+wit_bindgen::generate!({ path: "../../../wit/0.1.0", world: "activity-game" });
 
 use exports::kith::plugin::game::Guest as Game;
 use kith::plugin::ledger::{self, Asset};

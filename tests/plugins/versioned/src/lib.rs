@@ -7,9 +7,9 @@
 //! - 3.0.0 (feature `gate`): an entry gate, which an upgrade must refuse.
 
 #[cfg(not(feature = "gate"))]
-wit_bindgen::generate!({ path: "../../../wit", world: "activity-game" });
+wit_bindgen::generate!({ path: "../../../wit/0.1.0", world: "activity-game" });
 #[cfg(feature = "gate")]
-wit_bindgen::generate!({ path: "../../../wit", world: "entry-gate" });
+wit_bindgen::generate!({ path: "../../../wit/0.1.0", world: "entry-gate" });
 
 use kith::plugin::messages::{self, Outgoing};
 use kith::plugin::types::{Capability, Context, Message, PluginKind, TimerFired};
