@@ -5,7 +5,7 @@
 //!
 //! kith:plugin@0.1.0 has a world per kind; 0.2.0 has one `plugin` world,
 //! whose single `handle` export takes every event of the kind its metadata
-//! declares (`Pre::Plugin`, `handle_v0_2`).
+//! declares (`Pre::Plugin`, `event_v0_2`, `reply_v0_2`).
 
 use wasmtime::component::InstancePre;
 use wasmtime::Store as WasmStore;
