@@ -66,27 +66,26 @@ impl Store {
         since: Option<Millis>,
         before: Option<&str>,
     ) -> Result<Vec<Message>> {
-        // No cursor: before every message (none is sent at i64::MAX).
-        let cursor = match before {
-            None => (i64::MAX, String::new()),
-            Some(id) => match self.get_message(group, id).await? {
-                Some(m) => (m.sent_at, m.id),
-                None => return Ok(vec![]),
-            },
+        // The cursor's own time and id are read in the same statement (one
+        // round trip); an unknown id matches no row, so nothing comes back.
+        let cursor = if before.is_some() {
+            "AND (sent_at, id) < (SELECT c.sent_at, c.id FROM messages c \
+             WHERE c.group_id = $1 AND c.id = $3)"
+        } else {
+            ""
         };
         let sql = format!(
-            "SELECT * FROM messages WHERE group_id = $1 AND sent_at >= $2 \
-             AND (sent_at < $3 OR (sent_at = $3 AND id < $4)) \
+            "SELECT * FROM messages WHERE group_id = $1 AND sent_at >= $2 {cursor} \
              ORDER BY sent_at DESC, id DESC LIMIT {}",
             limit.min(MAX_LIST)
         );
-        let rows = sqlx::query(&sql)
+        let mut query = sqlx::query(&sql)
             .bind(group)
-            .bind(since.unwrap_or(i64::MIN))
-            .bind(cursor.0)
-            .bind(cursor.1)
-            .fetch_all(&self.pool)
-            .await?;
+            .bind(since.unwrap_or(i64::MIN));
+        if let Some(before) = before {
+            query = query.bind(before);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(message_from_row).collect()
     }
 }
