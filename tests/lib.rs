@@ -299,6 +299,25 @@ impl TestServer {
         v["actions"].as_array().cloned().unwrap_or_default()
     }
 
+    /// The payloads of a group's outbox actions of one kind, oldest first.
+    pub async fn actions(&self, group: &str, action: &str) -> Vec<Value> {
+        self.outbox(group)
+            .await
+            .into_iter()
+            .filter(|a| a["action"] == action)
+            .map(|a| a["payload"].clone())
+            .collect()
+    }
+
+    /// The texts posted in a group (outbox `post` actions), oldest first.
+    pub async fn posted(&self, group: &str) -> Vec<String> {
+        let posts = self.actions(group, "post").await;
+        posts
+            .iter()
+            .map(|p| p["text"].as_str().expect("text").to_string())
+            .collect()
+    }
+
     /// Asserts that no asset's ledger sum in the group is off zero.
     pub async fn assert_ledger_balances(&self, group: &str) {
         let v = self

@@ -1,6 +1,7 @@
 //! The `kith` command line against a real server: readable tables by
 //! default, JSON with `--json`, and commands for everyday work.
 
+use super::versions::versioned_in_g;
 use super::*;
 
 /// Runs `kith ARGS --server <s>` in-process and returns what it prints.
@@ -238,14 +239,7 @@ on_both_databases!(kith_replay_gates_a_release, |db| async move {
     let Some(s) = TestServer::start(db).await else {
         return;
     };
-    s.install_test_plugin("versioned").await;
-    group_with(&s, "g", &[("versioned", json!({}))]).await;
-    s.ok(
-        "POST",
-        "/v1/groups/g/members",
-        Some(json!({"member": "amy"})),
-    )
-    .await;
+    versioned_in_g(&s, json!({})).await;
     say(&s, "g", "e1", "amy", "/hello", 1_790_000_000_000).await;
     let server = format!("http://{}", s.addr);
     let replay = |file: &str, extra: &[&str]| {
@@ -278,14 +272,7 @@ on_both_databases!(the_cli_runs_a_version_in_shadow, |db| async move {
     let Some(s) = TestServer::start(db).await else {
         return;
     };
-    s.install_test_plugin("versioned").await;
-    group_with(&s, "g", &[("versioned", json!({}))]).await;
-    s.ok(
-        "POST",
-        "/v1/groups/g/members",
-        Some(json!({"member": "amy"})),
-    )
-    .await;
+    versioned_in_g(&s, json!({})).await;
     s.install_test_plugin("versioned-2").await;
     let config = r#"{"threshold": 1}"#;
     let out = kith(

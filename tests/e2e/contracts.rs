@@ -7,16 +7,6 @@ use super::*;
 
 const AT: i64 = 1_790_000_000_000;
 
-/// The texts posted in a group, oldest first.
-async fn posts(s: &TestServer, group: &str) -> Vec<String> {
-    s.outbox(group)
-        .await
-        .iter()
-        .filter(|a| a["action"] == "post")
-        .map(|a| a["payload"]["text"].as_str().unwrap().to_string())
-        .collect()
-}
-
 on_both_databases!(
     a_0_1_0_binary_and_a_0_2_0_plugin_in_one_group,
     |db| async move {
@@ -69,7 +59,7 @@ on_both_databases!(
         say(&s, "g", "q1", "amy", "keys", AT + 10).await;
         say(&s, "g", "q2", "amy", "history", AT + 11).await;
         say(&s, "g", "q3", "amy", "active", AT + 12).await;
-        let texts = posts(&s, "g").await;
+        let texts = s.posted("g").await;
         let last3 = &texts[texts.len() - 3..];
         assert_eq!(last3[0], "keys:a,b,c,d,e");
         // Newest first (the message being handled is not stored yet);

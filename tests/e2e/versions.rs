@@ -8,19 +8,22 @@ use super::*;
 
 const AT: i64 = 1_790_000_000_000;
 
-/// The texts the plugin posted in a group, oldest first.
-async fn posts(s: &TestServer, group: &str) -> Vec<String> {
-    s.outbox(group)
-        .await
-        .iter()
-        .filter(|a| a["action"] == "post")
-        .map(|a| a["payload"]["text"].as_str().unwrap().to_string())
-        .collect()
-}
-
 async fn hello(s: &TestServer, group: &str, id: &str) -> String {
     say(s, group, id, "amy", "/hello", AT).await;
-    posts(s, group).await.pop().unwrap()
+    s.posted(group).await.pop().unwrap()
+}
+
+/// Group `g` with version 1 of "versioned" enabled (`config`) and a
+/// member, amy.
+pub(crate) async fn versioned_in_g(s: &TestServer, config: Value) {
+    s.install_test_plugin("versioned").await;
+    group_with(s, "g", &[("versioned", config)]).await;
+    s.ok(
+        "POST",
+        "/v1/groups/g/members",
+        Some(json!({"member": "amy"})),
+    )
+    .await;
 }
 
 fn sha_of(installed: &Value) -> String {
@@ -74,7 +77,7 @@ on_both_databases!(
             "granted only on request"
         );
         assert_eq!(
-            posts(&s, "g").await.last().unwrap(),
+            s.posted("g").await.last().unwrap(),
             "enabled 2.0.0",
             "on-enabled ran again"
         );
@@ -154,14 +157,7 @@ on_both_databases!(a_reenabled_plugin_keeps_its_version, |db| async move {
     let Some(s) = TestServer::start(db).await else {
         return;
     };
-    s.install_test_plugin("versioned").await;
-    group_with(&s, "g", &[("versioned", json!({}))]).await;
-    s.ok(
-        "POST",
-        "/v1/groups/g/members",
-        Some(json!({"member": "amy"})),
-    )
-    .await;
+    versioned_in_g(&s, json!({})).await;
     s.install_test_plugin("versioned-2").await;
     // Reconfiguring keeps version 1 (whose schema needs no threshold).
     s.ok(
@@ -199,14 +195,7 @@ on_both_databases!(
         let Some(s) = TestServer::start(db).await else {
             return;
         };
-        s.install_test_plugin("versioned").await;
-        group_with(&s, "g", &[("versioned", json!({"greeting": "hi"}))]).await;
-        s.ok(
-            "POST",
-            "/v1/groups/g/members",
-            Some(json!({"member": "amy"})),
-        )
-        .await;
+        versioned_in_g(&s, json!({"greeting": "hi"})).await;
         hello(&s, "g", "e1").await;
         say(&s, "g", "e2", "amy", "hey", AT).await;
         hello(&s, "g", "e3").await;
@@ -235,7 +224,7 @@ on_both_databases!(
         );
         assert_eq!(diff["candidate_version"], "2.0.0");
         // Nothing of the replay is left in the group.
-        assert_eq!(posts(&s, "g").await.len(), 3);
+        assert_eq!(s.posted("g").await.len(), 3);
 
         // A plugin not enabled on the group.
         s.install_test_plugin("sequence").await;
@@ -250,14 +239,7 @@ on_both_databases!(
         let Some(s) = TestServer::start(db).await else {
             return;
         };
-        s.install_test_plugin("versioned").await;
-        group_with(&s, "g", &[("versioned", json!({"greeting": "hi"}))]).await;
-        s.ok(
-            "POST",
-            "/v1/groups/g/members",
-            Some(json!({"member": "amy"})),
-        )
-        .await;
+        versioned_in_g(&s, json!({"greeting": "hi"})).await;
         let v2 = sha_of(&s.install_test_plugin("versioned-2").await);
         let shadow = "/v1/groups/g/plugins/versioned/shadow";
         let (status, body) = s.call("PUT", shadow, Some(json!({}))).await;

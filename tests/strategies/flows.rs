@@ -17,16 +17,6 @@ async fn add(s: &TestServer, g: &str, id: &str, name: &str, role: &str) {
     .await;
 }
 
-/// Outbox actions of one kind, as (plugin-independent) payloads.
-async fn actions(s: &TestServer, g: &str, action: &str) -> Vec<Value> {
-    s.outbox(g)
-        .await
-        .into_iter()
-        .filter(|a| a["action"] == action)
-        .map(|a| a["payload"].clone())
-        .collect()
-}
-
 /// Whether the message an event outcome names was deleted.
 async fn deleted(s: &TestServer, outcome: Value) -> bool {
     let id = outcome["message_id"].as_str().unwrap().to_string();
@@ -92,12 +82,12 @@ on_both_databases!(ad_filter_deletes_warns_and_removes, |db| async move {
     let id = o["message_id"].as_str().unwrap().to_string();
     let m = message(&s, "g", &id).await;
     assert_eq!(m["deleted"], true, "{m}");
-    let deletes = actions(&s, "g", "delete").await;
+    let deletes = s.actions("g", "delete").await;
     assert_eq!(deletes.len(), 1);
     assert_eq!(deletes[0]["message_id"], id.as_str());
     assert_eq!(deletes[0]["reason"], "links are not allowed (spam.example)");
     assert_eq!(
-        actions(&s, "g", "direct").await,
+        s.actions("g", "direct").await,
         [
             json!({"member": "amy", "text": "Warning 1/3: your message was deleted: links are not allowed (spam.example)."})
         ]
@@ -120,11 +110,11 @@ on_both_databases!(ad_filter_deletes_warns_and_removes, |db| async move {
         message(&s, "g", o["message_id"].as_str().unwrap()).await["deleted"],
         false
     );
-    assert_eq!(actions(&s, "g", "delete").await.len(), 1);
+    assert_eq!(s.actions("g", "delete").await.len(), 1);
 
     // Second offence by a blocked word (case-insensitive), third removes.
     say(&s, "g", "a3", "amy", "FREE MONEY for all", START + DAY).await;
-    let dms = actions(&s, "g", "direct").await;
+    let dms = s.actions("g", "direct").await;
     assert_eq!(dms.len(), 2);
     assert_eq!(
         dms[1]["text"],
@@ -133,18 +123,18 @@ on_both_databases!(ad_filter_deletes_warns_and_removes, |db| async move {
     assert_eq!(member(&s, "g", "amy").await["status"], "active");
     say(&s, "g", "a4", "amy", "做代理月入过万", START + 2 * DAY).await;
     assert_eq!(member(&s, "g", "amy").await["status"], "removed");
-    let removes = actions(&s, "g", "remove").await;
+    let removes = s.actions("g", "remove").await;
     assert_eq!(removes.len(), 1);
     assert_eq!(removes[0]["member"], "amy");
     assert_eq!(
         removes[0]["reason"],
         "3 warnings, last: blocked word \"代理\""
     );
-    let posts = actions(&s, "g", "post").await;
+    let posts = s.actions("g", "post").await;
     assert_eq!(posts.len(), 1);
     assert_eq!(posts[0]["text"], "Amy was removed after 3 warnings");
-    assert_eq!(actions(&s, "g", "delete").await.len(), 3);
-    assert_eq!(actions(&s, "g", "direct").await.len(), 2);
+    assert_eq!(s.actions("g", "delete").await.len(), 3);
+    assert_eq!(s.actions("g", "direct").await.len(), 2);
     assert_eq!(member(&s, "g", "boss").await["status"], "active");
 });
 
@@ -190,7 +180,8 @@ on_both_databases!(
         assert!(deleted(&s, o).await);
         let o = s.ok("POST", "/v1/events", Some(qr("q2", "sunset"))).await;
         assert!(!deleted(&s, o).await, "a plain photo stays");
-        let reasons: Vec<Value> = actions(&s, "g", "delete")
+        let reasons: Vec<Value> = s
+            .actions("g", "delete")
             .await
             .iter()
             .map(|d| d["reason"].clone())
@@ -205,7 +196,7 @@ on_both_databases!(
         assert!(!deleted(&s, say(&s, "g", "r1", "amy", ad, START + 1_000).await).await);
         assert!(!deleted(&s, say(&s, "g", "r2", "bob", ad, START + 2_000).await).await);
         assert!(deleted(&s, say(&s, "g", "r3", "cal", ad, START + 3_000).await).await);
-        let dms = actions(&s, "g", "direct").await;
+        let dms = s.actions("g", "direct").await;
         assert_eq!(
             dms.last().unwrap()["text"],
             "Warning 1/10: your message was deleted: the same message as 2 other members."
@@ -237,13 +228,14 @@ on_both_databases!(ad_filter_warnings_expire, |db| async move {
         START,
     )
     .await;
-    assert!(actions(&s, "g", "delete").await.is_empty());
+    assert!(s.actions("g", "delete").await.is_empty());
 
     say(&s, "g", "b1", "bob", "加微信 abc123", START).await;
     // Eleven days later the first warning has expired: warned again, not removed.
     say(&s, "g", "b2", "bob", "兼职日结 call me", START + 11 * DAY).await;
     assert_eq!(member(&s, "g", "bob").await["status"], "active");
-    let dms: Vec<Value> = actions(&s, "g", "direct")
+    let dms: Vec<Value> = s
+        .actions("g", "direct")
         .await
         .iter()
         .map(|d| d["text"].clone())
@@ -258,7 +250,7 @@ on_both_databases!(ad_filter_warnings_expire, |db| async move {
     // Within ten days of the last one: removed.
     say(&s, "g", "b3", "bob", "www.spam.example", START + 12 * DAY).await;
     assert_eq!(member(&s, "g", "bob").await["status"], "removed");
-    assert_eq!(actions(&s, "g", "delete").await.len(), 3);
+    assert_eq!(s.actions("g", "delete").await.len(), 3);
 });
 
 on_both_databases!(ad_filter_runs_before_later_plugins, |db| async move {
@@ -283,7 +275,7 @@ on_both_databases!(ad_filter_runs_before_later_plugins, |db| async move {
     let o = say(&s, "g", "s1", "amy", spam, START).await;
     assert_eq!(plugins_run(&o), ["ad-filter"]);
     assert_eq!(points(member(&s, "g", "amy").await), 0);
-    assert!(actions(&s, "g", "post").await.is_empty());
+    assert!(s.actions("g", "post").await.is_empty());
 
     // A clean check-in reaches daily-checkin.
     let o = say(&s, "g", "s2", "amy", "签到", START + 1_000).await;
@@ -302,7 +294,7 @@ on_both_databases!(ad_filter_runs_before_later_plugins, |db| async move {
     assert_eq!(points(member(&s, "g", "amy").await), 10 + 12);
     let id = o["message_id"].as_str().unwrap();
     assert_eq!(message(&s, "g", id).await["deleted"], true);
-    assert_eq!(actions(&s, "g", "delete").await.len(), 2);
+    assert_eq!(s.actions("g", "delete").await.len(), 2);
     s.assert_ledger_balances("g").await;
 });
 
@@ -317,7 +309,7 @@ async fn at_time(s: &TestServer, clock: &Clock, at: i64) {
 }
 
 async fn dms(s: &TestServer, g: &str) -> Vec<(String, String)> {
-    actions(s, g, "direct")
+    s.actions(g, "direct")
         .await
         .iter()
         .map(|d| {
@@ -387,7 +379,7 @@ on_both_databases!(lurker_revival_invites_warns_removes, |db| async move {
     at_time(&s, &clock, t1 + 14 * DAY).await;
     assert_eq!(member(&s, "g", "amy").await["status"], "removed");
     assert_eq!(
-        actions(&s, "g", "remove").await,
+        s.actions("g", "remove").await,
         [json!({"member": "amy", "reason": "silent for 28 days"})]
     );
     assert_eq!(member(&s, "g", "bob").await["status"], "active");
@@ -435,7 +427,7 @@ on_both_databases!(lurker_revival_steps_are_configurable, |db| async move {
     // No warning step: the invitations were the only DMs.
     assert_eq!(dms(&s, "g").await.len(), 2);
     assert_eq!(
-        actions(&s, "g", "remove").await,
+        s.actions("g", "remove").await,
         [json!({"member": "amy", "reason": "silent for 8 days"})]
     );
 });
@@ -512,7 +504,7 @@ on_both_databases!(group_buy_filled_goes_to_treasury, |db| async move {
     // Members cannot open deals.
     let o = say(&s, "g", "x0", "amy", "/groupbuy My shop", START).await;
     assert_eq!(plugins_run(&o), ["group-buy"]);
-    assert!(actions(&s, "g", "post").await.is_empty());
+    assert!(s.actions("g", "post").await.is_empty());
     assert_eq!(
         dms(&s, "g").await,
         [dm(
@@ -526,7 +518,7 @@ on_both_databases!(group_buy_filled_goes_to_treasury, |db| async move {
     let purpose = format!("group-buy:{deal}");
     let escrow = format!("escrow:deal-{deal}");
     assert_eq!(
-        actions(&s, "g", "post").await[0]["text"],
+        s.actions("g", "post").await[0]["text"],
         format!("Group buy: Tea set at ¥1.00 each. It goes ahead when 3 people join within 24 hours; otherwise everyone is refunded. Pay with purpose \"{purpose}\".")
     );
     let timers = s.ok("GET", "/v1/groups/g/timers", None).await["timers"].clone();
@@ -558,7 +550,7 @@ on_both_databases!(group_buy_filled_goes_to_treasury, |db| async move {
     for who in ["amy", "bob", "cat"] {
         assert_eq!(tags(&s, "g", who).await, ["bought"], "{who}");
     }
-    let posts = actions(&s, "g", "post").await;
+    let posts = s.actions("g", "post").await;
     assert_eq!(
         posts.last().unwrap()["text"],
         "Group buy Tea set succeeded with 3 buyers!"
@@ -629,7 +621,7 @@ on_both_databases!(group_buy_unfilled_refunds_everyone, |db| async move {
     assert_eq!(balance(&s, "g", "member:amy").await, 990);
     assert_eq!(balance(&s, "g", "member:bob").await, 1000);
     assert_eq!(balance(&s, "g", "member:cat").await, 0);
-    let posts = actions(&s, "g", "post").await;
+    let posts = s.actions("g", "post").await;
     assert_eq!(
         posts.last().unwrap()["text"],
         "Group buy 茶具 failed: 2 of 4 buyers by the deadline. Everyone has been refunded."

@@ -63,24 +63,6 @@ async fn points(s: &TestServer, group: &str, member_id: &str) -> i64 {
         .unwrap()
 }
 
-/// Outbox actions of one kind (post, direct...), oldest first.
-async fn actions(s: &TestServer, group: &str, kind: &str) -> Vec<Value> {
-    s.outbox(group)
-        .await
-        .into_iter()
-        .filter(|a| a["action"] == kind)
-        .map(|a| a["payload"].clone())
-        .collect()
-}
-
-async fn post_texts(s: &TestServer, group: &str) -> Vec<String> {
-    actions(s, group, "post")
-        .await
-        .iter()
-        .map(|p| p["text"].as_str().unwrap().to_string())
-        .collect()
-}
-
 async fn timers(s: &TestServer, group: &str) -> Vec<Value> {
     s.ok("GET", &format!("/v1/groups/{group}/timers"), None)
         .await["timers"]
@@ -116,7 +98,7 @@ on_both_databases!(
         json!({"id": "e0", "group": "red", "type": "message", "sender": "m1", "text": "/envelope 5 2", "message_id": "poor"}),
     )
     .await;
-        let dms = actions(&s, "red", "direct").await;
+        let dms = s.actions("red", "direct").await;
         assert_eq!(dms.len(), 1, "{dms:?}");
         assert_eq!(dms[0]["member"], "m1");
         assert!(
@@ -134,7 +116,7 @@ on_both_databases!(
     .await;
         assert_eq!(money(&s, "red", "member:sam").await, 1000);
         assert_eq!(money(&s, "red", "escrow:env-env1").await, 1000);
-        let posts = actions(&s, "red", "post").await;
+        let posts = s.actions("red", "post").await;
         assert_eq!(
             posts[0]["text"],
             "🧧 Sam sent a lucky envelope: 5 shares. React with 🧧 to grab!"
@@ -164,7 +146,7 @@ on_both_databases!(
             "a sixth opener gets nothing"
         );
         assert_eq!(money(&s, "red", "escrow:env-env1").await, 0);
-        let results = post_texts(&s, "red").await.last().unwrap().clone();
+        let results = s.posted("red").await.last().unwrap().clone();
         assert!(
             results.starts_with(
                 "🧧 All 5 shares of Sam's lucky envelope (¥10.00) are taken:\nMember 1: "
@@ -207,7 +189,7 @@ on_both_databases!(
         assert_eq!(money(&s, "red", "member:sam").await, 700 + left);
         assert_eq!(money(&s, "red", "escrow:env-env2").await, 0);
         assert_eq!(
-            post_texts(&s, "red").await.last().unwrap(),
+            s.posted("red").await.last().unwrap(),
             &format!(
                 "🧧 Sam's lucky envelope expired, ¥{}.{:02} returned.",
                 left / 100,
@@ -241,7 +223,7 @@ on_both_databases!(lucky_envelope_defaults_hold_at_scale, |db| async move {
         )
         .await;
     }
-    let nags = actions(&s, "red", "direct").await;
+    let nags = s.actions("red", "direct").await;
     assert_eq!(nags.len(), 1, "{nags:?}");
     event(
         &s,
@@ -315,7 +297,7 @@ on_both_databases!(welcome_ritual_greets_after_the_delay, |db| async move {
     // Nothing before the delay.
     clock.advance(40_000);
     s.kith.fire_due_timers().await.unwrap();
-    assert!(actions(&s, "hi", "post").await.is_empty());
+    assert!(s.actions("hi", "post").await.is_empty());
 
     // Bob leaves before his welcome; Amy is greeted with the group's rules.
     event(
@@ -325,7 +307,7 @@ on_both_databases!(welcome_ritual_greets_after_the_delay, |db| async move {
     .await;
     clock.advance(30_000);
     s.kith.fire_due_timers().await.unwrap();
-    let posts = actions(&s, "hi", "post").await;
+    let posts = s.actions("hi", "post").await;
     assert_eq!(posts.len(), 1, "{posts:?}");
     assert_eq!(
         posts[0]["text"],
@@ -343,7 +325,7 @@ on_both_databases!(welcome_ritual_greets_after_the_delay, |db| async move {
     .await;
     join(&s, "hi", json!({"member": "cat", "display_name": "Cat"})).await;
     s.kith.fire_due_timers().await.unwrap();
-    let posts = actions(&s, "hi", "post").await;
+    let posts = s.actions("hi", "post").await;
     assert_eq!(posts.len(), 2, "{posts:?}");
     assert_eq!(posts[1]["text"], "欢迎 @Cat，群规：no spam");
     assert_eq!(posts[1]["mentions"], json!(["cat"]));
@@ -392,14 +374,14 @@ on_both_databases!(
         assert_eq!(points(&s, "pts", "amy").await, 20);
         let t = tags(&s, "pts", "amy").await;
         assert_eq!(t, ["level:Regular"], "{t:?}");
-        let posts = post_texts(&s, "pts").await;
+        let posts = s.posted("pts").await;
         assert_eq!(
             posts,
             ["@Cat reached level Regular", "@Amy reached level Regular"],
             "{posts:?}"
         );
         assert_eq!(
-            actions(&s, "pts", "post").await[1]["mentions"],
+            s.actions("pts", "post").await[1]["mentions"],
             json!(["amy"])
         );
         assert_eq!(tags(&s, "pts", "bob").await, Vec::<String>::new());
@@ -416,7 +398,7 @@ on_both_databases!(
         // Regular → Core: the old level tag goes.
         assert_eq!(tags(&s, "pts", "amy").await, ["level:Core"]);
         assert_eq!(
-            post_texts(&s, "pts").await.last().unwrap(),
+            s.posted("pts").await.last().unwrap(),
             "@Amy reached level Core"
         );
 
@@ -436,7 +418,7 @@ on_both_databases!(
         say(&s, "pts", "board7", "bob", "/board 7", next + 10_000).await;
         say(&s, "pts", "board30", "bob", "/board 30", next + 11_000).await;
         say(&s, "pts", "boardall", "bob", "/board", next + 12_000).await;
-        let posts = post_texts(&s, "pts").await;
+        let posts = s.posted("pts").await;
         let n = posts.len();
         assert_eq!(
             posts[n - 3],
@@ -521,19 +503,19 @@ on_both_databases!(scheduled_value_lecture_and_lottery, |db| async move {
     clock.advance(announce - START + 1_000);
     s.kith.fire_due_timers().await.unwrap();
     assert_eq!(
-        post_texts(&s, "val").await,
+        s.posted("val").await,
         ["This week's lecture: Growth hacking at Wednesday 20:00"]
     );
     clock.advance(remind - announce);
     s.kith.fire_due_timers().await.unwrap();
     assert_eq!(
-        post_texts(&s, "val").await.last().unwrap(),
+        s.posted("val").await.last().unwrap(),
         "Reminder: Growth hacking starts in 60 minutes (Wednesday 20:00)."
     );
 
     clock.advance(draw - remind);
     s.kith.fire_due_timers().await.unwrap();
-    let posts = actions(&s, "val", "post").await;
+    let posts = s.actions("val", "post").await;
     let lottery = posts.last().unwrap();
     let text = lottery["text"].as_str().unwrap();
     assert!(text.starts_with("🎁 Monthly lottery winners: @"), "{text}");
@@ -705,17 +687,17 @@ on_both_databases!(
         }
         say(&s, "sz", "s-cmd", "eve", "/competition", START + 5 * DAY).await;
         assert_eq!(
-            post_texts(&s, "sz").await,
+            s.posted("sz").await,
             ["🏁 Competition standings this period:\n\
           #1 Club Guangzhou — 6 messages, 3 active members\n\
           #2 Club Shenzhen — 4 messages, 2 active members\n\
           #3 Club Beijing — 4 messages, 1 active members"]
         );
-        assert!(post_texts(&s, "gz").await.is_empty());
+        assert!(s.posted("gz").await.is_empty());
 
         clock.advance(close - START + 60_000);
         assert_eq!(s.kith.fire_due_timers().await.unwrap(), 2);
-        let gz_posts = actions(&s, "gz", "post").await;
+        let gz_posts = s.actions("gz", "post").await;
         assert_eq!(gz_posts.len(), 1);
         assert_eq!(
         gz_posts[0]["text"],
@@ -728,14 +710,14 @@ on_both_databases!(
         assert_eq!(balance(&s, "gz", "issuer", "points").await, -200);
         // Shenzhen's command message counts too: 5 messages.
         assert_eq!(
-            post_texts(&s, "sz").await.last().unwrap(),
+            s.posted("sz").await.last().unwrap(),
             "This period: #2 of 3 with 5 messages. The winner: gz (6)."
         );
         for id in ["eve", "fay"] {
             assert_eq!(points(&s, "sz", id).await, 0, "{id}");
         }
         assert_eq!(balance(&s, "sz", "issuer", "points").await, 0);
-        assert!(post_texts(&s, "bj").await.is_empty());
+        assert!(s.posted("bj").await.is_empty());
         for g in ["gz", "sz"] {
             assert_eq!(
                 timers(&s, g).await[0]["due_at"].as_i64(),
@@ -751,7 +733,7 @@ on_both_databases!(
         say(&s, "sz", "s-new", "fay", "new week", close + HOUR).await;
         say(&s, "gz", "g-cmd", "bob", "/competition", close + 2 * HOUR).await;
         assert_eq!(
-            post_texts(&s, "gz").await.last().unwrap(),
+            s.posted("gz").await.last().unwrap(),
             "🏁 Competition standings this period:\n\
          #1 Club Shenzhen — 1 messages, 1 active members\n\
          #2 Club Beijing — 0 messages, 0 active members\n\
