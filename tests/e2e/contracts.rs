@@ -76,5 +76,52 @@ on_both_databases!(
             last3[1]
         );
         assert_eq!(last3[2], "active:amy,bob", "the bot never got in");
+
+        // A refund request checks the payment and queues an outbox action;
+        // no money moves until the adapter reports the refund.
+        let paid = json!({"id": "pay", "group": "g", "type": "payment", "payment_id": "p-9",
+            "member": "amy", "amount": 100, "currency": "CNY", "status": "succeeded",
+            "purpose": "tip", "at": AT + 20});
+        s.ok("POST", "/v1/events", Some(paid)).await;
+        for (i, ask) in [
+            "refund:nope:1",
+            "refund:p-9:101",
+            "refund:p-9:0",
+            "refund:p-9:100",
+        ]
+        .iter()
+        .enumerate()
+        {
+            say(&s, "g", &format!("r{i}"), "amy", ask, AT + 21 + i as i64).await;
+        }
+        let texts = s.posted("g").await;
+        assert_eq!(
+            texts[texts.len() - 4..],
+            [
+                "refund:not-found",
+                "refund:invalid",
+                "refund:invalid",
+                "refund:ok"
+            ]
+        );
+        let refunds = s.actions("g", "refund").await;
+        assert_eq!(refunds.len(), 1, "{refunds:?}");
+        assert_eq!(
+            (
+                &refunds[0]["payment_id"],
+                &refunds[0]["member"],
+                &refunds[0]["amount"]
+            ),
+            (&json!("p-9"), &json!("amy"), &json!(100))
+        );
+        assert_eq!(
+            member(&s, "g", "amy").await["points"],
+            10,
+            "points untouched"
+        );
+        let wallet = s
+            .ok("GET", "/v1/groups/g/ledger/member:amy?asset=money", None)
+            .await;
+        assert_eq!(wallet["balance"], 100, "{wallet}");
     }
 );

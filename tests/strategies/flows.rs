@@ -630,6 +630,44 @@ on_both_databases!(group_buy_unfilled_refunds_everyone, |db| async move {
     for who in ["amy", "bob", "cat"] {
         assert!(tags(&s, "g", who).await.is_empty(), "{who}");
     }
+    // The real payments are refunded too: the adapter gets a `refund` action
+    // per buyer, with the payment id (not cat's, refunded already) ...
+    let refunds: Vec<(String, String, i64)> = s
+        .actions("g", "refund")
+        .await
+        .iter()
+        .map(|r| {
+            let text = |k: &str| r[k].as_str().unwrap().to_string();
+            (
+                text("payment_id"),
+                text("member"),
+                r["amount"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        refunds,
+        [
+            ("p-1".to_string(), "amy".to_string(), 990),
+            ("p-2".to_string(), "bob".to_string(), 990)
+        ]
+    );
+    // ... and when it reports them done, the money leaves the wallets.
+    pay(
+        &s,
+        "g",
+        Payment::new("1:refund", "amy", 990, &purpose, START + 3 * 3_600_000).refunded(),
+    )
+    .await;
+    pay(
+        &s,
+        "g",
+        Payment::new("2:refund", "bob", 990, &purpose, START + 3 * 3_600_000).refunded(),
+    )
+    .await;
+    assert_eq!(balance(&s, "g", "member:amy").await, 0);
+    assert_eq!(balance(&s, "g", "member:bob").await, 10);
+    s.assert_ledger_balances("g").await;
     // After the deadline a payment is not taken.
     pay(
         &s,

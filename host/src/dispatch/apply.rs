@@ -44,6 +44,16 @@ impl Kith {
             }
             Effect::AddTag { member, tag } => tx.set_tag(group, member, tag, true).await?,
             Effect::RemoveTag { member, tag } => tx.set_tag(group, member, tag, false).await?,
+            Effect::RequestRefund {
+                payment_id,
+                member,
+                amount,
+                reason,
+            } => {
+                let payload = json!({"payment_id": payment_id, "member": member, "amount": amount, "reason": reason});
+                tx.push_outbox(group, "refund", &payload, plugin, now)
+                    .await?
+            }
             Effect::Post { .. } | Effect::Direct { .. } | Effect::DeleteMessage { .. } => {
                 apply_message(tx, group, plugin, effect, now).await?
             }

@@ -94,6 +94,19 @@ pub enum Effect {
         /// The message text.
         text: String,
     },
+    /// Ask the adapter to refund (part of) a real payment. No money moves
+    /// yet: it leaves the ledger when the adapter reports the refund (a
+    /// `refunded` payment with the same id).
+    RequestRefund {
+        /// The payment to refund, as the adapter reported it.
+        payment_id: String,
+        /// The member who paid.
+        member: MemberId,
+        /// How much to refund, in integer minor units.
+        amount: i64,
+        /// Why, as passed to the adapter.
+        reason: String,
+    },
     /// Delete a message of the group.
     DeleteMessage {
         /// Id of the message deleted.

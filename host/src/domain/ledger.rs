@@ -12,6 +12,17 @@ text_enum!(
     }
 );
 
+/// Transfer ids of a payment's credit and of its refunds' two sources
+/// (the member's wallet, the group's treasury): the ledger's record of a
+/// payment is these transfers.
+pub fn payment_transfer_ids(payment_id: &str) -> [String; 3] {
+    [
+        format!("{payment_id}:in"),
+        format!("{payment_id}:refund-w"),
+        format!("{payment_id}:refund-g"),
+    ]
+}
+
 /// A ledger account of a group, parsed from its text form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Account {

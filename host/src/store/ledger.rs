@@ -8,6 +8,25 @@ use sqlx::Row;
 const BALANCE_SQL: &str = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger_entries \
      WHERE group_id = $1 AND account = $2 AND asset = $3";
 
+/// What the ledger holds of one payment: the wallet it credited, the
+/// amount, and how much of it refunds have taken back out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paid {
+    /// The account credited (`member:<id>`).
+    pub wallet: String,
+    /// The amount paid.
+    pub amount: i64,
+    /// How much refunds have taken back so far.
+    pub refunded: i64,
+}
+
+impl Paid {
+    /// What is left to refund.
+    pub fn refundable(&self) -> i64 {
+        self.amount - self.refunded
+    }
+}
+
 /// One transfer: `amount` of `asset` from one account to another, both
 /// sides written by `Tx::transfer`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,25 +105,34 @@ impl Store {
             .collect()
     }
 
-    /// The entries of the transfers with these ids, as (transfer id,
-    /// account, signed amount): how much a payment brought in and how much
-    /// of it was refunded.
-    pub async fn transfer_entries(
-        &self,
-        group: &str,
-        ids: &[&str],
-    ) -> Result<Vec<(String, String, i64)>> {
-        let params: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!(
-            "SELECT transfer_id, account, amount FROM ledger_entries \
-             WHERE group_id = $1 AND transfer_id IN ({}) ORDER BY id",
-            params.join(", ")
-        );
-        let mut query = sqlx::query_as(&sql).bind(group);
-        for id in ids {
-            query = query.bind(*id);
+    /// What the ledger holds of one payment (see `payment_transfer_ids`),
+    /// if it was credited.
+    pub async fn payment_record(&self, group: &str, payment_id: &str) -> Result<Option<Paid>> {
+        let ids = payment_transfer_ids(payment_id);
+        let sql = "SELECT transfer_id, account, amount FROM ledger_entries \
+             WHERE group_id = $1 AND transfer_id IN ($2, $3, $4) ORDER BY id";
+        let entries: Vec<(String, String, i64)> = sqlx::query_as(sql)
+            .bind(group)
+            .bind(&ids[0])
+            .bind(&ids[1])
+            .bind(&ids[2])
+            .fetch_all(&self.pool)
+            .await?;
+        let mut found: Option<Paid> = None;
+        for (transfer, account, amount) in entries {
+            if transfer == ids[0] && account != "external" {
+                found = Some(Paid {
+                    wallet: account,
+                    amount,
+                    refunded: 0,
+                });
+            } else if transfer != ids[0] && account == "external" {
+                if let Some(p) = found.as_mut() {
+                    p.refunded = p.refunded.saturating_add(amount);
+                }
+            }
         }
-        Ok(query.fetch_all(&self.pool).await?)
+        Ok(found)
     }
 
     /// An account's entries of an asset, newest first.

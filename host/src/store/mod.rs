@@ -30,7 +30,7 @@ mod webhooks;
 
 pub use changes::Change;
 pub use events::{Invocation, RecordedEvent};
-pub use ledger::Transfer;
+pub use ledger::{Paid, Transfer};
 pub use member_data::{AssetBalance, Erasure, MemberData, StoredValue};
 pub use members::MemberFilter;
 pub use outbox::{LeaseRequest, OutboxState, MAX_DELIVERY_ATTEMPTS};

@@ -24,53 +24,12 @@ pub(super) fn payment_of(
     }
 }
 
-/// What the ledger holds of one payment: the wallet it credited, the
-/// amount, and how much of it refunds have taken back out.
-struct Paid {
-    wallet: String,
-    amount: i64,
-    refunded: i64,
-}
-
-/// Transfer ids of a payment's credit and of its refunds' two sources.
-fn transfer_ids(payment_id: &str) -> [String; 3] {
-    [
-        format!("{payment_id}:in"),
-        format!("{payment_id}:refund-w"),
-        format!("{payment_id}:refund-g"),
-    ]
-}
-
-/// The ledger's record of a payment id, if it was credited. Events of a
-/// group run one at a time (the group lock), so nothing records the same
-/// payment between this read and the event's commit.
-async fn paid(b: &Batch, payment_id: &str) -> Result<Option<Paid>> {
-    let ids = transfer_ids(payment_id);
-    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let entries = b.store.transfer_entries(&b.group.id, &refs).await?;
-    let mut found: Option<Paid> = None;
-    for (transfer, account, amount) in entries {
-        if transfer == ids[0] && account != "external" {
-            found = Some(Paid {
-                wallet: account,
-                amount,
-                refunded: 0,
-            });
-        } else if transfer != ids[0] && account == "external" {
-            if let Some(p) = found.as_mut() {
-                p.refunded = p.refunded.saturating_add(amount);
-            }
-        }
-    }
-    Ok(found)
-}
-
 /// Refuses a payment the ledger cannot take: a payment id credited before,
 /// a wallet past its ceiling, a refund without a matching payment or above
 /// what remains of it.
 async fn check_payment(b: &Batch, payment: &Payment, wallet: &str) -> Result<()> {
     let (id, amount) = (&payment.id, payment.amount);
-    let recorded = paid(b, id).await?;
+    let recorded = b.store.payment_record(&b.group.id, id).await?;
     match payment.status {
         PaymentStatus::Succeeded => {
             if recorded.is_some() {
@@ -92,7 +51,7 @@ async fn check_payment(b: &Batch, payment: &Payment, wallet: &str) -> Result<()>
                     payment.member
                 )));
             };
-            let left = p.amount - p.refunded;
+            let left = p.refundable();
             if amount > left {
                 return Err(ServiceError::Unprocessable(format!(
                     "refund of {amount} for payment {id:?}: only {left} of its {} is left to refund",
@@ -125,7 +84,7 @@ impl EventCtx<'_> {
         check_payment(b, &payment, &wallet).await?;
         if status == PaymentStatus::Succeeded {
             b.host(Effect::Transfer {
-                id: transfer_ids(&payment_id)[0].clone(),
+                id: payment_transfer_ids(&payment_id)[0].clone(),
                 from: "external".into(),
                 to: wallet.clone(),
                 asset: Asset::Money,
@@ -154,7 +113,7 @@ async fn refund(b: &mut Batch, payment_id: &str, wallet: &str, amount: i64) -> R
     let in_group = held(b.store.balance(gid, "group", Asset::Money).await?, "group");
     let from_wallet = amount.min(in_wallet.max(0));
     let from_group = (amount - from_wallet).min(in_group.max(0));
-    let [_, wallet_id, group_id] = transfer_ids(payment_id);
+    let [_, wallet_id, group_id] = payment_transfer_ids(payment_id);
     for (from, part, id) in [
         (wallet, from_wallet, wallet_id),
         ("group", from_group, group_id),

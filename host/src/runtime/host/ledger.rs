@@ -64,3 +64,60 @@ impl Host for HostState {
             .collect())
     }
 }
+
+impl HostState {
+    /// `ledger.request-refund` (0.2.0): checks the payment and the amount,
+    /// then buffers the outbox request. What is left of a payment counts
+    /// the refunds the adapter reported and those this event asked for.
+    pub(super) async fn request_refund(
+        &mut self,
+        payment_id: String,
+        amount: i64,
+        reason: String,
+    ) -> HostResult<Result<(), WitError>> {
+        if let Err(e) = self
+            .require(Capability::Ledger)
+            .and_then(|()| check_text("payment id", &payment_id, MAX_KEY))
+            .and_then(|()| check_text("reason", &reason, MAX_TEXT))
+        {
+            return Ok(Err(e));
+        }
+        if amount <= 0 {
+            let why = format!("a refund must be positive, got {amount}");
+            return Ok(Err(err(ErrorCode::Invalid, why)));
+        }
+        let record = self
+            .ctx
+            .store
+            .payment_record(&self.ctx.group.id, &payment_id)
+            .await?;
+        let Some(paid) = record else {
+            let why = format!("no payment {payment_id:?} was credited in this group");
+            return Ok(Err(err(ErrorCode::NotFound, why)));
+        };
+        let asked: i64 = self
+            .effects
+            .iter()
+            .map(|e| match e {
+                Effect::RequestRefund {
+                    payment_id: p,
+                    amount,
+                    ..
+                } if *p == payment_id => *amount,
+                _ => 0,
+            })
+            .sum();
+        let left = paid.refundable().saturating_sub(asked);
+        if amount > left {
+            let why = format!("refund of {amount}: only {left} of payment {payment_id:?} is left");
+            return Ok(Err(err(ErrorCode::Invalid, why)));
+        }
+        let member = paid.wallet.trim_start_matches("member:").to_string();
+        Ok(self.push(Effect::RequestRefund {
+            payment_id,
+            member,
+            amount,
+            reason,
+        }))
+    }
+}

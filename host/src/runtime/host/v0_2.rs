@@ -169,6 +169,15 @@ impl v2::ledger::Host for HostState {
             -> Result<String, WitError>;
         fn history(account: String, asset: v2::ledger::Asset, limit: u32) -> Vec<v2::ledger::Entry>;
     }
+
+    async fn request_refund(
+        &mut self,
+        payment_id: String,
+        amount: i64,
+        reason: String,
+    ) -> HostResult<Result<(), WitError>> {
+        HostState::request_refund(self, payment_id, amount, reason).await
+    }
 }
 
 impl v2::timers::Host for HostState {

@@ -4,15 +4,16 @@
 
 mod logic;
 
-wit_bindgen::generate!({ path: "../../../wit/0.1.0", world: "conversion-flow" });
+// kith:plugin@0.2.0: one `handle` export (only enabled, message, payment
+// and timer are of use) and `ledger.request-refund` for real refunds.
+wit_bindgen::generate!({ path: "../../../wit", world: "plugin" });
 kith_plugin_util::host_glue!();
 
-use exports::kith::plugin::flow::Guest as Flow;
+use exports::kith::plugin::handler::{Event, Guest as Handler, Reply};
 use kith::plugin::ledger::{self, Asset};
 use kith::plugin::messages::{self, Outgoing};
 use kith::plugin::types::{
-    Capability, Context, ErrorCode, Member, Message, Payment, PaymentStatus, PluginKind, Reaction,
-    Role, TimerFired,
+    Capability, Context, ErrorCode, Message, Payment, PaymentStatus, PluginKind, Role, TimerFired,
 };
 use kith::plugin::{members, timers};
 use logic::{Config, Deal, Join, Status};
@@ -93,6 +94,8 @@ fn pay(ctx: &Context, payment: &Payment, deal_id: &str) -> Result<(), String> {
         &memo,
     )?;
     deal.buyers.push(payment.member.clone());
+    deal.payments
+        .push((payment.member.clone(), payment.id.clone()));
     if filled {
         let total = deal.price * deal.buyers.len() as i64;
         transfer(&logic::escrow(&deal.id), "group", total, &memo)?;
@@ -139,6 +142,7 @@ fn refunded(payment: &Payment, deal_id: &str) -> Result<(), String> {
         &format!("group buy {}: payment refunded", deal.name),
     )?;
     deal.buyers.retain(|b| b != &payment.member);
+    deal.payments.retain(|(b, _)| b != &payment.member);
     host::save(&key, &deal)
 }
 
@@ -151,9 +155,16 @@ fn deadline(deal_id: &str) -> Result<(), String> {
     if deal.status != Status::Open {
         return Ok(());
     }
+    // Each share goes back to the buyer's wallet, and the adapter is asked
+    // to refund the real payment; the host takes the money out of the
+    // wallet when the adapter reports the refund.
     let memo = format!("group buy {} failed: refund", deal.name);
     for buyer in &deal.buyers {
         transfer(&logic::escrow(&deal.id), &wallet(buyer), deal.price, &memo)?;
+    }
+    for (_, payment_id) in &deal.payments {
+        ledger::request_refund(payment_id, deal.price, &memo)
+            .map_err(|e| host::err("ledger.request-refund", e))?;
     }
     deal.status = Status::Failed;
     host::save(&key, &deal)?;
@@ -167,7 +178,7 @@ impl Guest for GroupBuy {
     fn metadata() -> PluginMetadata {
         PluginMetadata {
             name: "group-buy".into(),
-            version: "0.1.0".into(),
+            version: "0.2.0".into(),
             kind: PluginKind::ConversionFlow,
             description: "Group buy (一元拼团): a deal with a price, a head count and a deadline; \
                           payments held in escrow go to the group when it fills, and are \
@@ -187,43 +198,34 @@ impl Guest for GroupBuy {
     }
 }
 
-impl Flow for GroupBuy {
-    fn on_enabled(_ctx: Context) -> Result<(), String> {
-        config().map(drop)
-    }
-
-    fn on_member_joined(_ctx: Context, _member: Member) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn on_member_left(_ctx: Context, _member: Member) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn on_message(ctx: Context, message: Message) -> Result<(), String> {
-        open_deal(&ctx, &message, &config()?)
-    }
-
-    fn on_reaction(_ctx: Context, _reaction: Reaction) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn on_payment(ctx: Context, payment: Payment) -> Result<(), String> {
-        let Some(deal_id) = payment.purpose.strip_prefix(logic::PURPOSE_PREFIX) else {
-            return Ok(());
-        };
-        match payment.status {
-            PaymentStatus::Succeeded => pay(&ctx, &payment, deal_id),
-            PaymentStatus::Refunded => refunded(&payment, deal_id),
-            PaymentStatus::Failed => Ok(()),
+impl Handler for GroupBuy {
+    fn handle(ctx: Context, event: Event) -> Result<Reply, String> {
+        match event {
+            Event::Enabled => config().map(drop)?,
+            Event::Message(message) => open_deal(&ctx, &message, &config()?)?,
+            Event::Payment(payment) => on_payment(&ctx, &payment)?,
+            Event::Timer(timer) => on_timer(&timer)?,
+            _ => {}
         }
+        Ok(Reply::Done)
     }
+}
 
-    fn on_timer(_ctx: Context, timer: TimerFired) -> Result<(), String> {
-        match timer.name.strip_prefix(logic::TIMER_PREFIX) {
-            Some(deal_id) => deadline(deal_id),
-            None => Ok(()),
-        }
+fn on_payment(ctx: &Context, payment: &Payment) -> Result<(), String> {
+    let Some(deal_id) = payment.purpose.strip_prefix(logic::PURPOSE_PREFIX) else {
+        return Ok(());
+    };
+    match payment.status {
+        PaymentStatus::Succeeded => pay(ctx, payment, deal_id),
+        PaymentStatus::Refunded => refunded(payment, deal_id),
+        PaymentStatus::Failed => Ok(()),
+    }
+}
+
+fn on_timer(timer: &TimerFired) -> Result<(), String> {
+    match timer.name.strip_prefix(logic::TIMER_PREFIX) {
+        Some(deal_id) => deadline(deal_id),
+        None => Ok(()),
     }
 }
 

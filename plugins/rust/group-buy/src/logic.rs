@@ -112,6 +112,10 @@ pub struct Deal {
     pub required: u32,
     pub deadline: i64,
     pub buyers: Vec<String>,
+    /// (buyer, payment id) of each share paid, to refund the real payment
+    /// when the deal fails (deals stored before this field have none).
+    #[serde(default)]
+    pub payments: Vec<(String, String)>,
     pub status: Status,
 }
 
@@ -146,6 +150,7 @@ pub fn open(id: &str, name: &str, now: i64, cfg: &Config) -> Deal {
         required: cfg.required,
         deadline: now.saturating_add(i64::from(cfg.duration_hours) * HOUR_MS),
         buyers: vec![],
+        payments: vec![],
         status: Status::Open,
     }
 }

@@ -8,14 +8,16 @@
 //! - `history` posts `history:` and the ids of every message, read two at a
 //!   time with `recent-before`;
 //! - `active` posts `active:` and every member active since 0, read one at
-//!   a time with `active-since`.
+//!   a time with `active-since`;
+//! - `refund:<payment id>:<amount>` asks for a refund and posts
+//!   `refund:ok`, or `refund:` and the error's code.
 
 wit_bindgen::generate!({ path: "../../../wit", world: "plugin" });
 
 use exports::kith::plugin::handler::{Event, Guest as Handler, Reply};
 use kith::plugin::messages::{self, Outgoing};
-use kith::plugin::types::{Capability, Context, Decision, PluginKind};
-use kith::plugin::{members, storage};
+use kith::plugin::types::{Capability, Context, Decision, ErrorCode, PluginKind};
+use kith::plugin::{ledger, members, storage};
 use kith_plugin_util::all_pages as all;
 
 struct ContractV2;
@@ -32,6 +34,7 @@ impl Guest for ContractV2 {
                 Capability::ReadMembers,
                 Capability::PostMessages,
                 Capability::Storage,
+                Capability::Ledger,
             ],
         }
     }
@@ -49,6 +52,15 @@ fn post(text: String) -> Result<(), String> {
 fn on_message(text: &str) -> Result<(), String> {
     if let Some(key) = text.strip_prefix("set:") {
         return storage::set(key, b"1").map_err(|e| e.message);
+    }
+    if let Some((payment, amount)) = text.strip_prefix("refund:").and_then(|r| r.split_once(':')) {
+        let amount = amount.parse().map_err(|_| "amount")?;
+        return post(match ledger::request_refund(payment, amount, "test") {
+            Ok(()) => "refund:ok".into(),
+            Err(e) if e.code == ErrorCode::NotFound => "refund:not-found".into(),
+            Err(e) if e.code == ErrorCode::Invalid => "refund:invalid".into(),
+            Err(e) => format!("refund:{}", e.message),
+        });
     }
     let listed = match text {
         "keys" => all(2, |last: Option<&String>| {
