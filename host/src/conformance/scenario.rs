@@ -452,7 +452,14 @@ pub async fn run_step_on(
             }))
             .await?;
         }
-        Step::Join(input) => {
+        Step::Join(mut input) => {
+            // `referrer: ann` joins with ann's referral code, as her link
+            // carries it (none when she is not active: no attribution);
+            // `referral_code:` names a code as given, e.g. a forged one.
+            if let Some(referrer) = input.referrer.take() {
+                let code = kith.referral_code(group, &referrer).await;
+                input.referral_code = code.ok().map(|c| c.code);
+            }
             kith.ingest(event(EventBody::JoinRequested(input))).await?;
         }
         Step::Answer { member, answer } => {

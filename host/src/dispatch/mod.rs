@@ -9,6 +9,7 @@ mod event;
 mod groups;
 mod member_data;
 mod plugins;
+mod referrals;
 mod replay;
 mod timers;
 mod versions;
@@ -18,6 +19,7 @@ pub use enablements::{EnableInput, Enabled, EnablementList};
 pub use event::EventOutcome;
 pub use groups::GroupInput;
 pub use member_data::{ErasureReport, MemberExport};
+pub use referrals::ReferralCode;
 pub use plugins::{check_schema, for_each_on_cores, MAX_PLUGIN_BYTES};
 pub use replay::{EventDiff, ReplayOptions, ReplayReport};
 pub use versions::{

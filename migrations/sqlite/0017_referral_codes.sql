@@ -1,0 +1,12 @@
+-- Referral codes issued by the host (issue 22.6): one per member and group,
+-- the same every time it is asked for. A join request attributes its member
+-- only through a code found here, so a referrer can no longer be forged by
+-- naming a member id.
+CREATE TABLE referral_codes (
+    group_id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    issued_at BIGINT NOT NULL,
+    PRIMARY KEY (group_id, code),
+    UNIQUE (group_id, member_id)
+);
