@@ -185,6 +185,57 @@ async fn a_failing_scenario_shows_a_diff() {
     );
 }
 
+/// A misspelled member is an error, not a newcomer; every problem of the
+/// file is reported at once, each with its line; an action's fields (a
+/// removal's reason) can be asserted.
+#[tokio::test]
+async fn scenario_files_report_every_problem_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("typos.yaml"),
+        "name: typos\ngiven:\n  members: [{id: amy}]\nwhen:\n  - message: {sender: amy, text: hi}\n  - message: {sender: aym, text: hi}\n  - reaction: {message: m-s0, member: amy}\n  - leave: {member: bbo}\nexpect:\n  members: [{id: zed}]\n",
+    )
+    .unwrap();
+    let report = conformance::run(
+        &file("target/plugins/daily-checkin.wasm"),
+        Some(dir.path()),
+        &tight(),
+    )
+    .await
+    .unwrap();
+    let s = check(&report, "scenario typos.yaml");
+    assert!(!s.passed);
+    for want in [
+        "line 6: step 2: member \"aym\" is not in given.members",
+        "line 7: step 3: missing field `emoji`",
+        "line 8: step 4: member \"bbo\"",
+        "expect.members: \"zed\"",
+    ] {
+        assert!(s.detail.contains(want), "{want:?} in:\n{}", s.detail);
+    }
+}
+
+#[tokio::test]
+async fn scenarios_assert_every_field_of_an_action() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = |reason: &str| {
+        format!(
+            "name: ad\nconfig: {{language: en, warnings_before_removal: 1}}\ngiven: {{members: [{{id: amy}}]}}\nwhen:\n  - message: {{sender: amy, text: \"buy now http://spam.example/x\"}}\nexpect:\n  actions: [{{action: delete}}, {{action: remove, member: amy, reason: \"{reason}\"}}]\n"
+        )
+    };
+    std::fs::write(dir.path().join("wrong.yaml"), scenario("not the reason")).unwrap();
+    let report = conformance::run(
+        &file("target/plugins/ad-filter.wasm"),
+        Some(dir.path()),
+        &tight(),
+    )
+    .await
+    .unwrap();
+    let s = check(&report, "scenario wrong.yaml");
+    assert!(!s.passed, "a wrong reason must fail");
+    assert!(s.detail.contains("\"reason\":\"not the reason\""), "{}", s.detail);
+}
+
 /// `kith plugin new` gives a skeleton that builds and passes `kith test`,
 /// for each world in Rust, and for one world in each other language (their
 /// toolchains, from scripts/build-lang-plugins.sh, are slow enough).
