@@ -154,7 +154,7 @@ impl Runtime {
         let state = store.into_data();
         let peak_memory = state.limits.peak_memory;
         let (effects, logs) = state.into_parts();
-        let (result, failure) = judge(outcome, handler, &limits);
+        let (result, failure) = judge(outcome, handler, &limits, &logs);
         let effects = if result.is_ok() { effects } else { vec![] };
         InvocationReport {
             handler,
@@ -253,6 +253,7 @@ fn judge(
     outcome: Outcome,
     handler: &str,
     limits: &Limits,
+    logs: &[LogLine],
 ) -> (Result<HandlerOutput, String>, Option<Failure>) {
     match outcome {
         Ok(Ok(output)) => (Ok(output), None),
@@ -266,9 +267,28 @@ fn judge(
                 Some(wasmtime::Trap::OutOfFuel) => Failure::OutOfFuel,
                 _ => Failure::Trap,
             };
-            (Err(describe_trap(&trap, handler, limits)), Some(failure))
+            let panicked = matches!(
+                trap.downcast_ref::<wasmtime::Trap>(),
+                Some(wasmtime::Trap::UnreachableCodeReached)
+            );
+            let said = panic_report(logs).filter(|_| panicked);
+            let described = match said {
+                Some(report) => format!("{handler} {report}"),
+                None => describe_trap(&trap, handler, limits),
+            };
+            (Err(described), Some(failure))
         }
     }
+}
+
+/// What a plugin said of its own panic just before it trapped: the last
+/// error line that starts with "panicked at" (`kith-plugin-util`'s panic
+/// hook writes one with the message and file:line; any SDK may).
+fn panic_report(logs: &[LogLine]) -> Option<&str> {
+    logs.iter()
+        .rev()
+        .find(|l| l.level == LogLevel::Error && l.message.starts_with("panicked at"))
+        .map(|l| l.message.as_str())
 }
 
 /// Says in plain words why an invocation was stopped.
