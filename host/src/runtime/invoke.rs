@@ -272,9 +272,12 @@ fn judge(
                 Some(wasmtime::Trap::UnreachableCodeReached)
             );
             let said = panic_report(logs).filter(|_| panicked);
-            let described = match said {
-                Some(report) => format!("{handler} {report}"),
-                None => describe_trap(&trap, handler, limits),
+            let described = match (said, last_words(logs)) {
+                (Some(report), _) => format!("{handler} {report}"),
+                (None, Some(words)) if failure == Failure::Trap => {
+                    format!("{}; it wrote to stderr:\n{words}", describe_trap(&trap, handler, limits))
+                }
+                _ => describe_trap(&trap, handler, limits),
             };
             (Err(described), Some(failure))
         }
@@ -289,6 +292,17 @@ fn panic_report(logs: &[LogLine]) -> Option<&str> {
         .rev()
         .find(|l| l.level == LogLevel::Error && l.message.starts_with("panicked at"))
         .map(|l| l.message.as_str())
+}
+
+/// The end of what the plugin wrote to stderr before it trapped: where a
+/// Python traceback or a C program's message is.
+fn last_words(logs: &[LogLine]) -> Option<String> {
+    let lines: Vec<&str> = logs
+        .iter()
+        .filter_map(|l| l.message.strip_prefix(super::host::STDERR_PREFIX))
+        .collect();
+    let tail = &lines[lines.len().saturating_sub(20)..];
+    (!tail.is_empty()).then(|| tail.join("\n"))
 }
 
 /// Says in plain words why an invocation was stopped.
