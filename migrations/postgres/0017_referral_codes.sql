@@ -7,6 +7,10 @@ CREATE TABLE referral_codes (
     code TEXT NOT NULL,
     member_id TEXT NOT NULL,
     issued_at BIGINT NOT NULL,
+    -- The plugin that asked for it in an event; NULL: through the API. A
+    -- replay re-issues the plugins' codes from their events and copies
+    -- the API's, which no event records.
+    plugin TEXT,
     PRIMARY KEY (group_id, code),
     UNIQUE (group_id, member_id)
 );

@@ -55,7 +55,8 @@ impl Kith {
                     .await?
             }
             Effect::IssueReferralCode { member, code } => {
-                tx.insert_referral_code(group, member, code, now).await?
+                tx.insert_referral_code(group, member, code, plugin, now)
+                    .await?
             }
             Effect::Post { .. } | Effect::Direct { .. } | Effect::DeleteMessage { .. } => {
                 apply_message(tx, group, plugin, effect, now).await?

@@ -47,7 +47,8 @@ impl Kith {
                 });
             }
             let bits = u64::from_le_bytes(uuid::Uuid::new_v4().as_bytes()[..8].try_into().expect("8 bytes"));
-            tx.insert_referral_code(group, member, &referral_code(bits), self.clock.now())
+            let code = referral_code(bits);
+            tx.insert_referral_code(group, member, &code, None, self.clock.now())
                 .await?;
         }
         Err(ServiceError::Internal(anyhow::anyhow!(
