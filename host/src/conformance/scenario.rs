@@ -288,24 +288,27 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<Scenario> {
         None => format!("step {}", i + 1),
     };
     let mut problems = vec![];
-    let steps = value.get("when").and_then(Value::as_array).cloned();
-    for (i, step) in steps.iter().flatten().enumerate() {
-        if let Err(e) = serde_json::from_value::<Step>(step.clone()) {
-            problems.push(format!("{}: {e}", at(i)));
+    let mut steps = vec![];
+    let listed = value.get("when").and_then(Value::as_array).cloned();
+    for (i, step) in listed.iter().flatten().enumerate() {
+        match serde_json::from_value::<Step>(step.clone()) {
+            Ok(step) => steps.push((i, step)),
+            Err(e) => problems.push(format!("{}: {e}", at(i))),
         }
     }
-    let mut rest = value.clone();
+    let mut rest = value;
     if let Some(when) = rest.get_mut("when").filter(|w| w.is_array()) {
         *when = Value::Array(vec![]);
     }
-    if let Err(e) = serde_json::from_value::<Scenario>(rest) {
-        problems.push(e.to_string());
-    }
-    if let Ok(scenario) = serde_json::from_value::<Scenario>(value) {
-        problems.extend(unknown_members(&scenario, at));
-        if problems.is_empty() {
-            return Ok(scenario);
+    match serde_json::from_value::<Scenario>(rest) {
+        Ok(mut scenario) => {
+            problems.extend(unknown_members(&scenario, &steps, at));
+            scenario.when = steps.into_iter().map(|(_, s)| s).collect();
+            if problems.is_empty() {
+                return Ok(scenario);
+            }
         }
+        Err(e) => problems.push(e.to_string()),
     }
     anyhow::bail!(
         "{} is not a valid scenario:\n  {}",
@@ -342,7 +345,11 @@ fn step_lines(text: &str) -> Vec<usize> {
 /// Members a step names who are not in `given.members`, have not joined
 /// in an earlier step and are not declared `new_members`: a misspelled id
 /// would otherwise become a new member and the scenario still pass.
-fn unknown_members(scenario: &Scenario, at: impl Fn(usize) -> String) -> Vec<String> {
+fn unknown_members(
+    scenario: &Scenario,
+    steps: &[(usize, Step)],
+    at: impl Fn(usize) -> String,
+) -> Vec<String> {
     let given = &scenario.given;
     let mut known: std::collections::BTreeSet<&str> = given
         .members
@@ -351,7 +358,7 @@ fn unknown_members(scenario: &Scenario, at: impl Fn(usize) -> String) -> Vec<Str
         .chain(given.new_members.iter().map(String::as_str))
         .collect();
     let mut problems = vec![];
-    for (i, step) in scenario.when.iter().enumerate() {
+    for (i, step) in steps {
         let named = match step {
             Step::Join(j) => {
                 known.insert(&j.member);
@@ -370,7 +377,7 @@ fn unknown_members(scenario: &Scenario, at: impl Fn(usize) -> String) -> Vec<Str
             problems.push(format!(
                 "{}: member {m:?} is not in given.members and has not joined; \
                  list them in given.new_members if the step brings them in",
-                at(i)
+                at(*i)
             ));
         }
     }
