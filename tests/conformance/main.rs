@@ -230,6 +230,8 @@ async fn scenarios_assert_every_field_of_an_action() {
         )
     };
     std::fs::write(dir.path().join("wrong.yaml"), scenario("not the reason")).unwrap();
+    let reason = "1 warnings, last: links are not allowed (spam.example)";
+    std::fs::write(dir.path().join("right.yaml"), scenario(reason)).unwrap();
     let report = conformance::run(
         &file("target/plugins/ad-filter.wasm"),
         Some(dir.path()),
@@ -237,9 +239,11 @@ async fn scenarios_assert_every_field_of_an_action() {
     )
     .await
     .unwrap();
-    let s = check(&report, "scenario wrong.yaml");
-    assert!(!s.passed, "a wrong reason must fail");
-    assert!(s.detail.contains("\"reason\":\"not the reason\""), "{}", s.detail);
+    let wrong = check(&report, "scenario wrong.yaml");
+    assert!(!wrong.passed, "a wrong reason must fail");
+    assert!(wrong.detail.contains("not the reason"), "{}", wrong.detail);
+    let right = check(&report, "scenario right.yaml");
+    assert!(right.passed, "{}", right.detail);
 }
 
 /// `kith plugin new` gives a skeleton that builds and passes `kith test`,

@@ -333,3 +333,32 @@ fn describe_trap(error: &wasmtime::Error, handler: &str, limits: &Limits) -> Str
         None => format!("{handler} failed: {cause}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(level: LogLevel, message: &str) -> LogLine {
+        LogLine {
+            level,
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn a_trap_says_what_the_plugin_said_last() {
+        let logs = [
+            line(LogLevel::Info, "panicked at nothing: info is not a report"),
+            line(LogLevel::Error, "panicked at src/lib.rs:3:5: boom"),
+            line(LogLevel::Error, "stderr: Traceback (most recent call last):"),
+            line(LogLevel::Error, "stderr: KeyError: 'x'"),
+        ];
+        assert_eq!(panic_report(&logs), Some("panicked at src/lib.rs:3:5: boom"));
+        assert_eq!(
+            last_words(&logs).as_deref(),
+            Some("Traceback (most recent call last):\nKeyError: 'x'")
+        );
+        assert_eq!(panic_report(&logs[..1]), None);
+        assert_eq!(last_words(&logs[..2]), None);
+    }
+}
