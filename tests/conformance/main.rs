@@ -104,7 +104,8 @@ async fn hostile_behaviour_fails_its_scenarios_with_the_reason() {
     // The panic hook of kith-plugin-util says what and where.
     let panic = reason("panic");
     assert!(
-        panic.contains("panicked at ") && panic.contains("src/lib.rs:")
+        panic.contains("panicked at ")
+            && panic.contains("src/lib.rs:")
             && panic.contains("hostile plugin panics on purpose"),
         "{panic}"
     );

@@ -67,7 +67,12 @@ on_both_databases!(forged_referrals_are_not_attributed, |db| async move {
     let Some(s) = TestServer::start(db).await else {
         return;
     };
-    group_with(&s, "shop", &[("referral-fission", json!({"reward_threshold": 1}))]).await;
+    group_with(
+        &s,
+        "shop",
+        &[("referral-fission", json!({"reward_threshold": 1}))],
+    )
+    .await;
     group_with(&s, "other", &[]).await;
     for (g, m) in [("shop", "ann"), ("other", "bob")] {
         let path = format!("/v1/groups/{g}/members");
@@ -83,13 +88,23 @@ on_both_databases!(forged_referrals_are_not_attributed, |db| async move {
         )
         .await;
     assert_eq!(status, 422, "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("referral_code"));
-    assert_eq!(s.call("GET", "/v1/groups/shop/members/x0", None).await.0, 404);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("referral_code"));
+    assert_eq!(
+        s.call("GET", "/v1/groups/shop/members/x0", None).await.0,
+        404
+    );
 
     // A member id, a code of the right shape never issued, another group's
     // code: the applicant joins, attributed to nobody.
     let elsewhere = code_of(&s, "other", "bob").await;
-    for (m, code) in [("x1", "ann"), ("x2", "0000000000"), ("x3", elsewhere.as_str())] {
+    for (m, code) in [
+        ("x1", "ann"),
+        ("x2", "0000000000"),
+        ("x3", elsewhere.as_str()),
+    ] {
         let outcome = join(&s, "shop", json!({"member": m, "referral_code": code})).await;
         assert_eq!(outcome["status"], "admitted", "{outcome}");
         assert_eq!(member(&s, "shop", m).await["inviter"], Value::Null, "{m}");
@@ -103,9 +118,13 @@ on_both_databases!(forged_referrals_are_not_attributed, |db| async move {
     assert_eq!(member(&s, "shop", "x1").await["inviter"], Value::Null);
 
     // Only active members have a code; unknown ones are not found.
-    let (status, _) = s.call("POST", "/v1/groups/shop/members/nobody/referral-code", None).await;
+    let (status, _) = s
+        .call("POST", "/v1/groups/shop/members/nobody/referral-code", None)
+        .await;
     assert_eq!(status, 404);
     s.ok("POST", "/v1/groups/shop/members/x2/leave", None).await;
-    let (status, body) = s.call("POST", "/v1/groups/shop/members/x2/referral-code", None).await;
+    let (status, body) = s
+        .call("POST", "/v1/groups/shop/members/x2/referral-code", None)
+        .await;
     assert_eq!(status, 409, "{body}");
 });

@@ -262,7 +262,11 @@ fn show_expected_action(w: &ActionExpect) -> String {
     if let Some(m) = &w.member {
         fields.insert("member".into(), Value::String(m.clone()));
     }
-    format!("{} {}", w.action, serde_json::to_string(&fields).expect("JSON"))
+    format!(
+        "{} {}",
+        w.action,
+        serde_json::to_string(&fields).expect("JSON")
+    )
 }
 
 /// Reads a scenario file (`.yaml`, `.yml` or `.json`).

@@ -19,8 +19,8 @@ pub use enablements::{EnableInput, Enabled, EnablementList};
 pub use event::EventOutcome;
 pub use groups::GroupInput;
 pub use member_data::{ErasureReport, MemberExport};
-pub use referrals::ReferralCode;
 pub use plugins::{check_schema, for_each_on_cores, MAX_PLUGIN_BYTES};
+pub use referrals::ReferralCode;
 pub use replay::{EventDiff, ReplayOptions, ReplayReport};
 pub use versions::{
     CapabilityDiff, ShadowInput, ShadowReport, UpgradeAllInput, UpgradeInput, UpgradeReport,

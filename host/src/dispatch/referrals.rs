@@ -46,7 +46,11 @@ impl Kith {
                     code,
                 });
             }
-            let bits = u64::from_le_bytes(uuid::Uuid::new_v4().as_bytes()[..8].try_into().expect("8 bytes"));
+            let bits = u64::from_le_bytes(
+                uuid::Uuid::new_v4().as_bytes()[..8]
+                    .try_into()
+                    .expect("8 bytes"),
+            );
             let code = referral_code(bits);
             tx.insert_referral_code(group, member, &code, None, self.clock.now())
                 .await?;

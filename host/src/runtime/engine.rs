@@ -361,7 +361,10 @@ fn world_of(engine: &Engine, component: &Component) -> anyhow::Result<World> {
         .map(|(_, k)| World::V0_1(*k))
         .collect();
     // 0.2.x: the patch releases only add imports (semver-compatible).
-    if names.iter().any(|n| n.starts_with("kith:plugin/handler@0.2.")) {
+    if names
+        .iter()
+        .any(|n| n.starts_with("kith:plugin/handler@0.2."))
+    {
         worlds.push(World::V0_2);
     }
     match worlds.as_slice() {

@@ -275,7 +275,10 @@ fn judge(
             let described = match (said, last_words(logs)) {
                 (Some(report), _) => format!("{handler} {report}"),
                 (None, Some(words)) if failure == Failure::Trap => {
-                    format!("{}; it wrote to stderr:\n{words}", describe_trap(&trap, handler, limits))
+                    format!(
+                        "{}; it wrote to stderr:\n{words}",
+                        describe_trap(&trap, handler, limits)
+                    )
                 }
                 _ => describe_trap(&trap, handler, limits),
             };
@@ -350,10 +353,16 @@ mod tests {
         let logs = [
             line(LogLevel::Info, "panicked at nothing: info is not a report"),
             line(LogLevel::Error, "panicked at src/lib.rs:3:5: boom"),
-            line(LogLevel::Error, "stderr: Traceback (most recent call last):"),
+            line(
+                LogLevel::Error,
+                "stderr: Traceback (most recent call last):",
+            ),
             line(LogLevel::Error, "stderr: KeyError: 'x'"),
         ];
-        assert_eq!(panic_report(&logs), Some("panicked at src/lib.rs:3:5: boom"));
+        assert_eq!(
+            panic_report(&logs),
+            Some("panicked at src/lib.rs:3:5: boom")
+        );
         assert_eq!(
             last_words(&logs).as_deref(),
             Some("Traceback (most recent call last):\nKeyError: 'x'")

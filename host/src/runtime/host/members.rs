@@ -305,7 +305,10 @@ impl HostState {
     /// `referral-code` (0.2.1): the member's code, issued by this event when
     /// they have none yet (drawn from the event's seed, so a replay draws
     /// the same code). Only active members have one.
-    pub(super) async fn referral_code(&mut self, id: String) -> HostResult<Result<String, WitError>> {
+    pub(super) async fn referral_code(
+        &mut self,
+        id: String,
+    ) -> HostResult<Result<String, WitError>> {
         self.require_or_trap(Capability::ReadMembers)?;
         if let Err(e) = self.member_in(&id, &[MemberStatus::Active]).await? {
             return Ok(Err(e));

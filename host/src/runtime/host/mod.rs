@@ -101,10 +101,14 @@ impl HostState {
         let own = self.effects.split_off(self.own_from);
         if let Some(pipe) = &self.stderr {
             let text = String::from_utf8_lossy(&pipe.contents()).into_owned();
-            self.logs.extend(text.lines().filter(|l| !l.trim().is_empty()).map(|l| LogLine {
-                level: LogLevel::Error,
-                message: format!("{STDERR_PREFIX}{l}"),
-            }));
+            self.logs.extend(
+                text.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| LogLine {
+                        level: LogLevel::Error,
+                        message: format!("{STDERR_PREFIX}{l}"),
+                    }),
+            );
         }
         (own, self.logs)
     }

@@ -161,7 +161,12 @@ pub fn panic_report(info: &std::panic::PanicHookInfo<'_>) -> String {
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(no message)");
     match info.location() {
-        Some(l) => format!("panicked at {}:{}:{}: {message}", l.file(), l.line(), l.column()),
+        Some(l) => format!(
+            "panicked at {}:{}:{}: {message}",
+            l.file(),
+            l.line(),
+            l.column()
+        ),
         None => format!("panicked at an unknown place: {message}"),
     }
 }
