@@ -78,15 +78,16 @@ build_python() {
     report "$name"
 }
 
-# build_js DIR WORLD: DIR/plugin.js to target/plugins/<basename DIR>.wasm.
-# componentize-qjs cannot read ../wit, so wit/ is copied (uncommitted, see
-# .gitignore) under plugins/js/.build, the tool's working folder.
+# build_js DIR WORLD WIT: DIR/plugin.js to target/plugins/<basename DIR>.wasm,
+# against the contract in folder WIT (wit for the current one, wit/0.1.0).
+# componentize-qjs cannot read ../wit, so the contract's files are copied
+# (uncommitted, see .gitignore) under plugins/js/.build, the tool's folder.
 build_js() {
-    local dir="$1" world="$2" name
+    local dir="$1" world="$2" wit="$3" name
     name="$(basename "$dir")"
     rm -rf plugins/js/.build/wit
-    mkdir -p plugins/js/.build
-    cp -r wit/0.1.0 plugins/js/.build/wit
+    mkdir -p plugins/js/.build/wit
+    cp "$wit"/*.wit plugins/js/.build/wit/
     (cd plugins/js && node_modules/.bin/componentize-qjs -w .build/wit -j "$name/plugin.js" -n "$world" \
         --sync --stub-wasi -o "$OUT/$name.wasm" >/dev/null)
     report "$name"
@@ -116,5 +117,5 @@ build_c() {
 }
 
 build_python plugins/python/daily-checkin-py activity-game
-build_js plugins/js/referral-fission-js conversion-flow
+build_js plugins/js/referral-fission-js plugin wit
 build_c plugins/c/capacity-overflow-c entry-gate

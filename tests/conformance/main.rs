@@ -101,7 +101,14 @@ async fn hostile_behaviour_fails_its_scenarios_with_the_reason() {
         loop_reason.contains("timed out after 300 ms") || loop_reason.contains("ran out of fuel"),
         "{loop_reason}"
     );
-    assert!(reason("panic").contains("trapped"), "{}", reason("panic"));
+    // The panic hook of kith-plugin-util says what and where.
+    let panic = reason("panic");
+    assert!(
+        panic.contains("panicked at ")
+            && panic.contains("src/lib.rs:")
+            && panic.contains("hostile plugin panics on purpose"),
+        "{panic}"
+    );
     assert!(reason("memory").contains("memory"), "{}", reason("memory"));
     assert!(reason("recurse").contains("stack"), "{}", reason("recurse"));
     assert!(
@@ -183,6 +190,61 @@ async fn a_failing_scenario_shows_a_diff() {
         "{}",
         s.detail
     );
+}
+
+/// A misspelled member is an error, not a newcomer; every problem of the
+/// file is reported at once, each with its line; an action's fields (a
+/// removal's reason) can be asserted.
+#[tokio::test]
+async fn scenario_files_report_every_problem_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("typos.yaml"),
+        "name: typos\ngiven:\n  members: [{id: amy}]\nwhen:\n  - message: {sender: amy, text: hi}\n  - message: {sender: aym, text: hi}\n  - reaction: {message: m-s0, member: amy}\n  - leave: {member: bbo}\nexpect:\n  members: [{id: zed}]\n",
+    )
+    .unwrap();
+    let report = conformance::run(
+        &file("target/plugins/daily-checkin.wasm"),
+        Some(dir.path()),
+        &tight(),
+    )
+    .await
+    .unwrap();
+    let s = check(&report, "scenario typos.yaml");
+    assert!(!s.passed);
+    for want in [
+        "line 6: step 2: member \"aym\" is not in given.members",
+        "line 7: step 3: missing field `emoji`",
+        "line 8: step 4: member \"bbo\"",
+        "expect.members: \"zed\"",
+    ] {
+        assert!(s.detail.contains(want), "{want:?} in:\n{}", s.detail);
+    }
+}
+
+#[tokio::test]
+async fn scenarios_assert_every_field_of_an_action() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = |reason: &str| {
+        format!(
+            "name: ad\nconfig: {{language: en, warnings_before_removal: 1}}\ngiven: {{members: [{{id: amy}}]}}\nwhen:\n  - message: {{sender: amy, text: \"buy now http://spam.example/x\"}}\nexpect:\n  actions: [{{action: delete}}, {{action: remove, member: amy, reason: \"{reason}\"}}]\n"
+        )
+    };
+    std::fs::write(dir.path().join("wrong.yaml"), scenario("not the reason")).unwrap();
+    let reason = "1 warnings, last: links are not allowed (spam.example)";
+    std::fs::write(dir.path().join("right.yaml"), scenario(reason)).unwrap();
+    let report = conformance::run(
+        &file("target/plugins/ad-filter.wasm"),
+        Some(dir.path()),
+        &tight(),
+    )
+    .await
+    .unwrap();
+    let wrong = check(&report, "scenario wrong.yaml");
+    assert!(!wrong.passed, "a wrong reason must fail");
+    assert!(wrong.detail.contains("not the reason"), "{}", wrong.detail);
+    let right = check(&report, "scenario right.yaml");
+    assert!(right.passed, "{}", right.detail);
 }
 
 /// `kith plugin new` gives a skeleton that builds and passes `kith test`,

@@ -112,7 +112,9 @@ pub fn steps(seed: u64, count: usize, meta: &PluginMetadata) -> Vec<Step> {
                 member: format!("{}-{i}", rng.pick(&["applicant", "申请人", "a"])),
                 display_name: Some(rng.pick(&["", "Ann", "李雷", "x"]).to_string()),
                 invite_code: Some(rng.pick(&["", "AAAAAAAA", "not-a-code", "🙂"]).to_string()),
+                // The runner joins with that member's referral code.
                 referrer: Some(rng.pick(&known).to_string()),
+                referral_code: None,
                 answer: Some(rng.pick(&texts).clone()),
                 payload: Some(
                     rng.pick(&[

@@ -49,6 +49,12 @@ pub struct Given {
     /// The plugin's storage in the group: key -> JSON value (stored as JSON).
     #[serde(default)]
     pub storage: BTreeMap<String, Value>,
+    /// Members the events bring in without joining first: a message from
+    /// an unknown sender registers them, as it does from an adapter. Any
+    /// other member a step names must be in `members` or have joined in an
+    /// earlier step, so that a misspelled id is an error, not a newcomer.
+    #[serde(default)]
+    pub new_members: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -224,11 +230,23 @@ pub struct TextExpect {
     pub mentions: Option<Vec<String>>,
 }
 
+/// An adapter action: its kind, its member and any other field of its
+/// payload (a removal's `reason`, a redirect's `to`, a refund's `amount`…),
+/// each compared as JSON with what the action carries.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ActionExpect {
     pub action: String,
     pub member: Option<String>,
+    #[serde(flatten)]
+    pub fields: BTreeMap<String, Value>,
+}
+
+impl ActionExpect {
+    fn matches(&self, action: &str, payload: &Value) -> bool {
+        self.action == action
+            && self.member.as_ref().is_none_or(|m| payload["member"] == *m)
+            && self.fields.iter().all(|(k, v)| payload.get(k) == Some(v))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -239,7 +257,24 @@ pub struct JoinExpect {
     pub reason_contains: Option<String>,
 }
 
+fn show_expected_action(w: &ActionExpect) -> String {
+    let mut fields = w.fields.clone();
+    if let Some(m) = &w.member {
+        fields.insert("member".into(), Value::String(m.clone()));
+    }
+    format!(
+        "{} {}",
+        w.action,
+        serde_json::to_string(&fields).expect("JSON")
+    )
+}
+
 /// Reads a scenario file (`.yaml`, `.yml` or `.json`).
+///
+/// # Errors
+/// Every problem of the file at once, each with the line of its step where
+/// the file is YAML: fields that do not parse, and members a step names
+/// who are neither given nor joined (see [`Given::new_members`]).
 pub fn load(path: &std::path::Path) -> anyhow::Result<Scenario> {
     use anyhow::Context;
     let text =
@@ -251,8 +286,114 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<Scenario> {
         _ => serde_yaml::from_str(&text)
             .with_context(|| format!("{} is not valid YAML", path.display()))?,
     };
-    let parsed = serde_json::from_value::<Scenario>(value).map_err(anyhow::Error::from);
-    parsed.with_context(|| format!("{} is not a valid scenario", path.display()))
+    let lines = step_lines(&text);
+    let at = |i: usize| match lines.get(i) {
+        Some(line) => format!("line {line}: step {}", i + 1),
+        None => format!("step {}", i + 1),
+    };
+    let mut problems = vec![];
+    let mut steps = vec![];
+    let listed = value.get("when").and_then(Value::as_array).cloned();
+    for (i, step) in listed.iter().flatten().enumerate() {
+        match serde_json::from_value::<Step>(step.clone()) {
+            Ok(step) => steps.push((i, step)),
+            Err(e) => problems.push(format!("{}: {e}", at(i))),
+        }
+    }
+    let mut rest = value;
+    if let Some(when) = rest.get_mut("when").filter(|w| w.is_array()) {
+        *when = Value::Array(vec![]);
+    }
+    match serde_json::from_value::<Scenario>(rest) {
+        Ok(mut scenario) => {
+            problems.extend(unknown_members(&scenario, &steps, at));
+            scenario.when = steps.into_iter().map(|(_, s)| s).collect();
+            if problems.is_empty() {
+                return Ok(scenario);
+            }
+        }
+        Err(e) => problems.push(e.to_string()),
+    }
+    anyhow::bail!(
+        "{} is not a valid scenario:\n  {}",
+        path.display(),
+        problems.join("\n  ")
+    )
+}
+
+/// The line (1-based) where each step of a YAML `when:` list starts: the
+/// lines at the list's indentation that open an item.
+fn step_lines(text: &str) -> Vec<usize> {
+    let mut lines = text.lines().enumerate();
+    if !lines.any(|(_, l)| l.trim_end() == "when:") {
+        return vec![];
+    }
+    let mut indent = None;
+    let mut out = vec![];
+    for (n, line) in lines {
+        let body = line.trim_start();
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let this = line.len() - body.len();
+        if this == 0 && !body.starts_with('-') {
+            break;
+        }
+        if body.starts_with("- ") && *indent.get_or_insert(this) == this {
+            out.push(n + 1);
+        }
+    }
+    out
+}
+
+/// Members a step names who are not in `given.members`, have not joined
+/// in an earlier step and are not declared `new_members`: a misspelled id
+/// would otherwise become a new member and the scenario still pass.
+fn unknown_members(
+    scenario: &Scenario,
+    steps: &[(usize, Step)],
+    at: impl Fn(usize) -> String,
+) -> Vec<String> {
+    let given = &scenario.given;
+    let mut known: std::collections::BTreeSet<&str> = given
+        .members
+        .iter()
+        .map(|m| m.id.as_str())
+        .chain(given.new_members.iter().map(String::as_str))
+        .collect();
+    let mut problems = vec![];
+    for (i, step) in steps {
+        let named = match step {
+            Step::Join(j) => {
+                known.insert(&j.member);
+                j.referrer.as_deref()
+            }
+            Step::Message { sender, .. } => Some(sender.as_str()),
+            Step::Reaction { member, .. }
+            | Step::Payment { member, .. }
+            | Step::Answer { member, .. }
+            | Step::Approve { member, .. }
+            | Step::Decline { member, .. }
+            | Step::Leave { member } => Some(member.as_str()),
+            Step::Advance(_) => None,
+        };
+        if let Some(m) = named.filter(|m| !known.contains(m)) {
+            problems.push(format!(
+                "{}: member {m:?} is not in given.members and has not joined; \
+                 list them in given.new_members if the step brings them in",
+                at(*i)
+            ));
+        }
+    }
+    for m in &scenario.expect.members {
+        if !known.contains(m.id.as_str()) {
+            problems.push(format!(
+                "expect.members: {:?} is not in given.members, given.new_members or any join",
+                m.id
+            ));
+        }
+    }
+    problems
 }
 
 /// Runs a scenario against a fresh in-process host; returns the differences
@@ -452,7 +593,14 @@ pub async fn run_step_on(
             }))
             .await?;
         }
-        Step::Join(input) => {
+        Step::Join(mut input) => {
+            // `referrer: ann` joins with ann's referral code, as her link
+            // carries it (none when she is not active: no attribution);
+            // `referral_code:` names a code as given, e.g. a forged one.
+            if let Some(referrer) = input.referrer.take() {
+                let code = kith.referral_code(group, &referrer).await;
+                input.referral_code = code.ok().map(|c| c.code);
+            }
             kith.ingest(event(EventBody::JoinRequested(input))).await?;
         }
         Step::Answer { member, answer } => {
@@ -623,24 +771,20 @@ async fn compare(
         }
     }
     if let Some(wanted) = &expect.actions {
-        let got: Vec<(String, String)> = actions
+        let got: Vec<&OutboxAction> = actions
             .iter()
             .filter(|a| a.action != "post" && a.action != "direct")
-            .map(|a| (a.action.clone(), str_of(&a.payload, "member")))
             .collect();
         let matches = got.len() == wanted.len()
-            && got.iter().zip(wanted).all(|((action, member), w)| {
-                *action == w.action && w.member.as_ref().is_none_or(|m| m == member)
-            });
-        if !matches {
-            let want: Vec<(String, String)> = wanted
+            && got
                 .iter()
-                .map(|w| {
-                    (
-                        w.action.clone(),
-                        w.member.clone().unwrap_or_else(|| "*".into()),
-                    )
-                })
+                .zip(wanted)
+                .all(|(a, w)| w.matches(&a.action, &a.payload));
+        if !matches {
+            let want: Vec<String> = wanted.iter().map(show_expected_action).collect();
+            let got: Vec<String> = got
+                .iter()
+                .map(|a| format!("{} {}", a.action, a.payload))
                 .collect();
             diffs.push(format!(
                 "actions: expected {}, got {}",

@@ -54,6 +54,10 @@ impl Kith {
                 tx.push_outbox(group, "refund", &payload, plugin, now)
                     .await?
             }
+            Effect::IssueReferralCode { member, code } => {
+                tx.insert_referral_code(group, member, code, plugin, now)
+                    .await?
+            }
             Effect::Post { .. } | Effect::Direct { .. } | Effect::DeleteMessage { .. } => {
                 apply_message(tx, group, plugin, effect, now).await?
             }

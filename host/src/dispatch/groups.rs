@@ -246,6 +246,7 @@ impl Kith {
                 member: id.to_string(),
                 display_name,
                 invite_code: None,
+                referral_code: None,
                 referrer: None,
                 answer: None,
                 payload: None,

@@ -9,6 +9,7 @@ mod event;
 mod groups;
 mod member_data;
 mod plugins;
+mod referrals;
 mod replay;
 mod timers;
 mod versions;
@@ -19,6 +20,7 @@ pub use event::EventOutcome;
 pub use groups::GroupInput;
 pub use member_data::{ErasureReport, MemberExport};
 pub use plugins::{check_schema, for_each_on_cores, MAX_PLUGIN_BYTES};
+pub use referrals::ReferralCode;
 pub use replay::{EventDiff, ReplayOptions, ReplayReport};
 pub use versions::{
     CapabilityDiff, ShadowInput, ShadowReport, UpgradeAllInput, UpgradeInput, UpgradeReport,

@@ -93,7 +93,7 @@ impl Kith {
         options: ReplayOptions,
     ) -> Result<ReplayReport> {
         let live = self.store.get_group(group).await?;
-        let sandbox = Sandbox::new(&self.runtime, &live, candidate).await?;
+        let sandbox = Sandbox::new(&self.runtime, &self.store, &live, candidate).await?;
         let plugin = sandbox.plugin.metadata.name.clone();
         let mut enablement = self.store.get_enablement(group, &plugin).await?;
         if let Some(config) = options.config {
@@ -140,7 +140,12 @@ struct Sandbox {
 impl Sandbox {
     /// A temporary database with the group (as it is now, settings and all)
     /// and the candidate installed; the clock at the group's creation.
-    async fn new(runtime: &Arc<Runtime>, group: &Group, candidate: &[u8]) -> Result<Sandbox> {
+    async fn new(
+        runtime: &Arc<Runtime>,
+        live_store: &Store,
+        group: &Group,
+        candidate: &[u8],
+    ) -> Result<Sandbox> {
         let internal = |e: anyhow::Error| ServiceError::Internal(e);
         let dir = tempfile::tempdir().map_err(|e| internal(e.into()))?;
         let url = format!("sqlite://{}", dir.path().join("replay.db").display());
@@ -155,6 +160,11 @@ impl Sandbox {
             ..group.clone()
         })
         .await?;
+        // The codes the API issued (plugins' codes come again from their events).
+        for (member, code, at) in live_store.api_referral_codes(&group.id).await? {
+            tx.insert_referral_code(&group.id, &member, &code, None, at)
+                .await?;
+        }
         tx.commit().await?;
         kith.observe();
         Ok(Sandbox {

@@ -48,6 +48,8 @@ pub fn may(who: &Principal, method: &str, route: &str, group: Option<&str>) -> b
                 | ("GET", "/v1/outbox")
                 | ("POST", "/v1/outbox/lease")
                 | ("POST", "/v1/outbox/ack")
+                // The adapter makes a member's invite link from their code.
+                | ("POST", "/v1/groups/{group}/members/{member}/referral-code")
         ),
         Scope::Operator => {
             if let Some(g) = group {

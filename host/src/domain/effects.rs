@@ -107,6 +107,14 @@ pub enum Effect {
         /// Why, as passed to the adapter.
         reason: String,
     },
+    /// Issue a member's referral code (`members.referral-code`): the first
+    /// time it is asked for; afterwards the stored one is returned.
+    IssueReferralCode {
+        /// The member whose code it is.
+        member: MemberId,
+        /// The code, drawn from the event's seed.
+        code: String,
+    },
     /// Delete a message of the group.
     DeleteMessage {
         /// Id of the message deleted.

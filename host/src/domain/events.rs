@@ -108,8 +108,17 @@ pub struct JoinRequestInput {
     /// Invite code the applicant gave, if any.
     #[serde(default)]
     pub invite_code: Option<String>,
-    /// Member id of the referrer.
+    /// The referral code the applicant was given by a member of the group
+    /// (`POST /v1/groups/{group}/members/{member}/referral-code`, or a
+    /// plugin's `members.referral-code`): the new member is attributed to
+    /// its owner when they are active. An unknown code is refused (422).
     #[serde(default)]
+    pub referral_code: Option<String>,
+    /// No longer accepted (a 422): a member id named here could be anyone's,
+    /// so attribution goes through `referral_code`. Kept so that events
+    /// recorded before codes existed still read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(deprecated)]
     pub referrer: Option<MemberId>,
     /// Answer to a gate's question, if given up front.
     #[serde(default)]

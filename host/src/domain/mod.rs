@@ -9,6 +9,7 @@ mod effects;
 mod events;
 mod ledger;
 mod plugin;
+mod referral;
 
 pub use audit::*;
 pub use auth::*;
@@ -17,6 +18,7 @@ pub use effects::*;
 pub use events::*;
 pub use ledger::*;
 pub use plugin::*;
+pub use referral::*;
 
 use serde::{Deserialize, Serialize};
 

@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use super::openapi::params::{GroupPath, MemberPath, TagPath};
 use super::{Acting, ApiError, AppState, Json, Path, Query};
-use crate::dispatch::EventOutcome;
+use crate::dispatch::{EventOutcome, ReferralCode};
 use crate::domain::*;
 use crate::store::MemberFilter;
 
@@ -21,6 +21,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(leave))
         .routes(routes!(remove))
         .routes(routes!(lift_removal))
+        .routes(routes!(referral_code))
         .routes(routes!(set_role))
         .routes(routes!(add_tag, remove_tag))
         .routes(routes!(list_requests, request_join))
@@ -191,6 +192,30 @@ async fn lift_removal(
     Path((group, member)): Path<(String, String)>,
 ) -> Result<Json<Member>, ApiError> {
     Ok(Json(kith.lift_removal(&group, &member).await?))
+}
+
+/// A member's referral code
+///
+/// The code the member shares so that the friends they bring in are
+/// attributed to them: a join request naming it (`referral_code`) records
+/// the member as the newcomer's inviter. Issued on the first request, the
+/// same afterwards; only active members have one. Adapters may call this to
+/// build a member's invite link. No request body.
+#[utoipa::path(
+    post, path = "/v1/groups/{group}/members/{member}/referral-code",
+    operation_id = "referralCode", tag = "members",
+    params(GroupPath, MemberPath),
+    responses(
+        (status = 200, description = "The member's code.", body = ReferralCode),
+        (status = 404, description = "No such group or member."),
+        (status = 409, description = "The member is not active."),
+    )
+)]
+async fn referral_code(
+    State(kith): State<AppState>,
+    Path((group, member)): Path<(String, String)>,
+) -> Result<Json<ReferralCode>, ApiError> {
+    Ok(Json(kith.referral_code(&group, &member).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -6,7 +6,7 @@
 //! generated modules (one entry for the whole package, as wasmtime-wasi-http
 //! maps `wasi:io`), so every host interface is implemented once for it.
 //!
-//! kith:plugin@0.2.0 (`wit/`, [`v0_2`]): the same interfaces plus additions,
+//! kith:plugin@0.2.1 (`wit/`, [`v0_2`]; 0.2.0 components link to it): the same interfaces plus additions,
 //! and one `plugin` world. Its `types` interface is the same as 0.1.0's, so
 //! `with` reuses 0.1.0's Rust types for it (components are checked by
 //! structure, not by interface name); its other imports get their own
@@ -45,14 +45,15 @@ pub mod flow {
     });
 }
 
-/// kith:plugin@0.2.0's `plugin` world.
+/// kith:plugin@0.2's `plugin` world (0.2.1; a 0.2.0 component links to
+/// it by semver, as wasmtime matches imports and exports).
 pub mod v0_2 {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "plugin",
         imports: { default: async | trappable },
         exports: { default: async },
-        with: { "kith:plugin/types@0.2.0": super::kith::plugin::types },
+        with: { "kith:plugin/types@0.2.1": super::kith::plugin::types },
     });
 }
 

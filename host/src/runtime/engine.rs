@@ -13,7 +13,7 @@ use super::worlds::{Pre, World, WORLD_EXPORTS};
 
 /// The contract versions this host links, oldest first; a plugin's exports
 /// name the one it was built against.
-pub const CONTRACT_VERSIONS: &[&str] = &["0.1.0", "0.2.0"];
+pub const CONTRACT_VERSIONS: &[&str] = &["0.1.0", "0.2.0", "0.2.1"];
 
 /// How often the epoch ticks: the granularity of invocation deadlines.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -360,7 +360,11 @@ fn world_of(engine: &Engine, component: &Component) -> anyhow::Result<World> {
         .filter(|(iface, _)| has(&format!("kith:plugin/{iface}@0.1.0")))
         .map(|(_, k)| World::V0_1(*k))
         .collect();
-    if has("kith:plugin/handler@0.2.0") {
+    // 0.2.x: the patch releases only add imports (semver-compatible).
+    if names
+        .iter()
+        .any(|n| n.starts_with("kith:plugin/handler@0.2."))
+    {
         worlds.push(World::V0_2);
     }
     match worlds.as_slice() {

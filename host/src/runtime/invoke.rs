@@ -154,7 +154,7 @@ impl Runtime {
         let state = store.into_data();
         let peak_memory = state.limits.peak_memory;
         let (effects, logs) = state.into_parts();
-        let (result, failure) = judge(outcome, handler, &limits);
+        let (result, failure) = judge(outcome, handler, &limits, &logs);
         let effects = if result.is_ok() { effects } else { vec![] };
         InvocationReport {
             handler,
@@ -253,6 +253,7 @@ fn judge(
     outcome: Outcome,
     handler: &str,
     limits: &Limits,
+    logs: &[LogLine],
 ) -> (Result<HandlerOutput, String>, Option<Failure>) {
     match outcome {
         Ok(Ok(output)) => (Ok(output), None),
@@ -266,9 +267,45 @@ fn judge(
                 Some(wasmtime::Trap::OutOfFuel) => Failure::OutOfFuel,
                 _ => Failure::Trap,
             };
-            (Err(describe_trap(&trap, handler, limits)), Some(failure))
+            let panicked = matches!(
+                trap.downcast_ref::<wasmtime::Trap>(),
+                Some(wasmtime::Trap::UnreachableCodeReached)
+            );
+            let said = panic_report(logs).filter(|_| panicked);
+            let described = match (said, last_words(logs)) {
+                (Some(report), _) => format!("{handler} {report}"),
+                (None, Some(words)) if failure == Failure::Trap => {
+                    format!(
+                        "{}; it wrote to stderr:\n{words}",
+                        describe_trap(&trap, handler, limits)
+                    )
+                }
+                _ => describe_trap(&trap, handler, limits),
+            };
+            (Err(described), Some(failure))
         }
     }
+}
+
+/// What a plugin said of its own panic just before it trapped: the last
+/// error line that starts with "panicked at" (`kith-plugin-util`'s panic
+/// hook writes one with the message and file:line; any SDK may).
+fn panic_report(logs: &[LogLine]) -> Option<&str> {
+    logs.iter()
+        .rev()
+        .find(|l| l.level == LogLevel::Error && l.message.starts_with("panicked at"))
+        .map(|l| l.message.as_str())
+}
+
+/// The end of what the plugin wrote to stderr before it trapped: where a
+/// Python traceback or a C program's message is.
+fn last_words(logs: &[LogLine]) -> Option<String> {
+    let lines: Vec<&str> = logs
+        .iter()
+        .filter_map(|l| l.message.strip_prefix(super::host::STDERR_PREFIX))
+        .collect();
+    let tail = &lines[lines.len().saturating_sub(20)..];
+    (!tail.is_empty()).then(|| tail.join("\n"))
 }
 
 /// Says in plain words why an invocation was stopped.
@@ -297,5 +334,40 @@ fn describe_trap(error: &wasmtime::Error, handler: &str, limits: &Limits) -> Str
             )
         }
         None => format!("{handler} failed: {cause}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(level: LogLevel, message: &str) -> LogLine {
+        LogLine {
+            level,
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn a_trap_says_what_the_plugin_said_last() {
+        let logs = [
+            line(LogLevel::Info, "panicked at nothing: info is not a report"),
+            line(LogLevel::Error, "panicked at src/lib.rs:3:5: boom"),
+            line(
+                LogLevel::Error,
+                "stderr: Traceback (most recent call last):",
+            ),
+            line(LogLevel::Error, "stderr: KeyError: 'x'"),
+        ];
+        assert_eq!(
+            panic_report(&logs),
+            Some("panicked at src/lib.rs:3:5: boom")
+        );
+        assert_eq!(
+            last_words(&logs).as_deref(),
+            Some("Traceback (most recent call last):\nKeyError: 'x'")
+        );
+        assert_eq!(panic_report(&logs[..1]), None);
+        assert_eq!(last_words(&logs[..2]), None);
     }
 }

@@ -35,7 +35,7 @@ macro_rules! worlds {
         #[derive(Clone)]
         pub enum Pre {
             $( $kind($pre<HostState>), )+
-            /// kith:plugin@0.2.0's `plugin` world, of any kind.
+            /// kith:plugin@0.2.x's `plugin` world, of any kind.
             Plugin(PluginPre<HostState>),
         }
 
@@ -156,7 +156,7 @@ worlds! {
 pub enum World {
     /// One of kith:plugin@0.1.0's worlds, which names the plugin's kind.
     V0_1(PluginKind),
-    /// kith:plugin@0.2.0's `plugin` world; the metadata names the kind.
+    /// kith:plugin@0.2.x's `plugin` world; the metadata names the kind.
     V0_2,
 }
 
@@ -174,7 +174,7 @@ impl std::fmt::Display for World {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             World::V0_1(kind) => write!(f, "{kind} (kith:plugin@0.1.0)"),
-            World::V0_2 => write!(f, "plugin (kith:plugin@0.2.0)"),
+            World::V0_2 => write!(f, "plugin (kith:plugin@0.2)"),
         }
     }
 }

@@ -47,6 +47,8 @@ pub struct MemberData {
     pub messages: Vec<Message>,
     /// Join requests the member made or referred.
     pub join_requests: Vec<JoinRequest>,
+    /// The member's referral code in the group, if one was issued.
+    pub referral_code: Option<String>,
     /// Plugin storage keys that contain the member id.
     pub storage: Vec<StoredValue>,
     /// Processed events whose body names the member (still kept: events
@@ -246,6 +248,7 @@ impl Store {
             ledger_entries,
             messages,
             join_requests,
+            referral_code: self.referral_code_of(group, member).await?,
             storage,
             events,
             invocations,
@@ -326,6 +329,12 @@ impl Tx<'_> {
         );
         e.join_requests = run!(
             "DELETE FROM join_requests WHERE group_id = $1 AND member_id = $2",
+            member
+        );
+        // The code goes with the member: a link they shared no longer
+        // attributes anyone (to them or to the anonymous account).
+        run!(
+            "DELETE FROM referral_codes WHERE group_id = $1 AND member_id = $2",
             member
         );
         run!(

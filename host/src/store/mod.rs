@@ -20,6 +20,7 @@ mod members;
 mod messages;
 mod outbox;
 mod plugins;
+mod referral_codes;
 mod retention;
 mod shadow;
 mod storage;

@@ -1,12 +1,14 @@
 // `referral-fission-js`: credits members for the friends they bring in and
 // rewards them once when they reach a threshold. A JavaScript port of
 // plugins/rust/referral-fission, held to the same scenarios: the same
-// config schema, defaults, texts and storage format.
+// config schema, defaults, texts and storage format. kith:plugin@0.2.1: one
+// `handle` export, and `members.referralCode`, the host-issued code a member
+// shares (only a join naming it is attributed, so no referrer is forged).
 
-import config from "kith:plugin/config@0.1.0";
-import members from "kith:plugin/members@0.1.0";
-import messages from "kith:plugin/messages@0.1.0";
-import storage from "kith:plugin/storage@0.1.0";
+import config from "kith:plugin/config@0.2.1";
+import members from "kith:plugin/members@0.2.1";
+import messages from "kith:plugin/messages@0.2.1";
+import storage from "kith:plugin/storage@0.2.1";
 
 const U32_MAX = 4294967295;
 
@@ -151,8 +153,8 @@ const DEFAULTS = {
 // Everything the plugin says: [key, zh-CN, en], as TEXTS in the Rust plugin.
 const TEXTS = [
   ["link",
-    "你的专属邀请链接：加入时填写 referrer={member}。邀请 {threshold} 位好友入群，奖励 {points} 积分。",
-    "Your personal invite link: join with referrer={member}. Reward at {threshold} friends joined: {points} points."],
+    "你的专属邀请码：{code}（好友入群时填写）。邀请 {threshold} 位好友入群，奖励 {points} 积分。",
+    "Your personal invite code: {code} (friends give it when they join). Reward at {threshold} friends joined: {points} points."],
   ["reward",
     "你已邀请 {threshold} 位好友入群：+{points} 积分。",
     "You brought {threshold} friends: +{points} points."],
@@ -326,8 +328,8 @@ function referrerToCredit(member, inviter, alreadyAttributed) {
 // Exactly equal, so the reward unlocks once even as the count keeps growing.
 const unlocksReward = (count, cfg) => count === cfg.reward_threshold;
 
-const linkMessage = (member, cfg) =>
-  text(cfg, "link", { member, threshold: cfg.reward_threshold, points: cfg.reward_points });
+const linkMessage = (code, cfg) =>
+  text(cfg, "link", { code, threshold: cfg.reward_threshold, points: cfg.reward_points });
 const awardReason = (cfg) => `referral reward: ${cfg.reward_threshold} friends joined`;
 const rewardMessage = (cfg) =>
   text(cfg, "reward", { threshold: cfg.reward_threshold, points: cfg.reward_points });
@@ -337,7 +339,7 @@ const rewardMessage = (cfg) =>
 export function metadata() {
   return {
     name: "referral-fission-js",
-    version: "0.1.0",
+    version: "0.2.0",
     kind: "conversion-flow",
     description:
       "Counts the friends each member brings in and rewards members who reach a threshold with points and a tag.",
@@ -346,7 +348,7 @@ export function metadata() {
   };
 }
 
-function onMemberJoined(_ctx, member) {
+function onMemberJoined(member) {
   const aKey = attributedKey(member.id);
   const referrer = referrerToCredit(member.id, member.inviter, exists(aKey));
   if (referrer === null) return;
@@ -383,22 +385,30 @@ function onMemberJoined(_ctx, member) {
   }
 }
 
-function onMessage(_ctx, message) {
+function onMessage(message) {
   const cfg = loadConfig();
   if (!isCommand(message.text, cfg.link_command)) return;
+  let code;
   try {
-    messages.direct(message.sender, linkMessage(message.sender, cfg));
+    code = members.referralCode(message.sender);
+  } catch (e) {
+    // A sender who is not (or no longer) an active member has no code.
+    if (errorCode(e) === "conflict" || errorCode(e) === "not-found") return;
+    throw hostErr("members.referral-code", e);
+  }
+  try {
+    messages.direct(message.sender, linkMessage(code, cfg));
   } catch (e) {
     throw hostErr("messages.direct", e);
   }
 }
 
-export const flow = {
-  onEnabled(_ctx) {},
-  onMemberJoined,
-  onMemberLeft(_ctx, _member) {},
-  onMessage,
-  onReaction(_ctx, _reaction) {},
-  onPayment(_ctx, _payment) {},
-  onTimer(_ctx, _timer) {},
+// Only the events this flow uses; every other one is `done`.
+export const handler = {
+  handle(_ctx, event) {
+    if (event.tag === "enabled") loadConfig();
+    else if (event.tag === "member-joined") onMemberJoined(event.val);
+    else if (event.tag === "message") onMessage(event.val);
+    return { tag: "done" };
+  },
 };

@@ -32,16 +32,7 @@ impl EventCtx<'_> {
                     .await;
             }
         }
-        // Attribution is recorded at join: a referrer must be an active member.
-        let referrer = match &input.referrer {
-            Some(r) if r != &input.member => b
-                .store
-                .get_member(&b.group.id, r)
-                .await?
-                .filter(|m| m.status == MemberStatus::Active)
-                .map(|m| m.id),
-            _ => None,
-        };
+        let referrer = referrer_of(b, input).await?;
         let (member, request) = new_request(b, input, stored, referrer, operator);
         b.host(Effect::PutMember { member });
         b.host(Effect::PutJoinRequest {
@@ -208,6 +199,37 @@ async fn answered_before(b: &mut Batch, m: &Member, operator: Option<Role>) -> R
         }
     }
     Ok(false)
+}
+
+/// Whom a join is attributed to: the owner of the referral code it names,
+/// when they are an active member other than the applicant. Attribution is
+/// recorded at join, and only a code the group issued attributes; a code it
+/// did not issue (forged, mistyped, from another group) attributes nobody,
+/// and the applicant's request goes on as any other.
+async fn referrer_of(b: &Batch, input: &JoinRequestInput) -> Result<Option<MemberId>> {
+    if input.referrer.is_some() {
+        return Err(ServiceError::Unprocessable(
+            "referrer is no longer accepted: send the referrer's referral_code \
+             (POST /v1/groups/{group}/members/{member}/referral-code)"
+                .into(),
+        ));
+    }
+    let Some(code) = input.referral_code.as_deref() else {
+        return Ok(None);
+    };
+    let gid = &b.group.id;
+    let owner = match is_referral_code(code) {
+        true => b.store.referral_code_owner(gid, code).await?,
+        false => None,
+    };
+    let Some(owner) = owner.filter(|o| o != &input.member) else {
+        tracing::info!(group = %gid, member = %input.member, "join names a referral code that attributes nobody");
+        return Ok(None);
+    };
+    let active = b.store.get_member(gid, &owner).await?;
+    Ok(active
+        .filter(|m| m.status == MemberStatus::Active)
+        .map(|m| m.id))
 }
 
 /// The pending member and the request a join makes.

@@ -381,6 +381,7 @@ impl Kith {
                     member: request.member,
                     display_name: Some(request.display_name),
                     invite_code: None,
+                    referral_code: None,
                     referrer: None,
                     answer: None,
                     payload: Some(request.payload),

@@ -301,4 +301,36 @@ impl HostState {
             .map(Into::into)
             .collect())
     }
+
+    /// `referral-code` (0.2.1): the member's code, issued by this event when
+    /// they have none yet (drawn from the event's seed, so a replay draws
+    /// the same code). Only active members have one.
+    pub(super) async fn referral_code(
+        &mut self,
+        id: String,
+    ) -> HostResult<Result<String, WitError>> {
+        self.require_or_trap(Capability::ReadMembers)?;
+        if let Err(e) = self.member_in(&id, &[MemberStatus::Active]).await? {
+            return Ok(Err(e));
+        }
+        let issued = self.effects.iter().find_map(|e| match e {
+            Effect::IssueReferralCode { member, code } if *member == id => Some(code.clone()),
+            _ => None,
+        });
+        if let Some(code) = issued {
+            return Ok(Ok(code));
+        }
+        let gid = &self.ctx.group.id;
+        if let Some(code) = self.ctx.store.referral_code_of(gid, &id).await? {
+            return Ok(Ok(code));
+        }
+        let seed = crate::dispatch::seed_of(&[&self.ctx.event_id, "referral-code", &id]);
+        let code = referral_code(seed);
+        Ok(self
+            .push(Effect::IssueReferralCode {
+                member: id,
+                code: code.clone(),
+            })
+            .map(|()| code))
+    }
 }

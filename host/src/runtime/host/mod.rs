@@ -59,6 +59,8 @@ pub struct HostState {
     /// files, network or environment; clocks and randomness from the event.
     /// Built on first use: most plugins import no WASI.
     pub wasi: Option<wasmtime_wasi::WasiCtx>,
+    /// What the plugin wrote to WASI's stderr (set up with `wasi`).
+    stderr: Option<wasmtime_wasi::p2::pipe::MemoryOutputPipe>,
     /// Handles of WASI resources.
     pub table: wasmtime::component::ResourceTable,
     /// Deterministic ids for what the plugin creates (messages, transfers).
@@ -66,6 +68,9 @@ pub struct HostState {
 }
 
 pub type HostResult<T> = wasmtime::Result<T>;
+
+/// How a line the plugin wrote to stderr starts among its logs.
+pub const STDERR_PREFIX: &str = "stderr: ";
 
 impl HostState {
     /// State for one invocation; `earlier` are the effects of plugins that
@@ -79,6 +84,7 @@ impl HostState {
             logs: vec![],
             limits,
             wasi: None,
+            stderr: None,
             table: wasmtime::component::ResourceTable::new(),
             next_id: 0,
         }
@@ -89,9 +95,21 @@ impl HostState {
         &self.effects[self.own_from..]
     }
 
-    /// This invocation's own effects and its log lines.
+    /// This invocation's own effects and its log lines; what it wrote to
+    /// stderr ends them, one error line each (`stderr: …`).
     pub fn into_parts(mut self) -> (Vec<Effect>, Vec<LogLine>) {
         let own = self.effects.split_off(self.own_from);
+        if let Some(pipe) = &self.stderr {
+            let text = String::from_utf8_lossy(&pipe.contents()).into_owned();
+            self.logs.extend(
+                text.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| LogLine {
+                        level: LogLevel::Error,
+                        message: format!("{STDERR_PREFIX}{l}"),
+                    }),
+            );
+        }
         (own, self.logs)
     }
 

@@ -1,4 +1,4 @@
-//! kith:plugin@0.2.0's imports. Every function 0.1.0 already had is
+//! kith:plugin@0.2's imports (0.2.0, and 0.2.1's `members.referral-code`). Every function 0.1.0 already had is
 //! forwarded to its 0.1.0 implementation, so each behaves the same under
 //! both versions; only what 0.2.0 added is implemented here.
 //!
@@ -114,6 +114,10 @@ impl v2::members::Host for HostState {
         limit: u32,
     ) -> HostResult<Vec<wit::Member>> {
         self.active_members_since(since, after, limit).await
+    }
+
+    async fn referral_code(&mut self, id: String) -> HostResult<Result<String, WitError>> {
+        HostState::referral_code(self, id).await
     }
 }
 

@@ -5,6 +5,7 @@
 
 use rand::SeedableRng;
 use std::time::Duration;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{
     HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView,
 };
@@ -37,8 +38,16 @@ impl HostMonotonicClock for StepClock {
     }
 }
 
-pub fn sandboxed(now_ms: i64, seed: u64) -> WasiCtx {
+/// How much of a plugin's stderr is kept: enough for a traceback. A
+/// plugin that writes more finds stderr closed (its writes fail; it is not
+/// stopped).
+pub const STDERR_BYTES: usize = 16 << 10;
+
+/// WASI with nothing from the machine; stderr goes to `stderr`, which the
+/// host reads after the call (a Python traceback, a C `fprintf(stderr…)`).
+pub fn sandboxed(now_ms: i64, seed: u64, stderr: MemoryOutputPipe) -> WasiCtx {
     let mut b = WasiCtxBuilder::new();
+    b.stderr(stderr);
     b.wall_clock(EventClock(Duration::from_millis(now_ms.max(0) as u64)))
         .monotonic_clock(StepClock(Default::default()))
         .secure_random(rand::rngs::StdRng::seed_from_u64(seed))
@@ -53,7 +62,12 @@ pub fn sandboxed(now_ms: i64, seed: u64) -> WasiCtx {
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         let (now, seed) = (self.ctx.now, self.ctx.seed);
-        let ctx = self.wasi.get_or_insert_with(|| sandboxed(now, seed));
+        let stderr = &mut self.stderr;
+        let ctx = self.wasi.get_or_insert_with(|| {
+            let pipe = MemoryOutputPipe::new(STDERR_BYTES);
+            *stderr = Some(pipe.clone());
+            sandboxed(now, seed, pipe)
+        });
         WasiCtxView {
             ctx,
             table: &mut self.table,

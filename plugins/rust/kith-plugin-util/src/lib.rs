@@ -145,6 +145,32 @@ pub fn display_name<'a>(display_name: Option<&'a str>, id: &'a str) -> &'a str {
 #[doc(hidden)]
 pub use serde as __serde;
 
+/// Makes a panic log its message and location (`panicked at FILE:LINE:COL:
+/// MESSAGE`) through `report` before the instance traps.
+#[doc(hidden)]
+pub fn install_panic_hook(report: fn(&str)) {
+    std::panic::set_hook(Box::new(move |info| report(&panic_report(info))));
+}
+
+/// The line a panic is reported by.
+pub fn panic_report(info: &std::panic::PanicHookInfo<'_>) -> String {
+    let payload = info.payload();
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    match info.location() {
+        Some(l) => format!(
+            "panicked at {}:{}:{}: {message}",
+            l.file(),
+            l.line(),
+            l.column()
+        ),
+        None => format!("panicked at an unknown place: {message}"),
+    }
+}
+
 /// Defines a `host` module of small wrappers around the host imports.
 ///
 /// Every plugin generates its own bindings (one per world), so this crate
@@ -156,6 +182,21 @@ pub use serde as __serde;
 #[macro_export]
 macro_rules! host_glue {
     () => {
+        // A panic traps the instance with nothing said (wasm32 has no
+        // stderr): this hook first logs the message and file:line, which
+        // the host puts into the invocation's error. Installed as a static
+        // constructor, which wit-bindgen's exports run before the first call.
+        #[used]
+        #[link_section = ".init_array"]
+        static __KITH_PANIC_HOOK: extern "C" fn() = {
+            extern "C" fn install() {
+                $crate::install_panic_hook(|report| {
+                    crate::kith::plugin::log::log(crate::kith::plugin::log::Level::Error, report)
+                });
+            }
+            install
+        };
+
         #[allow(dead_code)]
         mod host {
             use crate::kith::plugin::{config, log, members, storage, types};

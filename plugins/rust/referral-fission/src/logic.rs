@@ -111,8 +111,8 @@ pub fn unlocks_reward(new_count: u32, cfg: &Config) -> bool {
 pub const TEXTS: &[Text] = &[
     Text::new(
         "link",
-        "你的专属邀请链接：加入时填写 referrer={member}。邀请 {threshold} 位好友入群，奖励 {points} 积分。",
-        "Your personal invite link: join with referrer={member}. Reward at {threshold} friends joined: {points} points.",
+        "你的专属邀请码：{code}（好友入群时填写）。邀请 {threshold} 位好友入群，奖励 {points} 积分。",
+        "Your personal invite code: {code} (friends give it when they join). Reward at {threshold} friends joined: {points} points.",
     ),
     Text::new(
         "reward",
@@ -121,11 +121,12 @@ pub const TEXTS: &[Text] = &[
     ),
 ];
 
-pub fn link_message(member: &str, cfg: &Config) -> String {
+/// The message with a member's host-issued referral code.
+pub fn link_message(code: &str, cfg: &Config) -> String {
     cfg.texts().render(
         "link",
         &[
-            ("member", &member),
+            ("code", &code),
             ("threshold", &cfg.reward_threshold),
             ("points", &cfg.reward_points),
         ],
@@ -205,8 +206,8 @@ mod tests {
             ..Config::default()
         };
         assert_eq!(
-            link_message("u42", &c),
-            "Your personal invite link: join with referrer=u42. Reward at 3 friends joined: 100 points."
+            link_message("7K2M9QXD4R", &c),
+            "Your personal invite code: 7K2M9QXD4R (friends give it when they join). Reward at 3 friends joined: 100 points."
         );
         assert_eq!(award_reason(&c), "referral reward: 3 friends joined");
         assert_eq!(reward_message(&c), "You brought 3 friends: +100 points.");

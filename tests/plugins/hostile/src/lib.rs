@@ -3,6 +3,7 @@
 //! message picks the misbehaviour; anything else is handled politely.
 
 wit_bindgen::generate!({ path: "../../../wit/0.1.0", world: "activity-game" });
+kith_plugin_util::host_glue!();
 
 use exports::kith::plugin::game::Guest as Game;
 use kith::plugin::types::{Capability, Context, Member, Message, PluginKind, Reaction, TimerFired};
