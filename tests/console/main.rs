@@ -88,7 +88,7 @@ async fn start_driver() -> Driver {
 }
 
 async fn browser(driver: &Driver) -> Session {
-    let profile = driver.profile.path().display().to_string();
+    let profile = format!("--user-data-dir={}", driver.profile.path().display());
     let args = [
         "--headless",
         "--no-sandbox",
@@ -100,7 +100,7 @@ async fn browser(driver: &Driver) -> Session {
         "--disable-sync",
         "--disable-dev-shm-usage",
         "--lang=zh-CN",
-        &format!("--user-data-dir={profile}"),
+        profile.as_str(),
     ];
     let caps = json!({
         "browserName": "chrome",
