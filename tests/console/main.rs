@@ -118,6 +118,10 @@ fn shots_dir() -> PathBuf {
 }
 
 async fn shot(b: &Session, name: &str) {
+    // Notices fade after seconds; they would cover the page.
+    b.script("document.getElementById('toast').classList.remove('show')")
+        .await
+        .unwrap();
     // Let the last layout and paint land.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let png = b.screenshot().await.expect("screenshot");
@@ -387,9 +391,13 @@ async fn console_in_chromium() {
     enable_through_the_form(&b).await;
     post_and_see_invocation(&b).await;
     see_charts(&b).await;
+    // Tall enough for the charts, the plugins and the invocations at once.
+    b.set_window(1280, 2300).await.unwrap();
+    b.script("window.scrollTo(0, 0)").await.unwrap();
     shot(&b, "group").await;
 
     b.set_window(390, 844).await.unwrap();
+    b.goto("about:blank").await.unwrap();
     b.goto(&s.url("/console/#/g/gz")).await.unwrap();
     b.wait("#charts svg.plot", WAIT).await.unwrap();
     fits_the_phone(&b, "the group page").await;
@@ -401,8 +409,8 @@ async fn console_in_chromium() {
     b.goto("about:blank").await.unwrap();
     b.goto(&s.url("/console/#/")).await.unwrap();
     wait_text(&b, "#group-list", "daily-checkin").await;
-    keyboard_reaches_the_page(&b).await;
     shot(&b, "overview").await;
+    keyboard_reaches_the_page(&b).await;
 
     check_a_file(&b, &s).await;
     b.quit().await.unwrap();

@@ -169,7 +169,8 @@ async function tryIt(ctx) {
     ev.preventDefault();
     try {
       const r = await api('POST', `${ctx.base}/messages`, { sender: sender.value, text: text.value });
-      out.textContent = `事件已处理 (Event processed): ${JSON.stringify(r).slice(0, 200)}`;
+      const ran = (r.invocations || []).map((i) => `${i.plugin} ${i.handler}`).join(', ') || '—';
+      out.textContent = `事件已处理 (Event processed) ${r.event_id}: ${ran}`;
       await Promise.all([ctx.refresh.invocations(), ctx.refresh.charts(), ctx.refresh.members()]);
     } catch (e) {
       out.textContent = e.message;
