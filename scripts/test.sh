@@ -3,7 +3,8 @@
 # missing, builds the plugins and runs every test:
 # the plugins' own unit tests, then the host's unit, store, runtime and
 # end-to-end tests on SQLite and on Postgres (required here, not skipped),
-# and the Matrix adapter against a real Synapse it starts on loopback.
+# the Matrix adapter against a real Synapse it starts on loopback, and the
+# web console in a headless Chromium (tests/console).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -45,6 +46,9 @@ echo "== Synapse for the Matrix adapter's end-to-end test (pinned, from PyPI, in
 bash scripts/synapse.sh install
 
 bash scripts/ensure-postgres.sh
+# Debian's chromium and chromedriver for the console's browser test.
+bash scripts/ensure-browser.sh
+export KITH_REQUIRE_BROWSER=1
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 export KITH_REQUIRE_POSTGRES=1
 

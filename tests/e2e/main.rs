@@ -6,6 +6,7 @@ mod auth;
 mod backups;
 mod checkin;
 mod cli;
+mod console_api;
 mod contracts;
 mod data_requests;
 mod edge;

@@ -780,3 +780,103 @@ on_both_databases!(pages_of_keys_messages_and_active_members, |db| async move {
     assert_eq!(active(Some("ann")).await, ["bob"]);
     assert_eq!(active(Some("bob")).await, Vec::<String>::new());
 });
+
+// The console's counts: rows per time bucket of each kind, and the funnel,
+// the same on both databases.
+on_both_databases!(activity_buckets_and_funnel, |db| async move {
+    use kith::store::Activity;
+    let Some((s, _t)) = store(db).await else {
+        return;
+    };
+    const HOUR: i64 = 3_600_000;
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_group(&group("g", None)).await.unwrap();
+    // Messages at 0:30, 1:10, 1:50 and one by a plugin, which does not count.
+    for (id, sender, at) in [
+        ("m1", "ann", HOUR / 2),
+        ("m2", "bob", HOUR + 600_000),
+        ("m3", "ann", 2 * HOUR - 600_000),
+        ("m4", "plugin:x", HOUR),
+    ] {
+        tx.insert_message(&message(id, sender, at)).await.unwrap();
+    }
+    let joined = |id: &str, at: i64, status: MemberStatus| Member {
+        status,
+        joined_at: Some(at),
+        last_active_at: Some(at),
+        ..Member::new("g", id, id)
+    };
+    tx.upsert_member(&joined("ann", 10, MemberStatus::Active))
+        .await
+        .unwrap();
+    tx.upsert_member(&Member {
+        paid_tier: Some("vip".into()),
+        paid_until: Some(100 * HOUR),
+        ..joined("bob", HOUR + 1, MemberStatus::Active)
+    })
+    .await
+    .unwrap();
+    tx.upsert_member(&joined("cy", HOUR + 2, MemberStatus::Left))
+        .await
+        .unwrap();
+    tx.upsert_member(&Member::new("g", "dee", "dee"))
+        .await
+        .unwrap();
+    tx.set_tag("g", "ann", "vip", true).await.unwrap();
+    let outcome = serde_json::json!({"ok": true});
+    tx.insert_event("l1", "g", "member_left", "{}", &outcome, HOUR + 5, HOUR + 5)
+        .await
+        .unwrap();
+    tx.insert_event("e1", "g", "message", "{}", &outcome, HOUR + 6, HOUR + 6)
+        .await
+        .unwrap();
+    for (id, plugin) in [
+        ("c1", "daily-checkin"),
+        ("c2", "daily-checkin-py"),
+        ("x1", "lucky-envelope"),
+    ] {
+        tx.transfer(Transfer {
+            group: "g",
+            id,
+            from: &Account::Issuer,
+            to: &Account::Member("ann".into()),
+            asset: Asset::Points,
+            amount: 5,
+            memo: "",
+            plugin: Some(plugin),
+            at: HOUR + 7,
+        })
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let buckets = |what| s.activity_buckets("g", what, 0, 3 * HOUR, HOUR);
+    let mut messages = buckets(Activity::Messages).await.unwrap();
+    messages.sort();
+    assert_eq!(messages, [(0, 1), (1, 2)]);
+    let mut joins = buckets(Activity::Joins).await.unwrap();
+    joins.sort();
+    assert_eq!(joins, [(0, 1), (1, 2)], "pending dee has not joined");
+    assert_eq!(buckets(Activity::Leaves).await.unwrap(), [(1, 1)]);
+    assert_eq!(
+        buckets(Activity::CheckIns).await.unwrap(),
+        [(1, 2)],
+        "both twins, one per transfer"
+    );
+    // The end is exclusive.
+    assert!(s
+        .activity_buckets("g", Activity::Messages, 0, HOUR / 2, HOUR)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let f = s.funnel("g", HOUR, 2 * HOUR).await.unwrap();
+    assert_eq!((f.joined, f.active, f.paid, f.vip), (2, 1, 1, 2), "{f:?}");
+    let later = s.funnel("g", 0, 200 * HOUR).await.unwrap();
+    assert_eq!(
+        (later.active, later.paid),
+        (2, 0),
+        "bob's paid time ran out"
+    );
+});

@@ -498,3 +498,15 @@ async fn isolation(
         want.len()
     )))
 }
+
+/// [`run`] without scenarios and with the default options, on a thread of
+/// its own: for the API (`POST /v1/plugin-checks`), whose handlers must be
+/// `Send`, which the suite's host need not be.
+///
+/// # Errors
+/// As [`run`].
+pub async fn run_detached(wasm: Vec<u8>) -> anyhow::Result<Report> {
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || handle.block_on(run(&wasm, None, &Options::default())))
+        .await?
+}

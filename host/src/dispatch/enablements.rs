@@ -410,29 +410,45 @@ fn integers_where_the_schema_says(schema: &Value, value: &mut Value) {
     }
 }
 
-/// Checks a plugin's config against its schema, naming every problem.
+/// Checks a plugin's config against its schema, naming every problem, each
+/// also with the field it is about (the console shows it beside the field).
 fn check_config(schema: &Value, config: &Value, name: &str) -> Result<()> {
     let validator = jsonschema::validator_for(schema)
         .map_err(|e| ServiceError::Internal(anyhow::anyhow!("{e}")))?;
-    let problems: Vec<String> = validator
+    // The text names where each problem was found, as it always has; the
+    // problems name the field.
+    let (texts, problems): (Vec<String>, Vec<FieldProblem>) = validator
         .iter_errors(config)
         .map(|e| {
-            let at = e.instance_path().to_string();
-            format!(
-                "{}: {e}",
-                if at.is_empty() {
-                    "config".to_string()
-                } else {
-                    format!("config{at}")
-                }
-            )
+            let text = format!("config{}: {e}", e.instance_path());
+            let problem = FieldProblem {
+                path: field_path(&e),
+                message: e.to_string(),
+            };
+            (text, problem)
         })
-        .collect();
-    if !problems.is_empty() {
-        return Err(ServiceError::Unprocessable(format!(
-            "config does not match the schema of plugin {name:?}: {}",
-            problems.join("; ")
-        )));
+        .unzip();
+    if problems.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    Err(ServiceError::InvalidConfig {
+        message: format!(
+            "config does not match the schema of plugin {name:?}: {}",
+            texts.join("; ")
+        ),
+        problems,
+    })
+}
+
+/// The field a problem is about: where it was found, or for a missing
+/// required field that field itself (the object holding it is not what an
+/// operator has to fill in).
+fn field_path(e: &jsonschema::ValidationError<'_>) -> String {
+    let at = e.instance_path().to_string();
+    match e.kind() {
+        jsonschema::error::ValidationErrorKind::Required {
+            property: Value::String(p),
+        } => format!("{at}/{}", p.replace('~', "~0").replace('/', "~1")),
+        _ => at,
+    }
 }

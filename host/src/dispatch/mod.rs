@@ -11,6 +11,7 @@ mod member_data;
 mod plugins;
 mod referrals;
 mod replay;
+mod stats;
 mod timers;
 mod versions;
 
@@ -22,6 +23,7 @@ pub use member_data::{ErasureReport, MemberExport};
 pub use plugins::{check_schema, for_each_on_cores, MAX_PLUGIN_BYTES};
 pub use referrals::ReferralCode;
 pub use replay::{EventDiff, ReplayOptions, ReplayReport};
+pub use stats::{DayStats, Funnel, GroupStats, GroupSummary, MAX_STATS_DAYS};
 pub use versions::{
     CapabilityDiff, ShadowInput, ShadowReport, UpgradeAllInput, UpgradeInput, UpgradeReport,
     Upgraded, VersionInfo, VersionRef,
@@ -49,9 +51,29 @@ pub enum ServiceError {
     /// The request is well-formed but breaks a rule (e.g. config vs schema).
     #[error("{0}")]
     Unprocessable(String),
+    /// A config that does not match its plugin's schema: the whole message,
+    /// and each problem with the field it is about (a form shows it there).
+    #[error("{message}")]
+    InvalidConfig {
+        /// Every problem in one text, as `Unprocessable` would say it.
+        message: String,
+        /// One entry per problem.
+        problems: Vec<FieldProblem>,
+    },
     /// Anything else (database, runtime); logged, not shown to API callers.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// One problem of a config, at the field it is about.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    /// The field as a JSON Pointer into the config, e.g. `/reward` or
+    /// `/texts/greeting`; empty for the config as a whole. A missing
+    /// required field is named by its own path.
+    pub path: String,
+    /// What is wrong with it.
+    pub message: String,
 }
 
 impl From<StoreError> for ServiceError {

@@ -64,6 +64,7 @@ pub fn may(who: &Principal, method: &str, route: &str, group: Option<&str>) -> b
             matches!(
                 (method, route),
                 ("GET", "/v1/groups")
+                    | ("GET", "/v1/overview")
                     | ("GET", "/v1/plugins")
                     | ("GET", "/v1/plugins/{name}")
                     | ("GET", "/v1/plugins/{name}/versions")

@@ -4,7 +4,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::dispatch::ServiceError;
+use crate::dispatch::{FieldProblem, ServiceError};
 
 /// Every error the API returns, as `{"error": {"code", "message"}}`.
 /// Internal details are logged, never sent.
@@ -28,6 +28,15 @@ pub enum ApiError {
     /// 422: well-formed, but breaks a rule (config vs schema, funds).
     #[error("{0}")]
     Unprocessable(String),
+    /// 422 naming the field of each problem (a config against its schema),
+    /// sent as `error.details`.
+    #[error("{message}")]
+    InvalidFields {
+        /// Every problem in one text.
+        message: String,
+        /// One entry per problem, with the field's path.
+        details: Vec<FieldProblem>,
+    },
     /// 413: the body is over the limit.
     #[error("{0}")]
     TooLarge(String),
@@ -58,7 +67,7 @@ impl ApiError {
             ApiError::Forbidden(_) => ErrorCode::Forbidden,
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::Conflict(_) => ErrorCode::Conflict,
-            ApiError::Unprocessable(_) => ErrorCode::Unprocessable,
+            ApiError::Unprocessable(_) | ApiError::InvalidFields { .. } => ErrorCode::Unprocessable,
             ApiError::TooLarge(_) => ErrorCode::TooLarge,
             ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             ApiError::RequestTimeout(_) => ErrorCode::RequestTimeout,
@@ -179,6 +188,10 @@ struct ErrorDetail {
     code: ErrorCode,
     /// Human-readable explanation. Internal errors say only `internal error`.
     message: String,
+    /// For a config that does not match its plugin's schema (422): each
+    /// problem with the field it is about. Absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    details: Vec<FieldProblem>,
 }
 
 impl ErrorBody {
@@ -194,10 +207,16 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(e) = &self {
             tracing::error!("internal error: {e:#}");
         }
+        let message = self.to_string();
+        let details = match &self {
+            ApiError::InvalidFields { details, .. } => details.clone(),
+            _ => vec![],
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code,
-                message: self.to_string(),
+                message,
+                details,
             },
         };
         let mut response = (code.status(), axum::Json(body)).into_response();
@@ -232,6 +251,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid(m) => ApiError::BadRequest(m),
             ServiceError::Conflict(m) => ApiError::Conflict(m),
             ServiceError::Unprocessable(m) => ApiError::Unprocessable(m),
+            ServiceError::InvalidConfig { message, problems } => ApiError::InvalidFields {
+                message,
+                details: problems,
+            },
             ServiceError::Internal(e) => ApiError::Internal(e),
         }
     }

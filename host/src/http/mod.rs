@@ -2,6 +2,7 @@
 //! call one service function and map the result; errors are one `ApiError`.
 
 mod auth;
+mod console;
 mod error;
 mod events;
 mod groups;
@@ -10,6 +11,7 @@ mod members;
 mod metrics;
 mod openapi;
 mod plugins;
+mod stats;
 mod storage;
 mod versions;
 mod webhooks;
@@ -86,6 +88,7 @@ pub(crate) fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(events::routes())
         .merge(auth::routes())
         .merge(webhooks::routes())
+        .merge(stats::routes())
         .split_for_parts();
     openapi::finish(&mut doc);
     (routes, doc)
@@ -107,6 +110,9 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::check,
         ))
+        // After the token check's layer, which therefore skips it: the
+        // console's files are public, its data comes from the API.
+        .merge(console::router::<AppState>())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_JSON_BODY))
         .with_state(state)

@@ -19,8 +19,11 @@ const MAX_UPLOAD: usize = crate::dispatch::MAX_PLUGIN_BYTES;
 pub fn routes() -> OpenApiRouter<AppState> {
     let (schemas, paths, uploads) = routes!(list, install);
     let uploads = uploads.layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD));
+    let (check_schemas, check_paths, checks) = routes!(check);
+    let checks = checks.layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD));
     OpenApiRouter::new()
         .routes((schemas, paths, uploads))
+        .routes((check_schemas, check_paths, checks))
         .routes(routes!(show))
         .routes(routes!(enabled))
         .routes(routes!(order))
@@ -51,6 +54,12 @@ async fn install(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<InstalledPlugin>), ApiError> {
+    let body = wasm_body(&headers, body)?;
+    Ok((StatusCode::CREATED, Json(kith.install_plugin(&body).await?)))
+}
+
+/// The body of an upload: a wasm file, by its content type, not empty.
+fn wasm_body(headers: &HeaderMap, body: Bytes) -> Result<Bytes, ApiError> {
     let content_type = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -67,7 +76,65 @@ async fn install(
             "the body is empty: upload a .wasm file".into(),
         ));
     }
-    Ok((StatusCode::CREATED, Json(kith.install_plugin(&body).await?)))
+    Ok(body)
+}
+
+/// One check of `kith test`.
+#[derive(Serialize, ToSchema)]
+struct CheckResult {
+    /// e.g. `world`, `metadata`, `config-defaults`, `determinism`.
+    name: String,
+    passed: bool,
+    /// Why it failed, or the figures when it passed.
+    detail: String,
+    /// Wall time of the check.
+    duration_ms: u64,
+}
+
+/// The verdict of `kith test` on a file.
+#[derive(Serialize, ToSchema)]
+struct CheckReport {
+    /// The plugin's name from its metadata, or `unknown`.
+    plugin: String,
+    /// True if at least one check ran and all passed.
+    passed: bool,
+    /// The checks in the order they ran; they stop at the first that makes the rest pointless.
+    checks: Vec<CheckResult>,
+}
+
+/// Check a plugin file without installing it
+///
+/// Runs the checks `kith test` runs (world, metadata, config defaults,
+/// generated events without traps, determinism, budget, ledger, isolation;
+/// no scenario files) in a throwaway host and returns the verdict; nothing
+/// is installed. A failed check is a 200 with `passed: false`.
+#[utoipa::path(
+    post, path = "/v1/plugin-checks", operation_id = "checkPlugin", tag = "plugins",
+    request_body(
+        description = "The plugin file (a WebAssembly component), at most 64 MiB.",
+        content(("application/wasm"), ("application/octet-stream"))
+    ),
+    responses((status = 200, description = "The verdict.", body = CheckReport))
+)]
+async fn check(headers: HeaderMap, body: Bytes) -> Result<Json<CheckReport>, ApiError> {
+    let body = wasm_body(&headers, body)?;
+    let report = crate::conformance::run_detached(body.to_vec())
+        .await
+        .map_err(ApiError::Internal)?;
+    Ok(Json(CheckReport {
+        plugin: report.plugin.clone(),
+        passed: report.passed(),
+        checks: report
+            .checks
+            .into_iter()
+            .map(|c| CheckResult {
+                name: c.name,
+                passed: c.passed,
+                detail: c.detail,
+                duration_ms: c.duration.as_millis() as u64,
+            })
+            .collect(),
+    }))
 }
 
 /// Plugins or enablements.
