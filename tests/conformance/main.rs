@@ -244,6 +244,13 @@ async fn plugin_skeletons_build_and_conform() {
             &lang_events,
         ),
         (
+            "new-gate-zig",
+            PluginKind::EntryGate,
+            Lang::Zig,
+            vec![("KITH_PY", toolchain("target/toolchains/py"))],
+            &lang_events,
+        ),
+        (
             "new-flow-js",
             PluginKind::ConversionFlow,
             Lang::Js,
