@@ -57,7 +57,7 @@ if [[ "$("$PY/bin/componentize-py" --version 2>/dev/null || true)" != *"$COMPONE
 fi
 if [[ "$("$PY/bin/python" -m ziglang version 2>/dev/null || true)" != "$ZIGLANG_VERSION" ]]; then
     echo "installing ziglang==$ZIGLANG_VERSION into ${PY#"$ROOT"/}" >&2
-    "$PY/bin/pip" install --quiet --disable-pip-version-check "ziglang==$ZIGLANG_VERSION"
+    "$PY/bin/python" -m pip install --quiet --disable-pip-version-check "ziglang==$ZIGLANG_VERSION"
 fi
 
 # `npm ci` installs exactly what package-lock.json pins; skipped while the

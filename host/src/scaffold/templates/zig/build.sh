@@ -2,13 +2,14 @@
 # Builds my-plugin.wasm from plugin.zig: a core module carrying wit-bindgen's
 # component-type section, which `kith test` and the host accept as it is.
 # Needs wit-bindgen-cli 0.63.0 (cargo install wit-bindgen-cli --version 0.63.0
-# --locked) and Zig 0.17.1 from PyPI (pip install ziglang==0.17.1). The zig
-# used: $ZIG (a command, e.g. "python3 -m ziglang"), else the ziglang package
-# of the venv $KITH_PY, else `zig` on PATH, else `python3 -m ziglang`. In a
-# kith checkout, `bash scripts/build-lang-plugins.sh` installs it in
-# target/toolchains/py: KITH_PY=<kith>/target/toolchains/py.
-# Zig's first run builds its cache (~/.cache/zig: translate-c, libc), a few
-# minutes; later builds take seconds.
+# --locked) and Zig 0.17.1, from PyPI: pip install ziglang==0.17.1 (the zig
+# binary in a wheel, run as `python3 -m ziglang`). The zig used: $ZIG (a
+# command, e.g. "python3 -m ziglang"), else the ziglang package of the venv
+# $KITH_PY, else `zig` on PATH, else `python3 -m ziglang`. In a kith checkout,
+# `bash scripts/build-lang-plugins.sh` installs it in target/toolchains/py:
+# KITH_PY=<kith>/target/toolchains/py ./build.sh
+# Zig's first run fills its cache (~/.cache/zig: its translate-c, wasi-libc),
+# a few minutes; later builds take a couple of seconds.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 PATH="$PATH:$HOME/.cargo/bin"
@@ -26,6 +27,10 @@ if ! "${zig[@]}" version >/dev/null 2>&1; then
     echo "error: no zig at ${zig[*]}: set ZIG or KITH_PY (a venv with pip install ziglang==0.17.1)" >&2
     exit 1
 fi
+version="$("${zig[@]}" version)"
+if [[ "$version" != 0.17.* ]]; then
+    echo "warning: zig $version; this skeleton is written for 0.17.1 (Zig's std and flags change between releases)" >&2
+fi
 gen=target/bindings
 rm -rf "$gen"
 mkdir -p "$gen"
@@ -33,10 +38,13 @@ if ! "$WIT_BINDGEN" c wit --world my-world --out-dir "$gen" >target/bindings.log
     cat target/bindings.log >&2
     exit 1
 fi
-# The generated header, as a Zig module (plugin.zig imports it as "bindings").
+# The generated header, as a Zig module (plugin.zig imports it as "bindings"):
+# Zig 0.17 has no @cImport, translate-c is its replacement.
 "${zig[@]}" translate-c -target wasm32-wasi -lc -I "$gen" "$gen/my_world.h" >"$gen/bindings.zig"
 # Reactor: no main, no _start; the generated my_world.c exports the handlers
 # (export_name attributes) and cabi_realloc; wasi-libc gives malloc and free.
+# A 64 KiB stack, as clang's (Zig's default, 16 MiB, would count against the
+# plugin's memory budget on every call): raise it for deep recursion.
 "${zig[@]}" build-exe -target wasm32-wasi -mexec-model=reactor -fno-entry -O ReleaseSmall -fstrip -lc --stack 65536 \
     --dep bindings -I "$gen" "$gen/my_world.c" "$gen/my_world_component_type.o" -Mroot=plugin.zig \
     -Mbindings="$gen/bindings.zig" -femit-bin=my-plugin.wasm

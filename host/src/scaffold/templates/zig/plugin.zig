@@ -16,6 +16,11 @@
 const std = @import("std");
 const c = @import("bindings");
 
+/// A panic (`@panic`, or a failed safety check in a safe build) traps: the
+/// host records the trap and discards the event's effects. Zig's default
+/// handler writes to stderr, which needs WASI (build.sh would refuse it).
+pub const panic = std.debug.no_panic;
+
 const String = c.my_world_string_t;
 
 /// JSON Schema of the config operators give when enabling it.
