@@ -5,7 +5,9 @@
 #   - Python: componentize-py (PyPI) in a venv under target/toolchains/py;
 #   - JavaScript: componentize-qjs (npm), pinned in plugins/js/package.json and
 #     package-lock.json, installed with `npm ci` into plugins/js/node_modules;
-#   - C: wit-bindgen-cli (crates.io) and clang-14 + wasi-libc (Debian).
+#   - C: wit-bindgen-cli (crates.io) and clang-14 + wasi-libc (Debian);
+#   - Zig (for `kith plugin new --lang zig`; no bundled plugin): ziglang (PyPI,
+#     the zig binary in a wheel) in the same venv, target/toolchains/py.
 # Idempotent: what is installed is left alone, and apt's index is refreshed
 # only when a package must be installed.
 set -euo pipefail
@@ -18,6 +20,7 @@ mkdir -p "$OUT" "$BUILD"
 
 COMPONENTIZE_PY_VERSION=0.25.1
 WIT_BINDGEN_VERSION=0.63.0
+ZIGLANG_VERSION=0.17.1
 C_PACKAGES=(clang-14 wasi-libc libclang-rt-14-dev-wasm32)
 
 report() {
@@ -51,6 +54,10 @@ if [[ "$("$PY/bin/componentize-py" --version 2>/dev/null || true)" != *"$COMPONE
     echo "installing componentize-py==$COMPONENTIZE_PY_VERSION into ${PY#"$ROOT"/}" >&2
     python3 -m venv "$PY"
     "$PY/bin/pip" install --quiet --disable-pip-version-check "componentize-py==$COMPONENTIZE_PY_VERSION"
+fi
+if [[ "$("$PY/bin/python" -m ziglang version 2>/dev/null || true)" != "$ZIGLANG_VERSION" ]]; then
+    echo "installing ziglang==$ZIGLANG_VERSION into ${PY#"$ROOT"/}" >&2
+    "$PY/bin/python" -m pip install --quiet --disable-pip-version-check "ziglang==$ZIGLANG_VERSION"
 fi
 
 # `npm ci` installs exactly what package-lock.json pins; skipped while the

@@ -306,6 +306,13 @@ async fn plugin_skeletons_build_and_conform() {
             &lang_events,
         ),
         (
+            "new-gate-zig",
+            PluginKind::EntryGate,
+            Lang::Zig,
+            vec![("KITH_PY", toolchain("target/toolchains/py"))],
+            &lang_events,
+        ),
+        (
             "new-flow-js",
             PluginKind::ConversionFlow,
             Lang::Js,
@@ -321,6 +328,7 @@ async fn plugin_skeletons_build_and_conform() {
         ),
     ];
     for (name, kind, lang, env, opts) in skeletons {
+        let started = std::time::Instant::now();
         let plugin = kith::scaffold::new_plugin(dir.path(), name, kind, lang).unwrap();
         let status = std::process::Command::new("bash")
             .arg(plugin.join("build.sh"))
@@ -328,10 +336,16 @@ async fn plugin_skeletons_build_and_conform() {
             .status()
             .expect("bash");
         assert!(status.success(), "{name} ({lang:?}): build.sh failed");
+        let built = started.elapsed();
         let wasm = std::fs::read(plugin.join(format!("{name}.wasm"))).unwrap();
         let report = conformance::run(&wasm, Some(&plugin.join("scenarios")), opts)
             .await
             .unwrap();
+        eprintln!(
+            "{name} ({lang:?}): {} bytes, built in {built:.1?}, kith test in {:.1?}",
+            wasm.len(),
+            started.elapsed() - built
+        );
         assert!(report.passed(), "{name} ({lang:?}):\n{}", report.render());
         assert_eq!(
             check(&report, "world").detail,

@@ -29,6 +29,7 @@ enum PluginSubcommand {
         /// entry-gate, activity-game or conversion-flow.
         #[arg(long)]
         kind: PluginKind,
+        /// rust, python, js, c or zig.
         #[arg(long, default_value = "rust")]
         lang: Lang,
         /// Where to create the plugin's folder.

@@ -44,6 +44,8 @@ pub enum Lang {
     Js,
     /// C with `wit-bindgen c` and clang with wasi-libc (`c`).
     C,
+    /// Zig over the `wit-bindgen c` bindings, built by Zig from PyPI (`zig`).
+    Zig,
 }
 
 impl std::str::FromStr for Lang {
@@ -54,8 +56,9 @@ impl std::str::FromStr for Lang {
             "python" => Ok(Lang::Python),
             "js" => Ok(Lang::Js),
             "c" => Ok(Lang::C),
+            "zig" => Ok(Lang::Zig),
             other => Err(format!(
-                "unknown language {other:?}; expected rust, python, js or c"
+                "unknown language {other:?}; expected rust, python, js, c or zig"
             )),
         }
     }
@@ -119,6 +122,16 @@ const C: Templates = Templates {
     ],
 };
 
+const ZIG: Templates = Templates {
+    language: "Zig (over wit-bindgen c)",
+    source: "plugin.zig",
+    files: &[
+        ("plugin.zig", template!("zig/plugin.zig")),
+        ("build.sh", template!("zig/build.sh")),
+        (".gitignore", template!("zig/gitignore")),
+    ],
+};
+
 /// Every skeleton's README.
 const README: &str = template!("common/README.md");
 /// The scenario of a gate skeleton (a join, then /hello).
@@ -133,6 +146,7 @@ impl Lang {
             Lang::Python => &PYTHON,
             Lang::Js => &JS,
             Lang::C => &C,
+            Lang::Zig => &ZIG,
         }
     }
 }
@@ -283,7 +297,7 @@ fn select_handlers(text: &str, kind: PluginKind) -> String {
 mod tests {
     use super::*;
 
-    const LANGS: [Lang; 4] = [Lang::Rust, Lang::Python, Lang::Js, Lang::C];
+    const LANGS: [Lang; 5] = [Lang::Rust, Lang::Python, Lang::Js, Lang::C, Lang::Zig];
 
     /// `PluginKind::handlers` is what each world's interface declares.
     #[test]
