@@ -10,8 +10,10 @@ fn core_modules_are_componentized_and_worlds_found() {
     for (name, world) in [
         ("invite-only", World::V0_1(PluginKind::EntryGate)),
         ("daily-checkin", World::V0_1(PluginKind::ActivityGame)),
-        ("referral-fission", World::V0_1(PluginKind::ConversionFlow)),
+        ("funnel-vip", World::V0_1(PluginKind::ConversionFlow)),
         ("scheduled-value", World::V0_2),
+        // Built against 0.2.1: the same world as 0.2.0's.
+        ("referral-fission", World::V0_2),
     ] {
         let core = plugin_file(name);
         let file = rt.read_plugin_file(&core).unwrap();
