@@ -25,6 +25,13 @@ fn tight() -> Options {
     }
 }
 
+/// `kith test PLUGIN --scenarios DIR` with the tight budget.
+async fn judge(plugin: &str, scenarios: Option<&std::path::Path>) -> Report {
+    conformance::run(&file(plugin), scenarios, &tight())
+        .await
+        .unwrap()
+}
+
 fn check<'a>(report: &'a Report, name: &str) -> &'a conformance::Check {
     report
         .checks
@@ -56,9 +63,7 @@ async fn bundled_plugins_conform_with_their_scenarios() {
 
 #[tokio::test]
 async fn a_module_of_no_kith_world_is_refused() {
-    let report = conformance::run(&file("target/test-plugins/no-world.wasm"), None, &tight())
-        .await
-        .unwrap();
+    let report = judge("target/test-plugins/no-world.wasm", None).await;
     assert!(!report.passed());
     assert!(
         check(&report, "world")
@@ -71,9 +76,7 @@ async fn a_module_of_no_kith_world_is_refused() {
 
 #[tokio::test]
 async fn an_invalid_config_schema_is_refused() {
-    let report = conformance::run(&file("target/test-plugins/bad-schema.wasm"), None, &tight())
-        .await
-        .unwrap();
+    let report = judge("target/test-plugins/bad-schema.wasm", None).await;
     let m = check(&report, "metadata");
     assert!(
         !m.passed && m.detail.contains("not a valid JSON Schema"),
@@ -85,13 +88,7 @@ async fn an_invalid_config_schema_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_behaviour_fails_its_scenarios_with_the_reason() {
     let scenarios = workspace_root().join("tests/plugins/hostile/scenarios");
-    let report = conformance::run(
-        &file("target/test-plugins/hostile.wasm"),
-        Some(&scenarios),
-        &tight(),
-    )
-    .await
-    .unwrap();
+    let report = judge("target/test-plugins/hostile.wasm", Some(&scenarios)).await;
     assert!(!report.passed());
     // Generated events are harmless to it: only its scenarios fail.
     assert!(check(&report, "handlers").passed, "{}", report.render());
@@ -139,9 +136,7 @@ async fn hostile_behaviour_fails_its_scenarios_with_the_reason() {
 /// only those.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leaks_between_groups_and_stranded_escrows_are_caught() {
-    let report = conformance::run(&file("target/test-plugins/leaky.wasm"), None, &tight())
-        .await
-        .unwrap();
+    let report = judge("target/test-plugins/leaky.wasm", None).await;
     for passing in ["handlers", "determinism", "budget"] {
         assert!(check(&report, passing).passed, "{}", report.render());
     }
@@ -175,13 +170,7 @@ async fn a_failing_scenario_shows_a_diff() {
         "name: wrong reward\ngiven: {members: [{id: amy}]}\nwhen: [{message: {sender: amy, text: /checkin}}]\nexpect: {members: [{id: amy, points: 11}]}\n",
     )
     .unwrap();
-    let report = conformance::run(
-        &file("target/plugins/daily-checkin.wasm"),
-        Some(dir.path()),
-        &tight(),
-    )
-    .await
-    .unwrap();
+    let report = judge("target/plugins/daily-checkin.wasm", Some(dir.path())).await;
     let s = check(&report, "scenario wrong.yaml");
     assert!(!s.passed);
     assert!(
@@ -203,13 +192,7 @@ async fn scenario_files_report_every_problem_with_its_line() {
         "name: typos\ngiven:\n  members: [{id: amy}]\nwhen:\n  - message: {sender: amy, text: hi}\n  - message: {sender: aym, text: hi}\n  - reaction: {message: m-s0, member: amy}\n  - leave: {member: bbo}\nexpect:\n  members: [{id: zed}]\n",
     )
     .unwrap();
-    let report = conformance::run(
-        &file("target/plugins/daily-checkin.wasm"),
-        Some(dir.path()),
-        &tight(),
-    )
-    .await
-    .unwrap();
+    let report = judge("target/plugins/daily-checkin.wasm", Some(dir.path())).await;
     let s = check(&report, "scenario typos.yaml");
     assert!(!s.passed);
     for want in [
@@ -233,13 +216,7 @@ async fn scenarios_assert_every_field_of_an_action() {
     std::fs::write(dir.path().join("wrong.yaml"), scenario("not the reason")).unwrap();
     let reason = "1 warnings, last: links are not allowed (spam.example)";
     std::fs::write(dir.path().join("right.yaml"), scenario(reason)).unwrap();
-    let report = conformance::run(
-        &file("target/plugins/ad-filter.wasm"),
-        Some(dir.path()),
-        &tight(),
-    )
-    .await
-    .unwrap();
+    let report = judge("target/plugins/ad-filter.wasm", Some(dir.path())).await;
     let wrong = check(&report, "scenario wrong.yaml");
     assert!(!wrong.passed, "a wrong reason must fail");
     assert!(wrong.detail.contains("not the reason"), "{}", wrong.detail);
