@@ -1,6 +1,8 @@
 //! Runtime benchmarks (`cargo bench -p kith`), see docs/benchmarks.md.
 //!
-//! - `floor`: bare wasmtime, instantiate + call of an empty component.
+//! - `floor`: bare wasmtime, instantiate + call of an empty component (the
+//!   floor of the target); `floor/daily-checkin-bare`: daily-checkin's own
+//!   component under bare wasmtime with kith's engine settings.
 //! - `invoke`: one plugin invocation through `Runtime::invoke` (fresh
 //!   instance, host calls, effect buffer): a trivial handler and the daily
 //!   check-in against SQLite.
@@ -8,87 +10,21 @@
 //!   directly on a `HostState` (the limit).
 //! - `host-call`: `config.get()` called 0 and 1000 times by a plugin; the
 //!   difference / 1000 is the cost of one host call.
+//! - `pool`: the trivial invocation under other pool tunings.
 //!
 //! The plugin files come from `bash scripts/build-plugins.sh`. After the run
 //! the ratios are printed from Criterion's estimates.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use criterion::{BenchmarkId, Criterion};
 use serde::{Deserialize, Serialize};
 
-use kith::dispatch::{Clock, EnableInput, GroupInput, Kith};
-use kith::domain::*;
 use kith::runtime::bindings::kith::plugin as wit_host;
-use kith::runtime::{HostState, InvocationContext, Loaded, Runtime};
+use kith::runtime::HostState;
 
-// ---- the floor: bare wasmtime ----
-
-/// An empty component: one exported function, no arguments, no imports.
-const EMPTY_COMPONENT: &str = r#"
-(component
-  (core module $m (func (export "run")))
-  (core instance $i (instantiate $m))
-  (func (export "run") (canon lift (core func $i "run")))
-)"#;
-
-struct Floor {
-    engine: wasmtime::Engine,
-    pre: wasmtime::component::InstancePre<()>,
-}
-
-/// `kith_config`: the same engine settings as kith's runtime (fuel, epoch
-/// interruption, stack cap), to separate their cost from kith's own.
-fn floor(kith_config: bool) -> Floor {
-    let mut config = wasmtime::Config::new();
-    config.wasm_component_model(true);
-    if kith_config {
-        config.epoch_interruption(true);
-        config.consume_fuel(true);
-        config.max_wasm_stack(1 << 20);
-    }
-    let engine = wasmtime::Engine::new(&config).expect("engine");
-    let component =
-        wasmtime::component::Component::new(&engine, EMPTY_COMPONENT).expect("empty component");
-    let linker = wasmtime::component::Linker::<()>::new(&engine);
-    let pre = linker.instantiate_pre(&component).expect("instantiate_pre");
-    Floor { engine, pre }
-}
-
-async fn floor_once(f: &Floor, kith_config: bool) {
-    let mut store = wasmtime::Store::new(&f.engine, ());
-    if kith_config {
-        store.set_fuel(u64::MAX / 2).unwrap();
-        store.set_epoch_deadline(1_000_000);
-    }
-    let instance = f
-        .pre
-        .instantiate_async(&mut store)
-        .await
-        .expect("instantiate");
-    let run = instance
-        .get_typed_func::<(), ()>(&mut store, "run")
-        .expect("run export");
-    run.call_async(&mut store, ()).await.expect("call");
-}
-
-// ---- kith: a store, a group, a member, plugins ----
-
-struct Setup {
-    kith: Arc<Kith>,
-    group: Group,
-    _dir: tempfile::TempDir,
-}
-
-/// What one enabled plugin needs to be invoked as the dispatcher does.
-struct Enabled {
-    name: String,
-    loaded: Loaded,
-    config: String,
-    granted: Vec<Capability>,
-    limits: Limits,
-}
+mod support;
+use support::*;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -97,133 +33,49 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
-fn plugin_bytes(rel: &str) -> Vec<u8> {
-    let path = root().join(rel);
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; build the plugins first: bash scripts/build-plugins.sh",
-            path.display()
-        )
-    })
+// ---- the same plugin under bare wasmtime ----
+
+/// daily-checkin's component under bare wasmtime with kith's engine
+/// settings (`kith::runtime::engine_config`, pooling allocator included),
+/// its imports defined as traps: what instantiating and calling this
+/// plugin costs before anything of kith's runs.
+struct BareGame {
+    engine: wasmtime::Engine,
+    pre: kith::runtime::bindings::game::ActivityGamePre<()>,
 }
 
-async fn setup() -> Setup {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("kith.db").display());
-    let store = kith::store::Store::connect(&url).await.expect("store");
-    let runtime = Runtime::new(None).expect("runtime");
-    let kith = Kith::new(store, runtime, Clock::system());
-    kith.create_group(GroupInput {
-        id: Some("g".into()),
-        name: Some("Bench group".into()),
-        timezone: Some("Asia/Shanghai".into()),
-        ..Default::default()
-    })
-    .await
-    .expect("group");
-    kith.add_member("g", "ann", Some("Ann".into()), Role::Member)
+fn bare_game(component: &[u8]) -> BareGame {
+    let config = kith::runtime::engine_config(kith::runtime::PoolTuning::default());
+    let engine = wasmtime::Engine::new(&config).expect("engine");
+    let component = wasmtime::component::Component::new(&engine, component).expect("compile");
+    let mut linker = wasmtime::component::Linker::<()>::new(&engine);
+    linker
+        .define_unknown_imports_as_traps(&component)
+        .expect("stub imports");
+    let pre = linker.instantiate_pre(&component).expect("instantiate_pre");
+    let pre = kith::runtime::bindings::game::ActivityGamePre::new(pre).expect("game world");
+    BareGame { engine, pre }
+}
+
+async fn bare_game_once(
+    b: &BareGame,
+    ctx: &kith::runtime::bindings::wit::Context,
+    reaction: &kith::runtime::bindings::wit::Reaction,
+) {
+    let mut store = wasmtime::Store::new(&b.engine, ());
+    store.set_fuel(u64::MAX / 2).unwrap();
+    store.set_epoch_deadline(1_000_000);
+    let instance = b
+        .pre
+        .instantiate_async(&mut store)
         .await
-        .expect("member");
-    let group = kith.store.get_group("g").await.expect("group");
-    Setup {
-        kith,
-        group,
-        _dir: dir,
-    }
-}
-
-async fn enable(s: &Setup, file: &str) -> Enabled {
-    let installed = s
-        .kith
-        .install_plugin(&plugin_bytes(file))
+        .expect("instantiate");
+    instance
+        .kith_plugin_game()
+        .call_on_reaction(&mut store, ctx, reaction)
         .await
-        .expect("install");
-    let name = installed.metadata.name.clone();
-    s.kith
-        .enable_plugin(
-            &Actor::Open,
-            "g",
-            &name,
-            EnableInput {
-                config: Some(serde_json::json!({})),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("enable");
-    let e = s
-        .kith
-        .store
-        .enablements("g")
-        .await
-        .expect("enablements")
-        .into_iter()
-        .find(|e| e.plugin == name)
-        .expect("enabled");
-    // Already compiled by the install: this is the runtime's cache.
-    let wasm = s
-        .kith
-        .store
-        .plugin_wasm(&name, &installed.sha256)
-        .await
-        .expect("wasm");
-    let loaded = s.kith.runtime.load(&installed.sha256, &wasm).expect("load");
-    Enabled {
-        name,
-        loaded,
-        config: e.config.to_string(),
-        granted: e.granted(&installed.metadata.capabilities),
-        limits: e.limits,
-    }
-}
-
-/// The context the dispatcher would build for this plugin and event.
-fn context(s: &Setup, p: &Enabled, event_id: &str, handler: &str) -> InvocationContext {
-    InvocationContext {
-        store: s.kith.store.clone(),
-        group: s.group.clone(),
-        plugin: p.name.clone(),
-        event_id: event_id.to_string(),
-        now: s.kith.clock.now(),
-        seed: kith::dispatch::seed_of(&[event_id, &p.name, handler]),
-        config: p.config.clone(),
-        granted: p.granted.clone(),
-        limits: p.limits,
-    }
-}
-
-fn message(text: &str) -> PluginEvent {
-    PluginEvent::Message(Message {
-        id: "m-bench".into(),
-        group: "g".into(),
-        sender: "ann".into(),
-        kind: MessageKind::Text,
-        text: text.into(),
-        mentions: vec![],
-        reply_to: None,
-        links: vec![],
-        sent_at: 0,
-        deleted: false,
-    })
-}
-
-fn reaction() -> PluginEvent {
-    PluginEvent::Reaction(Reaction {
-        message_id: "m-1".into(),
-        member: "ann".into(),
-        author: "ann".into(),
-        emoji: "👍".into(),
-    })
-}
-
-/// One invocation; panics unless it succeeded with the expected number of
-/// effects (so a broken setup cannot pass for a fast one).
-async fn invoke(s: &Setup, p: &Enabled, event: &PluginEvent, effects: usize) {
-    let ctx = context(s, p, "e-bench", event.handler());
-    let report = s.kith.runtime.invoke(&p.loaded, ctx, vec![], event).await;
-    assert!(report.result.is_ok(), "{:?}", report.result);
-    assert_eq!(report.effects.len(), effects, "{:?}", report.effects);
-    std::hint::black_box(report);
+        .expect("call")
+        .expect("on-reaction");
 }
 
 // ---- the check-in as native Rust (plugins/rust/daily-checkin/src/logic.rs) ----
@@ -380,7 +232,41 @@ async fn native_once(s: &Setup, p: &Enabled) {
 
 // ---- the run ----
 
+/// Pool tunings compared on the trivial invocation (`pool/<id>`).
+const POOL_TUNINGS: [(&str, kith::runtime::PoolTuning); 4] = [
+    (
+        "keep-64k",
+        kith::runtime::PoolTuning {
+            keep_resident: 64 << 10,
+            pagemap_scan: false,
+        },
+    ),
+    (
+        "keep-64k-scan",
+        kith::runtime::PoolTuning {
+            keep_resident: 64 << 10,
+            pagemap_scan: true,
+        },
+    ),
+    (
+        "keep-1m-scan",
+        kith::runtime::PoolTuning {
+            keep_resident: 1 << 20,
+            pagemap_scan: true,
+        },
+    ),
+    (
+        "keep-4m-scan",
+        kith::runtime::PoolTuning {
+            keep_resident: 4 << 20,
+            pagemap_scan: true,
+        },
+    ),
+];
+
 fn main() {
+    // Estimates written before this instant belong to earlier runs.
+    let started = std::time::SystemTime::now();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -392,6 +278,11 @@ fn main() {
         .output_directory(&out)
         .configure_from_args();
 
+    let root = root();
+    let s = rt.block_on(setup(&root));
+    let checkin = rt.block_on(enable(&s, "target/plugins/daily-checkin.wasm"));
+    let calls = rt.block_on(enable(&s, "target/test-plugins/bench-calls.wasm"));
+    let (react, checkin_msg) = (reaction(), message("/checkin"));
     {
         let mut g = c.benchmark_group("floor");
         for kith_config in [false, true] {
@@ -401,15 +292,28 @@ fn main() {
             } else {
                 "empty-component"
             };
-            g.bench_function(id, |b| b.to_async(&rt).iter(|| floor_once(&f, kith_config)));
+            g.bench_function(id, |b| b.to_async(&rt).iter(|| floor_once(&f)));
         }
+        // Not the floor of the target (that is the empty component), but
+        // what of the trivial invocation is the plugin's own instance.
+        let bare = bare_game(&checkin.component);
+        let ctx = kith::runtime::bindings::wit::Context {
+            group: "g".into(),
+            plugin: checkin.name.clone(),
+            event_id: "e-bench".into(),
+            now: s.kith.clock.now(),
+            seed: 1,
+        };
+        let kith::domain::PluginEvent::Reaction(r) = &react else {
+            unreachable!("a reaction")
+        };
+        let wit_reaction: kith::runtime::bindings::wit::Reaction = r.clone().into();
+        g.bench_function("daily-checkin-bare", |b| {
+            b.to_async(&rt)
+                .iter(|| bare_game_once(&bare, &ctx, &wit_reaction))
+        });
         g.finish();
     }
-
-    let s = rt.block_on(setup());
-    let checkin = rt.block_on(enable(&s, "target/plugins/daily-checkin.wasm"));
-    let calls = rt.block_on(enable(&s, "target/test-plugins/bench-calls.wasm"));
-    let (react, checkin_msg) = (reaction(), message("/checkin"));
     {
         let mut g = c.benchmark_group("invoke");
         g.bench_function("trivial-on-reaction", |b| {
@@ -421,6 +325,22 @@ fn main() {
             b.to_async(&rt)
                 .iter(|| invoke(&s, &checkin, &checkin_msg, 3))
         });
+        g.finish();
+    }
+    {
+        // The same trivial invocation with other pool tunings, each on its
+        // own runtime (the plugin compiled again for it).
+        let mut g = c.benchmark_group("pool");
+        for (id, tuning) in POOL_TUNINGS {
+            let runtime = kith::runtime::Runtime::with_tuning(None, tuning).expect("runtime");
+            let loaded = runtime
+                .load(&checkin.loaded.sha256, &checkin.component)
+                .expect("load");
+            g.bench_function(id, |b| {
+                b.to_async(&rt)
+                    .iter(|| invoke_on(&runtime, &s, &checkin, &loaded, &react, 0))
+            });
+        }
         g.finish();
     }
     {
@@ -450,61 +370,80 @@ fn main() {
         g.finish();
     }
     c.final_summary();
-    summary(&out);
+    summary(&out, started);
 }
 
-/// Mean of a benchmark in ns, from Criterion's estimates of this run.
-fn mean_ns(out: &Path, id: &str) -> Option<f64> {
-    let text = std::fs::read_to_string(out.join(id).join("new/estimates.json")).ok()?;
+/// Mean of a benchmark in ns, from Criterion's estimates, if it ran in
+/// this run (written after `since`): a filtered run must not mix in
+/// figures left by an earlier one.
+fn mean_ns(out: &Path, id: &str, since: std::time::SystemTime) -> Option<f64> {
+    let path = out.join(id).join("new/estimates.json");
+    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v["mean"]["point_estimate"].as_f64()
 }
 
-fn summary(out: &Path) {
-    let get = |id: &str| mean_ns(out, id);
+fn summary(out: &Path, since: std::time::SystemTime) {
+    let get = |id: &str| mean_ns(out, id, since);
     let us = |ns: f64| format!("{:.2} µs", ns / 1e3);
     println!("\nsummary (means of this run):");
+    let pools = POOL_TUNINGS.map(|(id, _)| format!("pool/{id}"));
     for id in [
         "floor/empty-component",
         "floor/empty-component-kith-config",
+        "floor/daily-checkin-bare",
         "invoke/trivial-on-reaction",
         "invoke/daily-checkin",
         "native/daily-checkin",
         "host-call/config-get/0",
         "host-call/config-get/1000",
         "store/counts",
-    ] {
+    ]
+    .into_iter()
+    .chain(pools.iter().map(String::as_str))
+    {
         if let Some(ns) = get(id) {
             println!("  {id:<36} {}", us(ns));
         }
     }
-    if let (Some(t), Some(f)) = (
-        get("invoke/trivial-on-reaction"),
-        get("floor/empty-component"),
-    ) {
-        println!(
-            "  trivial invocation / floor:          {:.2}x (target <= 3x)",
-            t / f
-        );
-    }
-    if let (Some(t), Some(f)) = (
-        get("invoke/trivial-on-reaction"),
-        get("floor/empty-component-kith-config"),
-    ) {
-        println!("  trivial invocation / floor(kith cfg): {:.2}x", t / f);
-    }
-    if let (Some(p), Some(n)) = (get("invoke/daily-checkin"), get("native/daily-checkin")) {
-        println!(
-            "  check-in plugin / native:            {:.2}x (target <= 2x)",
-            p / n
-        );
-    }
+    let ratio = |what: &str, a: &str, b: &str, target: &str| {
+        if let (Some(a), Some(b)) = (get(a), get(b)) {
+            println!("  {what:<38} {:.2}x{target}", a / b);
+        }
+    };
+    ratio(
+        "trivial invocation / floor:",
+        "invoke/trivial-on-reaction",
+        "floor/empty-component",
+        " (target <= 2x)",
+    );
+    ratio(
+        "trivial invocation / floor(kith cfg):",
+        "invoke/trivial-on-reaction",
+        "floor/empty-component-kith-config",
+        "",
+    );
+    ratio(
+        "trivial invocation / same plugin bare:",
+        "invoke/trivial-on-reaction",
+        "floor/daily-checkin-bare",
+        "",
+    );
+    ratio(
+        "check-in plugin / native:",
+        "invoke/daily-checkin",
+        "native/daily-checkin",
+        " (target <= 1.5x)",
+    );
     if let (Some(a), Some(b)) = (
         get("host-call/config-get/0"),
         get("host-call/config-get/1000"),
     ) {
         println!(
-            "  one host call (config.get):          {:.1} ns",
+            "  one host call (config.get):            {:.1} ns",
             (b - a) / 1000.0
         );
     }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::bindings::EntryGate;
 use super::host::HostState;
@@ -29,11 +29,80 @@ const POOL_TABLES_PER_MEMORY: u32 = 4;
 const POOL_CORE_INSTANCES_PER_MEMORY: u32 = 64;
 /// The largest table a plugin may start with (CPython's is about 10k).
 const MAX_TABLE_ELEMENTS: usize = 100_000;
-/// Bytes of a linear memory (and of a table) kept mapped between instances, zeroed with
-/// memset instead of faulted in again. Measured (docs/benchmarks.md): 64 KiB
-/// gives the fastest trivial invocation; 1 MiB spends more on memset than
-/// it saves in page faults.
-const KEEP_RESIDENT: usize = 64 << 10;
+
+/// How the instance pool resets a plugin's memory and tables between
+/// instances. [`Runtime::new`] uses the default; benchmarks compare others
+/// in one run ([`Runtime::with_tuning`], docs/benchmarks.md §1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolTuning {
+    /// Bytes of each linear memory (and table) that stay mapped between
+    /// instances, reset in place instead of handed back to the kernel
+    /// with `madvise` and faulted in again by the next instance.
+    pub keep_resident: usize,
+    /// Whether wasmtime asks Linux (6.7+, `PAGEMAP_SCAN`) which pages the
+    /// instance wrote and resets only those, up to `keep_resident` bytes.
+    /// Without it the lowest `keep_resident` bytes are all reset, written
+    /// or not. Ignored where the kernel lacks it.
+    pub pagemap_scan: bool,
+}
+
+impl Default for PoolTuning {
+    /// Measured (docs/benchmarks.md §1): a plugin built by Rust writes its
+    /// stack top (1 MiB into its memory), its statics and heap in every
+    /// invocation, all above the first 64 KiB. Without the scan those pages
+    /// were returned to the kernel after each instance and faulted in again
+    /// by the next; with it they stay mapped and only the written ones are
+    /// reset.
+    ///
+    /// Where the kernel lacks the scan, the old setting (64 KiB, measured
+    /// fastest without it): a large `keep_resident` would then memset all
+    /// of it after every instance.
+    fn default() -> Self {
+        if PoolingAllocationConfig::is_pagemap_scan_available() {
+            PoolTuning {
+                keep_resident: 4 << 20,
+                pagemap_scan: true,
+            }
+        } else {
+            PoolTuning {
+                keep_resident: 64 << 10,
+                pagemap_scan: false,
+            }
+        }
+    }
+}
+
+/// kith's wasmtime settings: fuel, epoch interruption, a bounded stack and
+/// the pooling allocator tuned by `tuning`. Public so that benchmarks can
+/// run bare wasmtime with exactly these settings.
+pub fn engine_config(tuning: PoolTuning) -> Config {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    config.consume_fuel(true);
+    config.wasm_component_model(true);
+    // Plugins are small and short-lived: bound their stacks so deep
+    // recursion traps quickly instead of eating the host's memory.
+    config.max_wasm_stack(1 << 20);
+    // A fresh instance per invocation: the pooling allocator reuses
+    // mapped memory slots, tables and stacks instead of an mmap, page
+    // faults and munmap each time (copy-on-write images for data).
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_memories(POOL_MEMORIES)
+        .total_component_instances(POOL_MEMORIES)
+        .total_stacks(POOL_MEMORIES)
+        .total_tables(POOL_MEMORIES * POOL_TABLES_PER_MEMORY)
+        .total_core_instances(POOL_MEMORIES * POOL_CORE_INSTANCES_PER_MEMORY)
+        .table_elements(MAX_TABLE_ELEMENTS)
+        .linear_memory_keep_resident(tuning.keep_resident)
+        .table_keep_resident(tuning.keep_resident)
+        .pagemap_scan(if tuning.pagemap_scan {
+            Enabled::Auto
+        } else {
+            Enabled::No
+        });
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    config
+}
 
 /// A plugin compiled and linked, ready to instantiate: cheap to clone,
 /// kept per content hash.
@@ -89,26 +158,18 @@ impl Runtime {
     /// # Errors
     /// If wasmtime rejects the configuration or the cache dir cannot be made.
     pub fn new(cache_dir: Option<PathBuf>) -> anyhow::Result<Arc<Runtime>> {
-        let mut config = Config::new();
-        config.epoch_interruption(true);
-        config.consume_fuel(true);
-        config.wasm_component_model(true);
-        // Plugins are small and short-lived: bound their stacks so deep
-        // recursion traps quickly instead of eating the host's memory.
-        config.max_wasm_stack(1 << 20);
-        // A fresh instance per invocation: the pooling allocator reuses
-        // mapped memory slots, tables and stacks instead of an mmap, page
-        // faults and munmap each time (copy-on-write images for data).
-        let mut pool = PoolingAllocationConfig::new();
-        pool.total_memories(POOL_MEMORIES)
-            .total_component_instances(POOL_MEMORIES)
-            .total_stacks(POOL_MEMORIES)
-            .total_tables(POOL_MEMORIES * POOL_TABLES_PER_MEMORY)
-            .total_core_instances(POOL_MEMORIES * POOL_CORE_INSTANCES_PER_MEMORY)
-            .table_elements(MAX_TABLE_ELEMENTS)
-            .linear_memory_keep_resident(KEEP_RESIDENT)
-            .table_keep_resident(KEEP_RESIDENT);
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        Self::with_tuning(cache_dir, PoolTuning::default())
+    }
+
+    /// [`Runtime::new`] with another pool tuning (benchmarks compare them).
+    ///
+    /// # Errors
+    /// As [`Runtime::new`].
+    pub fn with_tuning(
+        cache_dir: Option<PathBuf>,
+        tuning: PoolTuning,
+    ) -> anyhow::Result<Arc<Runtime>> {
+        let config = engine_config(tuning);
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         EntryGate::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)?;

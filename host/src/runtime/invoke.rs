@@ -121,11 +121,11 @@ impl Runtime {
         // bounds the wait.
         let started = Instant::now();
         let budget = Duration::from_millis(limits.timeout_ms);
-        let turns = Turns {
+        let turns = Turns(Arc::new(TurnState {
             lane: self.slow_lane.clone(),
-            held: Default::default(),
-            waited: Default::default(),
-        };
+            held: Mutex::new(None),
+            waited: AtomicU64::new(0),
+        }));
         let clock = turns.clone();
         store.epoch_deadline_callback(move |_| {
             let waited = turns.waited();
@@ -183,6 +183,18 @@ async fn within_budget(
     turns: &Turns,
 ) -> Outcome {
     let mut running = std::pin::pin!(running);
+    // Most invocations finish in their first poll: nothing they await is
+    // pending (a trivial handler, or host calls answered from memory).
+    // Those need no timer, whose registration in tokio's timer wheel and
+    // removal cost more than such an invocation's host-side work. The
+    // deadlines below still count from `started`.
+    let first = std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(std::future::Future::poll(running.as_mut(), cx))
+    })
+    .await;
+    if let std::task::Poll::Ready(outcome) = first {
+        return outcome;
+    }
     let cap = started + budget * WALL_CLOCK_FACTOR;
     loop {
         // Waits for turns move the deadline; look again when it passes.
@@ -211,13 +223,16 @@ const LANE_TICKS: u64 = 1;
 /// turns included, in multiples of its budget.
 const WALL_CLOCK_FACTOR: u32 = 10;
 
-/// One invocation's turns in the slow lane.
+/// One invocation's turns in the slow lane, shared by its epoch callback
+/// and its budget timer (one allocation per invocation).
 #[derive(Clone)]
-struct Turns {
+struct Turns(Arc<TurnState>);
+
+struct TurnState {
     lane: Arc<Semaphore>,
-    held: Arc<Mutex<Option<OwnedSemaphorePermit>>>,
+    held: Mutex<Option<OwnedSemaphorePermit>>,
     /// Time spent waiting for turns and yielding, in microseconds.
-    waited: Arc<AtomicU64>,
+    waited: AtomicU64,
 }
 
 impl Turns {
@@ -225,26 +240,28 @@ impl Turns {
     /// fair: first come, first served), so spinning plugins alternate.
     async fn next(self) {
         let asked = Instant::now();
-        drop(self.held.lock().expect("turn").take());
+        drop(self.0.held.lock().expect("turn").take());
         let permit = self
+            .0
             .lane
             .clone()
             .acquire_owned()
             .await
             .expect("the lane is never closed");
-        *self.held.lock().expect("turn") = Some(permit);
+        *self.0.held.lock().expect("turn") = Some(permit);
         // Hand the thread back to the executor every slice, even when the
         // lane was free at once: otherwise tasks queued behind this one on
         // its worker wait a whole budget (measured: p99 963 ms on Postgres
         // with the lane but without this yield, docs/benchmarks.md §5).
         tokio::task::yield_now().await;
         // Not running: neither the wait nor the yield counts against the budget.
-        self.waited
+        self.0
+            .waited
             .fetch_add(asked.elapsed().as_micros() as u64, Ordering::Relaxed);
     }
 
     fn waited(&self) -> Duration {
-        Duration::from_micros(self.waited.load(Ordering::Relaxed))
+        Duration::from_micros(self.0.waited.load(Ordering::Relaxed))
     }
 }
 

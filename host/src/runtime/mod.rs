@@ -10,7 +10,7 @@ mod invoke;
 mod limiter;
 mod worlds;
 
-pub use engine::{Loaded, PluginFile, Runtime, CONTRACT_VERSIONS};
+pub use engine::{engine_config, Loaded, PluginFile, PoolTuning, Runtime, CONTRACT_VERSIONS};
 pub use host::{HostState, InvocationContext};
 pub use invoke::{Failure, HandlerOutput, InvocationReport};
 pub use worlds::{handles, World};
