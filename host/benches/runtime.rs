@@ -373,19 +373,6 @@ fn main() {
     summary(&out, started);
 }
 
-/// Mean of a benchmark in ns, from Criterion's estimates, if it ran in
-/// this run (written after `since`): a filtered run must not mix in
-/// figures left by an earlier one.
-fn mean_ns(out: &Path, id: &str, since: std::time::SystemTime) -> Option<f64> {
-    let path = out.join(id).join("new/estimates.json");
-    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
-        return None;
-    }
-    let text = std::fs::read_to_string(path).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["mean"]["point_estimate"].as_f64()
-}
-
 fn summary(out: &Path, since: std::time::SystemTime) {
     let get = |id: &str| mean_ns(out, id, since);
     let us = |ns: f64| format!("{:.2} µs", ns / 1e3);

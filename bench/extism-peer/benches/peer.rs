@@ -97,17 +97,6 @@ fn main() {
     summary(&out, started);
 }
 
-/// Mean in ns of a benchmark that ran in this run (estimates written
-/// after `since`).
-fn mean_ns(out: &Path, id: &str, since: std::time::SystemTime) -> Option<f64> {
-    let path = out.join(id).join("new/estimates.json");
-    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    v["mean"]["point_estimate"].as_f64()
-}
-
 fn summary(out: &Path, since: std::time::SystemTime) {
     let ids = [
         "peer/wasmtime-floor",
@@ -116,10 +105,10 @@ fn summary(out: &Path, since: std::time::SystemTime) {
         "peer/extism-reused",
         "peer/wasmtime-core-floor",
     ];
-    let floor = mean_ns(out, ids[0], since);
+    let floor = support::mean_ns(out, ids[0], since);
     println!("\nsummary (means of this run; x = against peer/wasmtime-floor):");
     for id in ids {
-        if let Some(ns) = mean_ns(out, id, since) {
+        if let Some(ns) = support::mean_ns(out, id, since) {
             let x = floor.map_or(String::new(), |f| format!("{:.2}x", ns / f));
             println!("  {id:<28} {:>10.2} µs  {x}", ns / 1e3);
         }

@@ -247,3 +247,16 @@ pub async fn invoke_on(
 pub async fn invoke(s: &Setup, p: &Enabled, event: &PluginEvent, effects: usize) {
     invoke_on(&s.kith.runtime, s, p, &p.loaded, event, effects).await
 }
+
+/// Mean of a benchmark in ns, from Criterion's estimates, if it ran in
+/// this run (written after `since`): a filtered run must not mix in
+/// figures left by an earlier one.
+pub fn mean_ns(out: &Path, id: &str, since: std::time::SystemTime) -> Option<f64> {
+    let path = out.join(id).join("new/estimates.json");
+    if std::fs::metadata(&path).ok()?.modified().ok()? < since {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["mean"]["point_estimate"].as_f64()
+}
