@@ -220,6 +220,17 @@ impl TestServer {
         self.call_as(None, method, path, body).await
     }
 
+    /// Creates an operator token for `groups` with the admin token `admin`;
+    /// the created token as the API returns it (`id`, `token`, …).
+    pub async fn operator_token(&self, admin: &str, name: &str, groups: &[&str]) -> Value {
+        let body = json!({"name": name, "scope": "operator", "groups": groups});
+        let (status, created) = self
+            .call_as(Some(admin), "POST", "/v1/tokens", Some(body))
+            .await;
+        assert_eq!(status, 201, "{created}");
+        created
+    }
+
     /// Like `call`, with a bearer token when one is given.
     pub async fn call_as(
         &self,

@@ -165,15 +165,7 @@ async fn operator_sees_only_its_groups(s: &TestServer) {
         Some(json!({"id": "other", "name": "Other"})),
     )
     .await;
-    let (status, created) = s
-        .call_as(
-            Some(ADMIN),
-            "POST",
-            "/v1/tokens",
-            Some(json!({"name": "op", "scope": "operator", "groups": ["gz"]})),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
+    let created = s.operator_token(ADMIN, "op", &["gz"]).await;
     let op = created["token"].as_str().unwrap();
     let (status, overview) = s.call_as(Some(op), "GET", "/v1/overview", None).await;
     assert_eq!(status, 200, "{overview}");

@@ -99,14 +99,7 @@ on_both_databases!(overview_stats_and_field_errors, |db| async move {
 
     // An operator sees only its groups, in the overview and the stats.
     s.kith.bootstrap_admin(ADMIN).await.unwrap();
-    let (_, created) = s
-        .call_as(
-            Some(ADMIN),
-            "POST",
-            "/v1/tokens",
-            Some(json!({"name": "op", "scope": "operator", "groups": ["gz"]})),
-        )
-        .await;
+    let created = s.operator_token(ADMIN, "op", &["gz"]).await;
     let op = created["token"].as_str().unwrap();
     let (status, mine) = s.call_as(Some(op), "GET", "/v1/overview", None).await;
     assert_eq!(status, 200);

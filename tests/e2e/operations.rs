@@ -223,14 +223,7 @@ on_both_databases!(
         )
         .await;
         s.kith.bootstrap_admin(ADMIN).await.unwrap();
-        let (_, op) = s
-            .call_as(
-                Some(ADMIN),
-                "POST",
-                "/v1/tokens",
-                Some(json!({"name": "ops", "scope": "operator", "groups": ["g"]})),
-            )
-            .await;
+        let op = s.operator_token(ADMIN, "ops", &["g"]).await;
         let (url, received) = webhook_receiver().await;
         let hook = format!("/v1/tokens/{}/webhook", op["id"].as_str().unwrap());
         let (st, v) = s
@@ -287,14 +280,7 @@ on_both_databases!(the_audit_log_says_who_did_what, |db| async move {
     group_with(&s, "g", &[("daily-checkin", json!({}))]).await;
     s.install("ad-filter").await;
     s.kith.bootstrap_admin(ADMIN).await.unwrap();
-    let (_, op) = s
-        .call_as(
-            Some(ADMIN),
-            "POST",
-            "/v1/tokens",
-            Some(json!({"name": "ops", "scope": "operator", "groups": ["g"]})),
-        )
-        .await;
+    let op = s.operator_token(ADMIN, "ops", &["g"]).await;
     let (op_id, op) = (op["id"].as_str().unwrap(), op["token"].as_str().unwrap());
     let steps = [
         (
